@@ -1,0 +1,81 @@
+"""Triton's compiler backend for Intel GPUs.
+
+Triton loads this file by path, outside any package, so it imports its
+siblings absolutely (``triton.backends.intel.<module>``) and defines no
+dataclass itself (dataclasses need their module in ``sys.modules``).  Stages: ttir -> ttgir -> llir -> spv.
+"""
+
+import functools
+from dataclasses import fields
+from types import ModuleType
+from typing import Any, Dict, Tuple
+
+from triton.backends.compiler import BaseBackend, GPUTarget
+from triton._C.libtriton import intel
+
+from triton.backends.intel import pipelines, targets
+from triton.backends.intel.options import XPUOptions
+
+
+def min_dot_size(target: targets.TargetInfo):
+    """Smallest (M, N, K) a DPAS instruction handles for the given operand types."""
+    # M: repeat count (8; 1, 2 and 4 are not used by the backend); N: execution size, the smallest
+    # sub-group size; K: systolic depth 8 x operations per channel (32 bits / operand width, <= 8).
+    exec_size = min(target.sub_group_sizes)
+
+    def sizes(lhs_type, rhs_type):
+        width = max(lhs_type.scalar.primitive_bitwidth, rhs_type.scalar.primitive_bitwidth)
+        return (8, exec_size, 8 * min(8, 32 // width))
+
+    return sizes
+
+
+class XPUBackend(BaseBackend):
+
+    @staticmethod
+    def supports_target(target: GPUTarget) -> bool:
+        return target.backend == "xpu"
+
+    def __init__(self, target: GPUTarget) -> None:
+        super().__init__(target)
+        self.target_info = targets.resolve(target.arch)
+        # Kept in the shape of triton-xpu's backend for code that reads it.
+        self.properties = self.target_info.properties()
+        self.binary_ext = "spv"
+
+    def parse_options(self, opts: Dict[str, Any]) -> XPUOptions:
+        known = {f.name for f in fields(XPUOptions)}
+        return XPUOptions(**{k: v for k, v in opts.items() if k in known})
+
+    def pack_metadata(self, metadata):
+        return metadata
+
+    def get_codegen_implementation(self, options) -> Dict[str, Any]:
+        from triton.language.extra.intel import convert_custom_float8
+        return {
+            "convert_custom_types": convert_custom_float8,
+            "min_dot_size": min_dot_size(self.target_info),
+        }
+
+    def get_module_map(self) -> Dict[str, ModuleType]:
+        from triton.language.extra.intel import libdevice
+        return {"triton.language.extra.libdevice": libdevice}
+
+    def load_dialects(self, ctx) -> None:
+        intel.load_dialects(ctx)
+
+    def add_stages(self, stages: Dict[str, Any], options: XPUOptions) -> None:
+        target = self.target_info
+        libdevice = [path for _, path in options.extern_libs]
+        stages["ttir"] = lambda src, metadata: pipelines.make_ttir(src, metadata, options)
+        stages["ttgir"] = lambda src, metadata: pipelines.make_ttgir(src, metadata, options, target)
+        stages["llir"] = lambda src, metadata: pipelines.make_llir(src, metadata, options, libdevice)
+        stages["spv"] = lambda src, metadata: self._make_spv(src, metadata, options)
+
+    def _make_spv(self, src, metadata, options):
+        metadata["target_arch"] = self.target_info.name
+        return pipelines.make_spv(src, metadata, options)
+
+    @functools.lru_cache()
+    def hash(self) -> str:
+        return f"intel-{self.target_info}"

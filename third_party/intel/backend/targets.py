@@ -1,0 +1,227 @@
+"""The table of Intel GPU targets the backend compiles for by name.
+
+A target is named the way ocloc names devices (``pvc``, ``acm-g10``, ...), so
+``GPUTarget("xpu", "pvc", 32)`` compiles for Ponte Vecchio with no device
+present.  A real device's driver reports a dict of properties instead; both
+forms end up as one :class:`TargetInfo`.
+
+Sources of the facts below:
+  [ocloc]  ``ocloc ids <name>`` / ``ocloc compile -device <name>`` of intel-opencl-icd 22.43 (Debian 12).
+  [neo]    Intel compute-runtime (NEO) hardware tables: ``hw_cmds_<product>.h`` (threadsPerEu,
+           maxEuPerSubslice) and ``calculateAvailableThreadCount`` (threads per EU by GRF count:
+           <=128 GRF -> 8, <=256 GRF -> 4 on Xe-HPG/Xe-HPC).
+  [ext]    OpenCL extensions the NEO driver reports for the device: cl_intel_required_subgroup_size
+           (sub-group sizes), cl_intel_subgroup_matrix_multiply_accumulate (DPAS),
+           cl_intel_subgroup_2d_block_io, cl_intel_bfloat16_conversions.
+  [emu]    Measured on the NEO driver in AUB-capture mode (see shared notes): pvc is device 0x0bd5 with
+           maxTotalGroupSize 1024 and sub-group sizes 16/32.
+  [igc]    IGC's GRF-mode options: -cl-intel-256-GRF-per-thread is accepted for Xe-HPG (DG2) and
+           Xe-HPC (PVC); Xe-LP (TGL) has a fixed 128-entry register file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, asdict
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from triton.backends.intel.errors import TargetError
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What the compiler needs to know about one Intel GPU."""
+
+    name: str  # ocloc device name, e.g. "pvc"
+    family: str  # marketing / architecture family, for messages
+    sub_group_sizes: Tuple[int, ...]
+    has_subgroup_2d_block_io: bool
+    has_subgroup_matrix_multiply_accumulate: bool  # DPAS
+    has_subgroup_matrix_multiply_accumulate_tensor_float32: bool
+    has_bfloat16_conversions: bool
+    has_fp64: bool
+    threads_per_eu: int  # hardware threads per EU at the default (128) GRF size
+    eus_per_subslice: int  # EUs per Xe-core; a work-group runs on one Xe-core
+    grf_modes: Tuple[int, ...]  # register-file sizes the compiler can select, smallest first
+    max_work_group_size: int
+    device_id: Optional[int] = None  # PCI device id of a representative SKU
+    aliases: Tuple[str, ...] = field(default=())
+
+    @property
+    def default_grf(self) -> int:
+        return self.grf_modes[0]
+
+    def threads_per_eu_at(self, grf: int) -> int:
+        """Hardware threads per EU when every thread uses ``grf`` registers [neo]."""
+        if grf <= 128:
+            return self.threads_per_eu
+        # Doubling the register file halves the threads an EU can hold.
+        return max(1, self.threads_per_eu * 128 // grf)
+
+    def max_warps_at(self, grf: int) -> int:
+        """Largest num_warps launchable with ``grf`` registers per thread.
+
+        All sub-groups of a work-group must be resident on one Xe-core at
+        once (barriers and SLM are per Xe-core), so num_warps may not exceed
+        EUs per Xe-core x hardware threads per EU at that GRF size.
+        """
+        return self.eus_per_subslice * self.threads_per_eu_at(grf)
+
+    def properties(self) -> Dict[str, Any]:
+        """The property dict in the shape a device driver reports it."""
+        props = asdict(self)
+        props["sub_group_sizes"] = list(self.sub_group_sizes)
+        props["grf_modes"] = list(self.grf_modes)
+        props["aliases"] = list(self.aliases)
+        props["arch"] = self.name
+        return props
+
+
+def _xe_hpg(name: str, device_id: int) -> TargetInfo:
+    # DG2 / Arc A-series (Xe-HPG): XMX (DPAS) with 8-wide execution, no 2D block IO extension,
+    # no native fp64 [ext]; 16 EUs per Xe-core x 8 threads [neo]; 256-GRF mode accepted [igc].
+    return TargetInfo(
+        name=name,
+        family="Xe-HPG (Arc A-series, DG2)",
+        sub_group_sizes=(8, 16, 32),
+        has_subgroup_2d_block_io=False,
+        has_subgroup_matrix_multiply_accumulate=True,
+        has_subgroup_matrix_multiply_accumulate_tensor_float32=False,
+        has_bfloat16_conversions=True,
+        has_fp64=False,
+        threads_per_eu=8,
+        eus_per_subslice=16,
+        grf_modes=(128, 256),
+        max_work_group_size=1024,
+        device_id=device_id,
+        aliases=("dg2", ) if name == "acm-g10" else (),
+    )
+
+
+TARGETS: Dict[str, TargetInfo] = {
+    t.name: t
+    for t in (
+        # Ponte Vecchio / Data Center GPU Max (Xe-HPC): sub-groups 16 and 32 [emu], DPAS with 16-wide
+        # execution incl. tf32, 2D block IO, bf16 conversions [ext]; 8 EUs per Xe-core x 8 threads
+        # [neo]; 128 and 256 GRF [igc]; device 0x0bd5 [emu].
+        TargetInfo(
+            name="pvc",
+            family="Xe-HPC (Data Center GPU Max, PVC)",
+            sub_group_sizes=(16, 32),
+            has_subgroup_2d_block_io=True,
+            has_subgroup_matrix_multiply_accumulate=True,
+            has_subgroup_matrix_multiply_accumulate_tensor_float32=True,
+            has_bfloat16_conversions=True,
+            has_fp64=True,
+            threads_per_eu=8,
+            eus_per_subslice=8,
+            grf_modes=(128, 256),
+            max_work_group_size=1024,
+            device_id=0x0BD5,
+        ),
+        _xe_hpg("acm-g10", 0x56A0),
+        _xe_hpg("acm-g11", 0x56A5),
+        _xe_hpg("acm-g12", 0x56B0),
+        # Tiger Lake integrated graphics (Xe-LP): no DPAS, no 2D block IO, no bf16 conversions, no
+        # fp64 [ext]; 16 EUs per subslice x 7 threads, fixed 128 GRF [neo][igc]; work-groups up to 512
+        # [neo].
+        TargetInfo(
+            name="tgllp",
+            family="Xe-LP (Tiger Lake integrated)",
+            sub_group_sizes=(8, 16, 32),
+            has_subgroup_2d_block_io=False,
+            has_subgroup_matrix_multiply_accumulate=False,
+            has_subgroup_matrix_multiply_accumulate_tensor_float32=False,
+            has_bfloat16_conversions=False,
+            has_fp64=False,
+            threads_per_eu=7,
+            eus_per_subslice=16,
+            grf_modes=(128, ),
+            max_work_group_size=512,
+            device_id=0x9A49,
+        ),
+    )
+}
+
+_ALIASES: Dict[str, str] = {alias: t.name for t in TARGETS.values() for alias in t.aliases}
+
+# Keys a real device's driver reports (triton-xpu's dict form) that the compiler reads.
+_REQUIRED_DICT_KEYS = ("sub_group_sizes", )
+
+
+def known_names() -> Tuple[str, ...]:
+    return tuple(sorted(TARGETS)) + tuple(sorted(_ALIASES))
+
+
+def lookup(name: str) -> TargetInfo:
+    """The target called ``name`` (an ocloc device name or an alias), or a TargetError."""
+    if not isinstance(name, str):
+        raise TargetError(f"Intel target name must be a string, got {type(name).__name__} {name!r}")
+    key = name.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in TARGETS:
+        raise TargetError(f"unknown Intel GPU target {name!r}; known targets: {', '.join(known_names())}")
+    return TARGETS[key]
+
+
+def from_device_dict(props: Mapping[str, Any]) -> TargetInfo:
+    """A TargetInfo from the property dict a real device's driver reports.
+
+    Where the dict names the device (key ``arch``, a known target), the table
+    supplies what the dict leaves out; otherwise missing capabilities default
+    to off, as a device that does not report them lacks them.
+    """
+    if not isinstance(props, Mapping):
+        raise TargetError(f"Intel target arch must be a device name or a dict, got {type(props).__name__}")
+    missing = [k for k in _REQUIRED_DICT_KEYS if k not in props]
+    if missing:
+        raise TargetError(f"malformed Intel target dict: missing {', '.join(missing)} "
+                          f"(got keys: {', '.join(sorted(map(str, props))) or 'none'}); "
+                          f"pass a device name instead, one of: {', '.join(known_names())}")
+    sizes = props["sub_group_sizes"]
+    if (not isinstance(sizes, (list, tuple)) or not sizes
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes)):
+        raise TargetError(f"malformed Intel target dict: sub_group_sizes must be a non-empty list of "
+                          f"positive integers, got {sizes!r}")
+    base = lookup(props["arch"]) if props.get("arch") else None
+
+    def flag(key: str) -> bool:
+        if key in props and props[key] is not None:
+            return bool(props[key])
+        return bool(getattr(base, key)) if base else False
+
+    def number(key: str, default: int) -> int:
+        value = props.get(key)
+        if value is None:
+            return getattr(base, key) if base else default
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise TargetError(f"malformed Intel target dict: {key} must be a positive integer, got {value!r}")
+        return value
+
+    return TargetInfo(
+        name=base.name if base else str(props.get("name") or "xpu"),
+        family=base.family if base else str(props.get("name") or "unknown Intel GPU"),
+        sub_group_sizes=tuple(sorted(sizes)),
+        has_subgroup_2d_block_io=flag("has_subgroup_2d_block_io"),
+        has_subgroup_matrix_multiply_accumulate=flag("has_subgroup_matrix_multiply_accumulate"),
+        has_subgroup_matrix_multiply_accumulate_tensor_float32=flag(
+            "has_subgroup_matrix_multiply_accumulate_tensor_float32"),
+        # triton-xpu's driver assumes bf16 conversions when the key is absent; keep that.
+        has_bfloat16_conversions=flag("has_bfloat16_conversions") if
+        ("has_bfloat16_conversions" in props or base) else True,
+        has_fp64=flag("has_fp64"),
+        threads_per_eu=number("threads_per_eu", 8),
+        eus_per_subslice=number("eus_per_subslice", 8),
+        grf_modes=tuple(props.get("grf_modes") or (base.grf_modes if base else (128, ))),
+        max_work_group_size=number("max_work_group_size", 1024),
+        device_id=props.get("device_id", base.device_id if base else None),
+    )
+
+
+def resolve(arch: Any) -> TargetInfo:
+    """The TargetInfo for a GPUTarget's ``arch``: a device name or a driver's property dict."""
+    if isinstance(arch, str):
+        return lookup(arch)
+    if isinstance(arch, Mapping):
+        return from_device_dict(arch)
+    raise TargetError(f"Intel target arch must be a device name (one of: {', '.join(known_names())}) "
+                      f"or a property dict, got {type(arch).__name__} {arch!r}")
