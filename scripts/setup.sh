@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# One set-up for a fresh Debian 12/13 machine and for every later run: installs the Debian packages
+# (the Intel compiler and driver stack), makes .venv with the Python dependencies, and builds and
+# installs this repository's triton-xpu into it.  Idempotent; a second run with nothing changed takes
+# about a second.
+#
+#   scripts/setup.sh             # install the built wheel (what users get)
+#   scripts/setup.sh --develop   # editable install: edits under third_party/intel/backend/ apply at once
+#
+# Environment: PYTHON (interpreter for the venv, default python3), TRITON_XPU_VENV (default .venv).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+MODE=wheel
+[ "${1:-}" = "--develop" ] && MODE=develop
+VENV=${TRITON_XPU_VENV:-$ROOT/.venv}
+PY=$VENV/bin/python
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- Debian packages -----------------------------------------------------------------------------
+# ocloc + libocloc + the NEO Level Zero driver; the Level Zero loader and headers; iga64; spirv-dis;
+# a C/C++ toolchain and CMake for the runtime; venv support for the system Python.
+APT_PACKAGES=(intel-opencl-icd libze1 libze-dev libigc-tools spirv-tools
+              build-essential cmake python3-venv python3-dev git)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  say "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Python environment -------------------------------------------------------------------------
+if [ ! -x "$PY" ]; then
+  say "creating $VENV"
+  "${PYTHON:-python3}" -m venv "$VENV"
+  "$PY" -m pip install -q --upgrade pip
+fi
+stamp_ok() { [ -f "$VENV/.stamp-$1" ] && [ "$(cat "$VENV/.stamp-$1")" = "$2" ]; }
+stamp_set() { printf '%s' "$2" > "$VENV/.stamp-$1"; }
+
+req_hash=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
+if ! stamp_ok requirements "$req_hash"; then
+  say "installing Python dependencies"
+  "$PY" -m pip install -q -r requirements-dev.txt
+  stamp_set requirements "$req_hash"
+fi
+
+# --- this package ----------------------------------------------------------------------------------
+# What the build reads; a change to any of these files rebuilds.
+source_hash() {
+  local inputs=()
+  for f in setup.py pyproject.toml README.md CMakeLists.txt third_party lib include python; do
+    [ -e "$f" ] && inputs+=("$f")
+  done
+  find "${inputs[@]}" \
+       -type f -not -path '*/__pycache__/*' -not -path 'python/triton/*' -not -path 'python/test/*' \
+       -not -path 'third_party/intel/backend/lib/*' 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
+}
+if [ "$MODE" = develop ]; then
+  want="develop-$(cat setup.py pyproject.toml | sha256sum | cut -d' ' -f1)"
+else
+  want="wheel-$(source_hash)"
+fi
+if ! stamp_ok package "$want" || ! "$PY" -c "import triton.backends.intel.targets" 2>/dev/null; then
+  if [ "$MODE" = develop ]; then
+    say "installing triton-xpu in develop mode (pip install -e .)"
+    "$PY" -m pip install -q --no-deps -e .
+  else
+    say "building the triton-xpu wheel (about a minute)"
+    rm -rf build/wheelhouse
+    "$PY" -m pip wheel -q --no-deps -w build/wheelhouse .
+    "$PY" -m pip install -q --no-deps --force-reinstall build/wheelhouse/triton_xpu-*.whl
+  fi
+  stamp_set package "$want"
+fi
+say "ready: $("$PY" -c 'import triton, importlib.metadata as m; print("triton", triton.__version__, "/ triton-xpu", m.version("triton-xpu"))')"

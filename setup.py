@@ -1,0 +1,157 @@
+"""Builds ``triton-xpu``: Intel's Triton front end and libtriton, with this repository's Intel backend.
+
+The Triton front end and libtriton (with the Intel MLIR passes) come from
+PyPI's ``triton-xpu`` wheel, which pip installs as a build requirement
+(pyproject.toml).  The build lays that tree out under ``python/triton/``
+(git-ignored), links ``python/triton/backends/intel`` to
+``third_party/intel/backend`` as upstream Triton does for its backends, and
+packages the result as one distribution named ``triton-xpu``:
+
+* ``pip install .`` installs a plain wheel: no ``.pth`` hooks, no patching at
+  run time; it replaces an installed ``triton-xpu`` and uninstalls cleanly.
+* ``pip install -e .`` is the developer mode: ``python/`` goes on ``sys.path``,
+  so edits under ``third_party/intel/backend/`` take effect without reinstalling.
+
+Set TRITON_XPU_BASE_WHEEL to a triton-xpu wheel file to build from it instead
+(offline builds, ``--no-build-isolation``).
+"""
+
+import hashlib
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+from setuptools import Distribution, find_namespace_packages, setup
+
+ROOT = Path(__file__).resolve().parent
+BASE_DIST = "triton-xpu"
+BASE_VERSION = "3.3.0b1"
+# Our version: the base release it is a drop-in replacement of, plus a local label.
+VERSION = f"{BASE_VERSION}+native"
+PACKAGE_ROOT = ROOT / "python"
+TRITON_DIR = PACKAGE_ROOT / "triton"
+BACKEND_SRC = ROOT / "third_party" / "intel" / "backend"
+STAMP = TRITON_DIR / ".base-stamp"
+
+# Files of the base wheel's Intel backend that this repository's backend replaces or drops
+# (its SYCL-based driver and arch parser); the libdevice bitcode is kept.
+BASE_BACKEND = Path("triton") / "backends" / "intel"
+KEPT_FROM_BASE_BACKEND = ("lib/libsycl-spir64-unknown-unknown.bc", )
+
+
+class BaseTritonNotFound(RuntimeError):
+    pass
+
+
+def _installed_base():
+    """(stamp, [(relative path, absolute path)]) of an installed PyPI triton-xpu, or None."""
+    from importlib import metadata
+    try:
+        dist = metadata.distribution(BASE_DIST)
+    except metadata.PackageNotFoundError:
+        return None
+    if dist.version != BASE_VERSION:  # e.g. this very package installed non-isolated
+        return None
+    files = [(Path(str(f)), Path(dist.locate_file(f))) for f in dist.files or [] if str(f).startswith("triton/")]
+    return f"dist-{dist.version}-{len(files)}", files
+
+
+def _wheel_base(wheel: Path):
+    """(stamp, zip) for a triton-xpu wheel file."""
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
+    return f"wheel-{digest}", zipfile.ZipFile(wheel)
+
+
+def _excluded(rel: Path) -> bool:
+    if rel.parts[:3] != BASE_BACKEND.parts:
+        return "__pycache__" in rel.parts
+    return rel.relative_to(BASE_BACKEND).as_posix() not in KEPT_FROM_BASE_BACKEND
+
+
+def _copy_base_tree() -> str:
+    """Lay the base triton tree out under python/triton (without its Intel backend); returns its stamp."""
+    wheel = os.environ.get("TRITON_XPU_BASE_WHEEL")
+    source = _wheel_base(Path(wheel)) if wheel else _installed_base()
+    if source is None:
+        raise BaseTritonNotFound(
+            f"the PyPI {BASE_DIST}=={BASE_VERSION} distribution is needed to build this package: build with "
+            f"pip's build isolation (plain `pip install .`), or set TRITON_XPU_BASE_WHEEL to its wheel file "
+            f"(`pip download --no-deps {BASE_DIST}==={BASE_VERSION}`)")
+    stamp, files = source
+    if STAMP.exists() and STAMP.read_text() == stamp:
+        return stamp
+    shutil.rmtree(TRITON_DIR, ignore_errors=True)
+    if isinstance(files, zipfile.ZipFile):
+        members = [m for m in files.namelist() if m.startswith("triton/") and not m.endswith("/")]
+        for name in members:
+            if not _excluded(Path(name)):
+                files.extract(name, PACKAGE_ROOT)
+    else:
+        for rel, src in files:
+            if not _excluded(rel):
+                dst = PACKAGE_ROOT / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dst)
+    # The kept libdevice bitcode lives beside our backend's sources (git-ignored there).
+    base_backend = PACKAGE_ROOT / BASE_BACKEND
+    for rel in KEPT_FROM_BASE_BACKEND:
+        dst = BACKEND_SRC / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(base_backend / rel, dst)
+    shutil.rmtree(base_backend)
+    STAMP.write_text(stamp)
+    return stamp
+
+
+def _link_backend() -> None:
+    """python/triton/backends/intel -> third_party/intel/backend, as upstream Triton links its backends."""
+    link = PACKAGE_ROOT / BASE_BACKEND
+    target = os.path.relpath(BACKEND_SRC, link.parent)
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    if link.is_symlink() or link.is_file():
+        link.unlink()
+    elif link.exists():
+        shutil.rmtree(link)
+    link.symlink_to(target, target_is_directory=True)
+
+
+def prepare_tree() -> None:
+    _copy_base_tree()
+    _link_backend()
+
+
+class BinaryDistribution(Distribution):
+    """libtriton.so makes this a platform wheel."""
+
+    def has_ext_modules(self):
+        return True
+
+
+prepare_tree()
+
+setup(
+    name=BASE_DIST,
+    version=VERSION,
+    description="Triton for Intel GPUs with ahead-of-time native binaries (zebin) and a native-only driver",
+    long_description=(ROOT / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.9",
+    package_dir={"": "python"},
+    packages=find_namespace_packages(where="python", include=["triton", "triton.*"],
+                                     exclude=["*.__pycache__"]),
+    package_data={"": ["*"]},
+    exclude_package_data={"": ["*.pyc", ".base-stamp"]},
+    include_package_data=False,
+    zip_safe=False,
+    distclass=BinaryDistribution,
+    install_requires=["setuptools>=40.8.0", "pyelftools>=0.29", "PyYAML>=5.1"],
+    entry_points={
+        "console_scripts": [
+            "proton = triton.profiler.proton:main",
+            "proton-viewer = triton.profiler.viewer:main",
+        ],
+    },
+)
