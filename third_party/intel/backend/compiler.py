@@ -6,9 +6,10 @@ dataclass itself (dataclasses need their module in ``sys.modules``).  Stages: tt
 """
 
 import functools
+import time
 from dataclasses import fields
 from types import ModuleType
-from typing import Any, Dict, Tuple
+from typing import Any, Callable, Dict
 
 from triton.backends.compiler import BaseBackend, GPUTarget
 from triton._C.libtriton import intel
@@ -28,6 +29,18 @@ def min_dot_size(target: targets.TargetInfo):
         return (8, exec_size, 8 * min(8, 32 // width))
 
     return sizes
+
+
+def _timed(name: str, stage: Callable) -> Callable:
+    """Wrap a stage so its wall time lands in ``metadata["stage_ms"][name]``."""
+
+    def run(src, metadata):
+        start = time.perf_counter()
+        out = stage(src, metadata)
+        metadata.setdefault("stage_ms", {})[name] = round((time.perf_counter() - start) * 1e3, 3)
+        return out
+
+    return run
 
 
 class XPUBackend(BaseBackend):
@@ -67,10 +80,10 @@ class XPUBackend(BaseBackend):
     def add_stages(self, stages: Dict[str, Any], options: XPUOptions) -> None:
         target = self.target_info
         libdevice = [path for _, path in options.extern_libs]
-        stages["ttir"] = lambda src, metadata: pipelines.make_ttir(src, metadata, options)
-        stages["ttgir"] = lambda src, metadata: pipelines.make_ttgir(src, metadata, options, target)
-        stages["llir"] = lambda src, metadata: pipelines.make_llir(src, metadata, options, libdevice)
-        stages["spv"] = lambda src, metadata: self._make_spv(src, metadata, options)
+        stages["ttir"] = _timed("ttir", lambda src, metadata: pipelines.make_ttir(src, metadata, options))
+        stages["ttgir"] = _timed("ttgir", lambda src, metadata: pipelines.make_ttgir(src, metadata, options, target))
+        stages["llir"] = _timed("llir", lambda src, metadata: pipelines.make_llir(src, metadata, options, libdevice))
+        stages["spv"] = _timed("spv", lambda src, metadata: self._make_spv(src, metadata, options))
 
     def _make_spv(self, src, metadata, options):
         metadata["target_arch"] = self.target_info.name

@@ -1,0 +1,46 @@
+"""The built wheel is a drop-in replacement of PyPI's triton-xpu: replaces it, passes pip check, uninstalls clean.
+
+Uses the wheel scripts/setup.sh built (build/wheelhouse); in develop mode there is none and the test skips.
+"""
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+WHEELS = sorted((REPO / "build" / "wheelhouse").glob("triton_xpu-*+native-*.whl"))
+
+
+def run(*cmd, **kw):
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, check=True, **kw).stdout
+
+
+@pytest.mark.skipif(not WHEELS, reason="no built wheel: scripts/setup.sh in develop mode builds none")
+def test_wheel_replaces_pypi_triton_xpu_and_uninstalls_cleanly(tmp_path):
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = env_dir / "bin" / "python"
+    pip = [py, "-m", "pip", "--disable-pip-version-check", "-q"]
+    run(*pip, "download", "--no-deps", "-d", tmp_path / "base", "triton-xpu===3.3.0b1")
+    base = next((tmp_path / "base").glob("triton_xpu-3.3.0b1-*.whl"))
+    run(*pip, "install", "--no-deps", base)
+    site = Path(run(py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
+    assert (site / "triton" / "backends" / "intel" / "driver.c").exists()  # the stock backend
+
+    run(*pip, "install", WHEELS[-1])  # over the installed PyPI release, with its dependencies
+    assert run(py, "-c", "import importlib.metadata as m; print(m.version('triton-xpu'))").strip() == "3.3.0b1+native"
+    assert not (site / "triton" / "backends" / "intel" / "driver.c").exists()  # replaced, not mixed
+    assert (site / "triton" / "backends" / "intel" / "targets.py").exists()
+    assert not list(site.glob("*.pth")) or all("distutils" in p.name for p in site.glob("*.pth"))
+    run(py, "-m", "pip", "check")
+    out = run(py, "-c", "import triton; from triton.backends import backends; "
+              "print(triton.__version__, backends['intel'].compiler.__name__)")
+    assert out.split() == ["3.3.0b1", "XPUBackend"]
+
+    run(*pip, "uninstall", "-y", "triton-xpu")
+    leftovers = [p for p in (site / "triton").rglob("*") if p.is_file()] if (site / "triton").exists() else []
+    assert leftovers == []
+    assert run(py, "-c", "import importlib.util; print(importlib.util.find_spec('triton'))").strip() == "None"
