@@ -25,3 +25,7 @@ class CompilationError(IntelBackendError):
         if repro:
             text += f"\nRepro: {repro}"
         super().__init__(text)
+
+
+class ZebinFormatError(IntelBackendError, ValueError):
+    """Bytes that are not a usable zebin: not ELF, another machine's ELF, truncated, or without kernels."""

@@ -1,0 +1,546 @@
+"""Compiling SPIR-V to native Intel GPU code (zebin) with ocloc.
+
+Two ways to run the same ocloc command line:
+
+* in process, through libocloc's ``oclocInvoke`` (ctypes): the SPIR-V goes in
+  and the binary and log come back as memory buffers, no files;
+* the ``ocloc`` executable in a temporary directory.
+
+``TRITON_XPU_OCLOC_MODE=lib|subprocess|auto`` picks one (default ``auto``:
+libocloc when it loads, else the executable; an explicit ``TRITON_OCLOC_PATH``
+also selects the executable).  ``TRITON_LIBOCLOC_PATH`` names the library.
+
+The command line is one every ocloc since 22.43 (Debian 12) understands:
+``-output NAME -output_no_suffix`` (22.43 has no ``-o``) and
+``-internal_options -cl-intel-allow-zebin`` (22.43 emits the legacy
+patch-token format without it); an ocloc that rejects that option is detected
+and not given it again.
+
+Failures: a missing tool is a ToolNotFoundError with the apt-get hint; a failed
+or crashed ocloc, or one that exits 0 without a usable zebin, is a
+CompilationError carrying the build log and a one-line repro command; a kernel
+whose per-thread scratch space exceeds the device's limit is Triton's
+OutOfResources, so the autotuner can prune the config.  Newer IGC reports that
+itself ("total scratch space exceeds HW supported limit"); IGC 1.0.12504
+(ocloc 22.43) says nothing and emits the kernel, so the zebin's scratch sizes
+are checked against the device's limit.
+
+In process, libocloc 22.43 calls exit() when the input lacks the SPIR-V magic
+number (the header is checked first) and printf()s "Command was: ..." to
+stdout on failure (captured and dropped).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import functools
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from triton.runtime.errors import OutOfResources
+
+from triton.backends.intel import zebin
+from triton.backends.intel.errors import CompilationError, ToolNotFoundError, ZebinFormatError
+from triton.backends.intel.tools import env_var, find_tool
+
+MODE_ENV = "TRITON_XPU_OCLOC_MODE"
+LIB_ENV = "TRITON_LIBOCLOC_PATH"
+MODES = ("auto", "lib", "subprocess")
+
+ALLOW_ZEBIN = "-cl-intel-allow-zebin"
+SPIRV_NAME = "kernel.spv"  # the input's name on the command line (and in the repro)
+OUTPUT_NAME = "kernel"  # -output NAME -output_no_suffix: the binary is called exactly this
+INSTALL_HINT = "install it with `apt-get install intel-opencl-icd`"
+
+# Maximum per-thread scratch space by product family (NEO GfxCoreHelper::getMaxScratchSize):
+# Xe-HP and later 256 KiB, Gen12LP and earlier 2 MiB.  Families not listed are not checked.
+_XE_HP_AND_LATER = (1250, 1270, 1271, 1272, 1273, 1274, 1275)
+MAX_SCRATCH_PER_THREAD: Dict[int, int] = {
+    **{family: 256 * 1024 for family in _XE_HP_AND_LATER},
+    **{family: 2 * 1024 * 1024 for family in (26, 27, 28, 29, 30, 31, 32, 33, 1210)},
+}
+
+# Newer IGC refuses such kernels itself:
+# "error: total scratch space exceeds HW supported limit for kernel K: N bytes (max permitted PTSS M bytes)"
+_PTSS_OVERFLOW = re.compile(r"total\s+scratch\s+space\s+exceeds\s+HW\s+supported\s+limit"
+                            r"(?:\s+for\s+kernel\s+(?P<kernel>[^\s:]+))?:?\s+(?P<required>\d+)\s+bytes"
+                            r"\s*\(max\s+permitted\s+PTSS\s+(?P<limit>\d+)\s+bytes\)")
+
+# What oclocInvoke returns (ocloc_error_code.h, OpenCL error codes).
+_OCLOC_ERRORS = {-5: "CL_OUT_OF_RESOURCES", -6: "CL_OUT_OF_HOST_MEMORY", -11: "CL_BUILD_PROGRAM_FAILURE",
+                 -33: "CL_INVALID_DEVICE", -44: "CL_INVALID_PROGRAM", -5150: "OCLOC_INVALID_COMMAND_LINE",
+                 -5151: "OCLOC_INVALID_FILE"}
+
+SPIRV_MAGIC = 0x07230203
+
+
+@dataclass
+class OclocResult:
+    """One ocloc compile."""
+
+    binary: bytes  # a zebin for one device; ocloc's fat binary (an ar archive) for several
+    log: str  # ocloc's build log (IGC warnings such as spill reports included)
+    command: str  # the equivalent shell command, reading the SPIR-V from kernel.spv
+    ms: float  # wall time of the compile
+    via: str  # "libocloc" or "subprocess"
+
+
+# --------------------------------------------------------------------------------------------
+# Choosing the way to run ocloc
+
+
+def ocloc_mode() -> str:
+    """``TRITON_XPU_OCLOC_MODE``, validated."""
+    mode = os.environ.get(MODE_ENV, "auto").strip().lower() or "auto"
+    if mode not in MODES:
+        raise ValueError(f"{MODE_ENV}={mode!r}: expected one of {', '.join(MODES)}")
+    return mode
+
+
+class _Libocloc:
+    """libocloc loaded with ctypes; calls are serialised (ocloc keeps process-global state)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.lib = ctypes.CDLL(path)
+        P = ctypes.POINTER
+        u8pp = P(P(ctypes.c_uint8))
+        self.invoke = self.lib.oclocInvoke
+        self.invoke.restype = ctypes.c_int
+        self.invoke.argtypes = [
+            ctypes.c_uint32, P(ctypes.c_char_p),  # argc, argv
+            ctypes.c_uint32, u8pp, P(ctypes.c_uint64), P(ctypes.c_char_p),  # sources
+            ctypes.c_uint32, u8pp, P(ctypes.c_uint64), P(ctypes.c_char_p),  # input headers
+            P(ctypes.c_uint32), P(u8pp), P(P(ctypes.c_uint64)), P(P(ctypes.c_char_p)),  # outputs
+        ]
+        self.free = self.lib.oclocFreeOutput
+        self.free.restype = ctypes.c_int
+        self.free.argtypes = [P(ctypes.c_uint32), P(u8pp), P(P(ctypes.c_uint64)), P(P(ctypes.c_char_p))]
+        self.lock = threading.Lock()
+
+    def run(self, args: Sequence[str], sources: Dict[str, bytes]) -> Tuple[int, Dict[str, bytes]]:
+        """oclocInvoke(["ocloc", *args]) with in-memory ``sources``; returns (code, {output name: bytes})."""
+        P = ctypes.POINTER
+        argv_list = [b"ocloc"] + [a.encode() for a in args]
+        argv = (ctypes.c_char_p * len(argv_list))(*argv_list)
+        n = len(sources)
+        buffers = [ctypes.create_string_buffer(bytes(data), len(data)) for data in sources.values()]
+        data = (P(ctypes.c_uint8) * n)(*(ctypes.cast(b, P(ctypes.c_uint8)) for b in buffers))
+        lens = (ctypes.c_uint64 * n)(*(len(d) for d in sources.values()))
+        names = (ctypes.c_char_p * n)(*(name.encode() for name in sources))
+        num_out = ctypes.c_uint32(0)
+        out_data = P(P(ctypes.c_uint8))()
+        out_lens = P(ctypes.c_uint64)()
+        out_names = P(ctypes.c_char_p)()
+        with self.lock, _stdout_captured() as printed:
+            code = self.invoke(len(argv_list), argv, n, data, lens, names, 0, None, None, None,
+                               ctypes.byref(num_out), ctypes.byref(out_data), ctypes.byref(out_lens),
+                               ctypes.byref(out_names))
+            try:
+                outputs = {
+                    out_names[i].decode(errors="replace"): ctypes.string_at(out_data[i], out_lens[i])
+                    for i in range(num_out.value)
+                }
+            finally:
+                self.free(ctypes.byref(num_out), ctypes.byref(out_data), ctypes.byref(out_lens),
+                          ctypes.byref(out_names))
+        # On failure libocloc printf()s "Command was: ..." to the process's stdout; that echo is dropped
+        # (the repro command says the same), anything else printed meanwhile is passed on.
+        rest = "".join(line for line in printed.text.splitlines(keepends=True)
+                       if not line.startswith("Command was:"))
+        if rest:
+            os.write(1, rest.encode())
+        return code, outputs
+
+
+class _Captured:
+    text = ""
+
+
+_libc = ctypes.CDLL(None)
+_libc.fflush.argtypes = [ctypes.c_void_p]
+
+
+@contextlib.contextmanager
+def _stdout_captured():
+    """Collect what native code writes to file descriptor 1 meanwhile, in memory (a memfd)."""
+    captured = _Captured()
+    if not hasattr(os, "memfd_create"):
+        yield captured
+        return
+    try:
+        sys.stdout.flush()
+    except (AttributeError, ValueError, OSError):
+        pass
+    _libc.fflush(None)
+    try:
+        saved = os.dup(1)
+    except OSError:  # no stdout at all
+        yield captured
+        return
+    sink = os.memfd_create("ocloc-stdout")
+    os.dup2(sink, 1)
+    try:
+        yield captured
+    finally:
+        _libc.fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+        size = os.lseek(sink, 0, os.SEEK_END)
+        os.lseek(sink, 0, os.SEEK_SET)
+        captured.text = os.read(sink, size).decode(errors="replace") if size else ""
+        os.close(sink)
+
+
+@functools.lru_cache(maxsize=None)
+def _load_libocloc(path: str) -> _Libocloc:
+    return _Libocloc(path)
+
+
+def _libocloc_candidates() -> List[str]:
+    override = os.environ.get(LIB_ENV)
+    if override:
+        return [override]
+    found = ctypes.util.find_library("ocloc")
+    return [name for name in ("libocloc.so", found, "libocloc.so.1") if name]
+
+
+def load_libocloc() -> _Libocloc:
+    """libocloc, or ToolNotFoundError saying why it could not be loaded."""
+    errors = []
+    for name in _libocloc_candidates():
+        try:
+            return _load_libocloc(name)
+        except (OSError, AttributeError) as e:  # AttributeError: a library without oclocInvoke
+            errors.append(f"{name}: {e}")
+    raise ToolNotFoundError(f"libocloc could not be loaded ({'; '.join(errors)}); {INSTALL_HINT}, "
+                            f"set {LIB_ENV} to its path, or set {MODE_ENV}=subprocess to run the ocloc executable")
+
+
+def _find_ocloc() -> str:
+    """The ocloc executable (tools.find_tool), the error always carrying the install hint."""
+    try:
+        return find_tool("ocloc")
+    except ToolNotFoundError as e:
+        if "apt-get install" in str(e):
+            raise
+        raise ToolNotFoundError(f"{e}; to install ocloc, {INSTALL_HINT}") from None
+
+
+def _choose_runner() -> Tuple[str, Optional[_Libocloc]]:
+    """("libocloc", lib) or ("subprocess", None) for the current environment."""
+    mode = ocloc_mode()
+    if mode == "subprocess":
+        return "subprocess", None
+    if mode == "lib":
+        return "libocloc", load_libocloc()
+    if os.environ.get(env_var("ocloc")):  # the user picked an executable
+        return "subprocess", None
+    try:
+        return "libocloc", load_libocloc()
+    except ToolNotFoundError:
+        return "subprocess", None
+
+
+# --------------------------------------------------------------------------------------------
+# Running one command line
+
+
+@dataclass
+class _Run:
+    code: int  # oclocInvoke's result, or the process's return code (negative: killed by that signal)
+    outputs: Dict[str, bytes]  # output file name -> contents (the build log excluded)
+    log: str
+
+
+def _run_lib(lib: _Libocloc, args: List[str], spirv: bytes) -> _Run:
+    code, outputs = lib.run(args, {SPIRV_NAME: spirv})
+    log = outputs.pop("stdout.log", b"").decode(errors="replace")
+    return _Run(code, outputs, log)
+
+
+def _run_subprocess(exe: str, args: List[str], spirv: bytes) -> _Run:
+    with tempfile.TemporaryDirectory(prefix="triton-ocloc-") as tmp:
+        with open(os.path.join(tmp, SPIRV_NAME), "wb") as f:
+            f.write(spirv)
+        proc = subprocess.run([exe, *args, "-out_dir", tmp], cwd=tmp, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        outputs = {}
+        for name in os.listdir(tmp):
+            path = os.path.join(tmp, name)
+            if name != SPIRV_NAME and os.path.isfile(path):
+                with open(path, "rb") as f:
+                    outputs[name] = f.read()
+    return _Run(proc.returncode, outputs, _without_command_echo(proc.stdout.decode(errors="replace")))
+
+
+def _without_command_echo(log: str) -> str:
+    """ocloc's log without its "Command was: ..." echo (naming a temporary directory), so that both
+    ways of running ocloc give the same log."""
+    return "".join(line for line in log.splitlines(keepends=True) if not line.startswith("Command was:"))
+
+
+def _binary_output(outputs: Dict[str, bytes]) -> Optional[bytes]:
+    """The device binary among ocloc's outputs (not the .spv/.bc/.ll/.txt/.log side files)."""
+    if OUTPUT_NAME in outputs:
+        return outputs[OUTPUT_NAME]
+    ranked = sorted((not (zebin.is_zebin(data) or zebin.is_fat_binary(data)), name, data)
+                    for name, data in outputs.items() if zebin.is_fat_binary(data) or data[:4] == b"\x7fELF")
+    return ranked[0][2] if ranked else None
+
+
+def _compile_args(spirv_name: str, devices: str, options: str, internal_options: str) -> List[str]:
+    args = ["compile", "-file", spirv_name, "-spirv_input", "-device", devices, "-output", OUTPUT_NAME,
+            "-output_no_suffix"]
+    if options:
+        args += ["-options", options]
+    if internal_options:
+        args += ["-internal_options", internal_options]
+    return args
+
+
+def _repro(exe: str, args: Sequence[str]) -> str:
+    return shlex.join([exe, *args])
+
+
+# An ocloc that refuses -cl-intel-allow-zebin (it emits zebin by default) is remembered here.
+_zebin_option_rejected: Dict[str, bool] = {}
+
+
+def _merge_internal_options(internal_options: str, allow_zebin: bool) -> str:
+    words = shlex.split(internal_options)
+    if allow_zebin and ALLOW_ZEBIN not in words:
+        words.insert(0, ALLOW_ZEBIN)
+    if not allow_zebin:
+        words = [w for w in words if w != ALLOW_ZEBIN]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def _rejects_option(log: str, option: str) -> bool:
+    """Whether a failed ocloc's log says it does not know ``option`` (ignoring its echo of the command)."""
+    return any(option in line and re.search(r"(?i)\b(invalid|unknown|unsupported|unrecognized)\b", line)
+               for line in log.splitlines() if not line.startswith("Command was:"))
+
+
+# --------------------------------------------------------------------------------------------
+# Checking the result
+
+
+def _spirv_problem(spirv: bytes) -> Optional[str]:
+    """Why ``spirv`` is not a SPIR-V module, or None.  libocloc 22.43 calls exit() on a wrong magic
+    number, taking the whole process down, so the header is checked before ocloc sees it."""
+    if len(spirv) < 20:
+        return f"{len(spirv)} bytes is shorter than a SPIR-V header (20 bytes)"
+    if len(spirv) % 4:
+        return f"{len(spirv)} bytes is not a whole number of 32-bit words"
+    words = int.from_bytes(spirv[:4], "little"), int.from_bytes(spirv[:4], "big")
+    if SPIRV_MAGIC not in words:
+        return f"the first word 0x{words[0]:08x} is not the SPIR-V magic number 0x{SPIRV_MAGIC:08x}"
+    return None
+
+
+def _describe_code(code: int, via: str) -> str:
+    if via == "subprocess":
+        return f"exit status {code}"
+    name = _OCLOC_ERRORS.get(code)
+    return f"error code {code}" + (f" ({name})" if name else "")
+
+
+def _raise_if_scratch_overflow(log: str, repro: str) -> None:
+    m = _PTSS_OVERFLOW.search(log)
+    if m:
+        kernel = m.group("kernel")
+        err = OutOfResources(int(m.group("required")), int(m.group("limit")),
+                             f"scratch space per thread{f' of kernel {kernel}' if kernel else ''}")
+        err.log, err.repro = log, repro
+        raise err
+
+
+def _device_binaries(binary: bytes) -> Dict[str, bytes]:
+    """{device: zebin} of a single zebin ("" as the device) or a fat binary."""
+    if zebin.is_fat_binary(binary):
+        return zebin.read_fat_binary(binary)
+    return {"": binary}
+
+
+def _check_binary(binary: bytes, log: str, repro: str, check_limits: bool) -> None:
+    """Raise unless every device binary is a zebin with kernels that fit the device's scratch space."""
+    try:
+        members = _device_binaries(binary)
+    except ZebinFormatError as e:
+        raise CompilationError(f"ocloc exited successfully but its output is unusable: {e}", log, repro) from e
+    if not members:
+        raise CompilationError("ocloc exited successfully but its fat binary holds no device binary", log, repro)
+    for device, data in members.items():
+        where = f" for {device}" if device else ""
+        try:
+            parsed = zebin.read_zebin(data)
+        except ZebinFormatError as e:
+            raise CompilationError(
+                f"ocloc exited successfully but its output{where} is unusable: {e}. IGC drops kernels it "
+                "cannot compile, e.g. ones whose scratch space exceeds the hardware limit", log, repro) from e
+        limit = MAX_SCRATCH_PER_THREAD.get(parsed.product_family) if check_limits else None
+        for kernel in parsed.kernels if limit is not None else ():
+            # Each scratch slot is a separate per-thread space; the largest must fit.
+            largest = max(_scratch_slots(kernel).values(), default=0)
+            if largest > limit:
+                err = OutOfResources(largest, limit, f"scratch space per thread of kernel {kernel.name}{where}")
+                err.log, err.repro = log, repro
+                raise err
+
+
+def _scratch_slots(kernel: zebin.KernelInfo) -> Dict[int, int]:
+    slots: Dict[int, int] = {}
+    for buf in kernel.memory_buffers:
+        if buf.get("type") == "scratch":
+            slot = int(buf.get("slot", 0))
+            slots[slot] = slots.get(slot, 0) + int(buf.get("size", 0))
+    return slots
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+
+
+def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_options: str = "", *,
+                  check_limits: bool = True) -> OclocResult:
+    """Compile a SPIR-V module for ``devices`` (ocloc names: pvc, acm-g10, ...) with ocloc.
+
+    ``options`` are OpenCL/IGC build options (``-cl-intel-256-GRF-per-thread``);
+    ``internal_options`` are added to ``-cl-intel-allow-zebin``.  With
+    ``check_limits`` a kernel whose per-thread scratch space exceeds the
+    device's limit raises OutOfResources even where ocloc itself accepts it.
+    """
+    if isinstance(devices, str):
+        devices = [devices]
+    devices = [d.strip() for d in devices if d and d.strip()]
+    if not devices:
+        raise ValueError("compile_spirv needs at least one ocloc device name (e.g. 'pvc')")
+    device_list = ",".join(devices)
+    spirv = bytes(spirv)
+    start = time.perf_counter()
+
+    via, lib = _choose_runner()
+    exe = _find_ocloc() if via == "subprocess" else "ocloc"
+    key = f"{via}:{exe if lib is None else lib.path}"
+    repro_exe = "ocloc" if via == "libocloc" else exe
+
+    allow_zebin = not _zebin_option_rejected.get(key, False)
+    args = _compile_args(SPIRV_NAME, device_list, options, _merge_internal_options(internal_options, allow_zebin))
+    repro = _repro(repro_exe, args)
+
+    problem = _spirv_problem(spirv)
+    if problem:
+        raise CompilationError(f"input is not SPIR-V: {problem}; it was not passed to ocloc",
+                               log=f"not SPIR-V: {problem}", repro=repro)
+
+    def run(args: List[str]) -> _Run:
+        return _run_lib(lib, args, spirv) if lib is not None else _run_subprocess(exe, args, spirv)
+
+    result = run(args)
+    if result.code != 0 and allow_zebin and _rejects_option(result.log, ALLOW_ZEBIN):
+        # An ocloc that knows only zebin may refuse the option that enables it: retry without it and,
+        # if that works, never pass it to this ocloc again.
+        retry_args = _compile_args(SPIRV_NAME, device_list, options,
+                                   _merge_internal_options(internal_options, False))
+        retry = run(retry_args)
+        if retry.code == 0:
+            _zebin_option_rejected[key] = True
+            args, repro, result = retry_args, _repro(repro_exe, retry_args), retry
+
+    log = result.log
+    if via == "subprocess" and result.code < 0:
+        sig = -result.code
+        try:
+            sig_name = signal.Signals(sig).name
+        except ValueError:
+            sig_name = f"signal {sig}"
+        raise CompilationError(f"ocloc crashed with signal {sig_name} ({sig}) compiling for {device_list}", log,
+                               repro)
+    if result.code != 0:
+        _raise_if_scratch_overflow(log, repro)
+        raise CompilationError(f"ocloc failed compiling for {device_list} ({_describe_code(result.code, via)})",
+                               log, repro)
+    binary = _binary_output(result.outputs)
+    if not binary:
+        raise CompilationError(f"ocloc exited successfully but produced no output for {device_list}", log, repro)
+    _check_binary(binary, log, repro, check_limits)
+    ms = (time.perf_counter() - start) * 1e3
+    return OclocResult(binary=binary, log=log, command=repro, ms=ms, via=via)
+
+
+def _query(via: str, lib: Optional[_Libocloc], exe: str, what: str) -> Optional[str]:
+    """``ocloc query WHAT`` (the answer is written as a file named WHAT), or None if unsupported."""
+    try:
+        if lib is not None:
+            code, outputs = lib.run(["query", what], {})
+        else:
+            with tempfile.TemporaryDirectory(prefix="triton-ocloc-") as tmp:
+                proc = subprocess.run([exe, "query", what], cwd=tmp, stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                code, outputs = proc.returncode, {}
+                path = os.path.join(tmp, what)
+                if os.path.isfile(path):
+                    with open(path, "rb") as f:
+                        outputs[what] = f.read()
+    except OSError:
+        return None
+    answer = outputs.get(what)
+    if code != 0 or not answer:
+        return None
+    return answer.rstrip(b"\0\n ").decode(errors="replace") or None
+
+
+def _libigc_fingerprint() -> str:
+    """File name, size and modification time of each IGC library the loader would find."""
+    dirs = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d]
+    try:
+        out = subprocess.run(["ldconfig", "-p"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "PATH": os.environ.get("PATH", "") + ":/sbin:/usr/sbin"}).stdout
+        dirs += [os.path.dirname(line.split(b"=>")[-1].strip().decode()) for line in out.splitlines()
+                 if b"libigc.so" in line and b"=>" in line]
+    except OSError:
+        pass
+    dirs += ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib", "/opt/intel/lib"]
+    seen, parts = set(), []
+    for d in dirs:
+        for name in ("libigc.so.2", "libigc.so.1"):
+            path = os.path.realpath(os.path.join(d, name))
+            if path in seen or not os.path.isfile(path):
+                continue
+            seen.add(path)
+            st = os.stat(path)
+            parts.append(f"{os.path.basename(path)}:{st.st_size}:{int(st.st_mtime)}")
+    return ",".join(parts) or "libigc:unknown"
+
+
+@functools.lru_cache(maxsize=None)
+def _version(via: str, where: str) -> str:
+    lib = _load_libocloc(where) if via == "libocloc" else None
+    driver = _query(via, lib, where, "OCL_DRIVER_VERSION") or "unknown"
+    neo = _query(via, lib, where, "NEO_REVISION")
+    igc = _query(via, lib, where, "IGC_REVISION")  # newer ocloc only
+    text = f"ocloc {driver}"
+    if neo and neo not in driver:
+        text += f" neo {neo}"
+    text += f" igc {igc}" if igc else f" igc {_libigc_fingerprint()}"
+    return text
+
+
+def ocloc_version() -> str:
+    """A stable identification of the ocloc and IGC that compile_spirv uses, for cache keys, e.g.
+    ``ocloc 22.43.24595 igc libigc.so.1.0.1:42029952:1700179200`` (the IGC library's name, size and
+    modification time when ocloc cannot report an IGC revision)."""
+    via, lib = _choose_runner()
+    return _version(via, lib.path if lib is not None else _find_ocloc())
