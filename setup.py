@@ -9,6 +9,7 @@ packages the result as one distribution named ``triton-xpu``:
 
 * ``pip install .`` installs a plain wheel: no ``.pth`` hooks, no patching at
   run time; it replaces an installed ``triton-xpu`` and uninstalls cleanly.
+* The front end gets two small build-time changes (FRONTEND_PATCHES below).
 * ``pip install -e .`` is the developer mode: ``python/`` goes on ``sys.path``,
   so edits under ``third_party/intel/backend/`` take effect without reinstalling.
 
@@ -40,8 +41,35 @@ BASE_BACKEND = Path("triton") / "backends" / "intel"
 KEPT_FROM_BASE_BACKEND = ("lib/libsycl-spir64-unknown-unknown.bc", )
 
 
+# Two changes to the base front end (triton/compiler/compiler.py), the only ones this fork makes outside the
+# backend, both upstreamable: a backend may name several binary artifacts (`binary_extensions`: the zebin
+# and the SPIR-V it came from) which CompiledKernel then reads as bytes, and TRITON_STORE_BINARY_ONLY keeps
+# the backend's own binary.  Applied to the copied tree at build time; a base that no longer matches fails
+# the build instead of being patched blindly.
+FRONTEND_PATCHES = (
+    ("triton/compiler/compiler.py",
+     "file.suffix[1:]: file.read_bytes() if file.suffix[1:] == binary_ext else file.read_text()",
+     "file.suffix[1:]: file.read_bytes() if file.suffix[1:] in getattr(backend, \"binary_extensions\", "
+     "{binary_ext}) else file.read_text()"),
+    ("triton/compiler/compiler.py",
+     "if (not store_only_binary) or (ext in (\"cubin\", \"hsaco\", \"json\", \"spv\")):",
+     "if (not store_only_binary) or (ext in (\"cubin\", \"hsaco\", \"json\", \"spv\", backend.binary_ext)):"),
+)
+PATCHES_KEY = hashlib.sha256(repr(FRONTEND_PATCHES).encode()).hexdigest()[:12]
+
+
 class BaseTritonNotFound(RuntimeError):
     pass
+
+
+def _patch_frontend() -> None:
+    for rel, old, new in FRONTEND_PATCHES:
+        path = PACKAGE_ROOT / rel
+        text = path.read_text()
+        if text.count(old) != 1:
+            raise RuntimeError(f"cannot apply the front-end change to {rel}: expected exactly one {old!r}; "
+                               f"has the base triton-xpu release changed? (this build expects {BASE_VERSION})")
+        path.write_text(text.replace(old, new))
 
 
 def _installed_base():
@@ -79,6 +107,7 @@ def _copy_base_tree() -> str:
             f"pip's build isolation (plain `pip install .`), or set TRITON_XPU_BASE_WHEEL to its wheel file "
             f"(`pip download --no-deps {BASE_DIST}==={BASE_VERSION}`)")
     stamp, files = source
+    stamp = f"{stamp}-patches-{PATCHES_KEY}"
     if STAMP.exists() and STAMP.read_text() == stamp:
         return stamp
     shutil.rmtree(TRITON_DIR, ignore_errors=True)
@@ -100,6 +129,7 @@ def _copy_base_tree() -> str:
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(base_backend / rel, dst)
     shutil.rmtree(base_backend)
+    _patch_frontend()
     STAMP.write_text(stamp)
     return stamp
 

@@ -10,6 +10,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "examples"))
 
+# Tools installed in the environment (PyPI's newer spirv-dis, lit's filecheck) come first, as under ./run.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+
 # Never read or pollute the user's ~/.triton cache; each xdist worker gets its own.
 os.environ["TRITON_CACHE_DIR"] = tempfile.mkdtemp(prefix="triton-xpu-test-cache-")
 

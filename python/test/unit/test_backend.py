@@ -57,6 +57,6 @@ def test_num_warps_must_be_a_power_of_two():
 def test_stage_times_are_recorded_in_metadata(fresh_cache):
     import kernels
     md = kernels.SPECS["add"].compile("pvc").metadata
-    assert set(md.stage_ms) == {"ttir", "ttgir", "llir", "spv"}
+    assert set(md.stage_ms) == {"ttir", "ttgir", "llir", "spv", "zebin"}
     assert all(ms > 0 for ms in md.stage_ms.values())
     assert md.target_arch == "pvc"

@@ -14,7 +14,8 @@ from typing import Any, Callable, Dict
 from triton.backends.compiler import BaseBackend, GPUTarget
 from triton._C.libtriton import intel
 
-from triton.backends.intel import pipelines, targets
+from triton.backends.intel import generators, grf_policy, pipelines, targets
+from triton.backends.intel.errors import CompilationError
 from triton.backends.intel.options import XPUOptions
 
 
@@ -54,7 +55,9 @@ class XPUBackend(BaseBackend):
         self.target_info = targets.resolve(target.arch)
         # Kept in the shape of triton-xpu's backend for code that reads it.
         self.properties = self.target_info.properties()
-        self.binary_ext = "spv"
+        self.binary_ext = "zebin"
+        # Artifacts the front end reads as bytes: the native binary and the SPIR-V it was compiled from.
+        self.binary_extensions = {"zebin", "spv"}
 
     def parse_options(self, opts: Dict[str, Any]) -> XPUOptions:
         known = {f.name for f in fields(XPUOptions)}
@@ -84,11 +87,44 @@ class XPUBackend(BaseBackend):
         stages["ttgir"] = _timed("ttgir", lambda src, metadata: pipelines.make_ttgir(src, metadata, options, target))
         stages["llir"] = _timed("llir", lambda src, metadata: pipelines.make_llir(src, metadata, options, libdevice))
         stages["spv"] = _timed("spv", lambda src, metadata: self._make_spv(src, metadata, options))
+        stages["zebin"] = _timed("zebin", lambda src, metadata: self._make_zebin(src, metadata, options))
 
     def _make_spv(self, src, metadata, options):
         metadata["target_arch"] = self.target_info.name
         return pipelines.make_spv(src, metadata, options)
 
+    def _make_zebin(self, spirv: bytes, metadata: Dict[str, Any], options: XPUOptions) -> bytes:
+        generator = generators.get_generator(options.native_compiler)
+        try:
+            chosen = grf_policy.select_binary(spirv, metadata["name"], self.target_info, options.num_warps,
+                                              options.grf_mode, options.grf_spill_threshold, generator)
+        except CompilationError as e:
+            # Triton's cache already holds this kernel's SPIR-V: point the repro command at it.
+            spv = _cached_spirv_path(metadata)
+            raise CompilationError(f"{metadata['name']} for {self.target_info.name}: {str(e).splitlines()[0]}",
+                                   e.log, e.repro.replace(" kernel.spv", f" {spv}") if spv else e.repro) from None
+        metadata.update(
+            grf_mode_requested=options.grf_mode,
+            grf_mode=chosen.chosen.grf_mode,
+            build_flags=chosen.chosen.flags,
+            n_regs=chosen.chosen.n_regs,
+            spill_bytes=chosen.chosen.spill_bytes,
+            scratch_bytes=chosen.chosen.scratch_bytes,
+            grf_attempts=[a.as_dict() for a in chosen.attempts],
+            native_compiler=generator.name,
+            native_compiler_version=generator.version(),
+        )
+        return chosen.binary
+
     @functools.lru_cache()
     def hash(self) -> str:
-        return f"intel-{self.target_info}"
+        # The native compiler's version is part of the key: an upgraded IGC never reuses a stale binary.
+        return f"intel-{self.target_info}-ocloc-{generators.OclocGenerator().version()}"
+
+
+def _cached_spirv_path(metadata: Dict[str, Any]):
+    from triton.runtime.cache import get_cache_manager
+    try:
+        return get_cache_manager(metadata["hash"]).get_file(f"{metadata['name']}.spv")
+    except Exception:  # the repro is a convenience; never mask the compile error
+        return None

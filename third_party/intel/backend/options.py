@@ -6,9 +6,23 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Tuple
+from typing import Optional, Tuple
+
+from triton.backends.intel.grf_policy import normalize_mode
 
 _LIBDEVICE = "libsycl-spir64-unknown-unknown.bc"
+SPILL_THRESHOLD_ENV = "TRITON_XPU_GRF_SPILL_THRESHOLD"
+NATIVE_COMPILER_ENV = "TRITON_XPU_NATIVE_COMPILER"
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.getenv(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not an integer (bytes of spill tolerated before a GRF retry)")
 
 
 def _default_libdevice() -> str:
@@ -37,6 +51,14 @@ class XPUOptions:
     backend_name: str = "intel"
     sanitize_overflow: bool = False
     one_matrix_per_load_for_bt: bool = False
+    # Register file: "default" lets the GRF policy choose (retry with a larger file when the kernel
+    # spills); "128", "256", "512" or "auto" (IGC decides per kernel) are obeyed as given.
+    grf_mode: str = "default"
+    # Spill bytes above which the policy retries with a larger register file;
+    # default TRITON_XPU_GRF_SPILL_THRESHOLD, else 0.
+    grf_spill_threshold: Optional[int] = None
+    # What turns SPIR-V into a native binary; default TRITON_XPU_NATIVE_COMPILER, else "ocloc".
+    native_compiler: Optional[str] = None
 
     def __post_init__(self):
         libs = dict(self.extern_libs or {})
@@ -44,6 +66,11 @@ class XPUOptions:
         if not libs["libdevice"]:
             libs["libdevice"] = _default_libdevice()
         object.__setattr__(self, "extern_libs", tuple(libs.items()))
+        object.__setattr__(self, "grf_mode", normalize_mode(self.grf_mode))
+        if self.grf_spill_threshold is None:
+            object.__setattr__(self, "grf_spill_threshold", _env_int(SPILL_THRESHOLD_ENV, 0))
+        if self.native_compiler is None:
+            object.__setattr__(self, "native_compiler", os.getenv(NATIVE_COMPILER_ENV, "ocloc").strip() or "ocloc")
         if self.num_warps <= 0 or (self.num_warps & (self.num_warps - 1)) != 0:
             raise ValueError(f"num_warps must be a power of 2, got {self.num_warps}")
 

@@ -1,0 +1,250 @@
+"""The zebin stage: native binaries at compile time under one GRF policy, through Triton's compile and cache."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import kernels
+import triton
+from triton.backends.compiler import GPUTarget
+from triton.backends.intel import generators, grf_policy, targets, zebin
+from triton.backends.intel.errors import CompilationError
+
+REPO = Path(__file__).resolve().parents[3]
+PVC = targets.lookup("pvc")
+
+
+def spec(name, constexprs=None, **options):
+    base = kernels.SPECS[name]
+    return dataclasses.replace(base, constexprs=dict(base.constexprs, **(constexprs or {})),
+                               options=dict(base.options, **options))
+
+
+# A layernorm row of 4096 floats over 8 sub-groups spills at 128 GRF on pvc and fits in 256.
+SPILLING = spec("layernorm", {"BLOCK": 4096}, num_warps=8)
+
+
+def test_kernel_leaves_the_compiler_as_a_zebin_for_its_target():
+    compiled = kernels.SPECS["add"].compile("pvc")
+    binary = compiled.asm["zebin"]
+    assert isinstance(binary, bytes) and binary[:4] == b"\x7fELF"
+    assert int.from_bytes(binary[18:20], "little") == zebin.EM_INTELGT
+    assert compiled.kernel is binary  # what the driver loads
+    assert isinstance(compiled.asm["spv"], bytes) and compiled.asm["spv"][:4] == b"\x03\x02\x23\x07"
+    info = zebin.read_zebin(binary)
+    assert info.product_family_name == "pvc"
+    assert [k.name for k in info.kernels] == ["add_kernel"]
+
+
+def test_metadata_describes_the_chosen_binary():
+    md = kernels.SPECS["add"].compile("pvc").metadata
+    kernel = zebin.read_zebin(kernels.SPECS["add"].compile("pvc").asm["zebin"]).kernel("add_kernel")
+    assert md.target_arch == "pvc"
+    assert md.grf_mode == "128" and md.n_regs == kernel.grf_count == 128
+    assert md.build_flags == ""
+    assert md.spill_bytes == 0 and md.scratch_bytes == 0
+    assert md.native_compiler == "ocloc" and md.native_compiler_version
+    assert md.stage_ms["zebin"] > 0
+
+
+def test_kernel_that_does_not_spill_compiles_once():
+    md = kernels.SPECS["add"].compile("pvc").metadata
+    assert len(md.grf_attempts) == 1
+    assert set(md.grf_attempts[0]) == {"grf_mode", "flags", "spill_bytes", "scratch_bytes", "n_regs", "ms"}
+
+
+def test_spilling_kernel_on_pvc_gets_the_256_grf_binary():
+    compiled = SPILLING.compile("pvc")
+    md = compiled.metadata
+    first, second = md.grf_attempts
+    assert first["flags"] == "" and first["n_regs"] == 128 and first["spill_bytes"] > 0
+    assert second["flags"] == "-cl-intel-256-GRF-per-thread" and second["n_regs"] == 256
+    assert second["spill_bytes"] < first["spill_bytes"]
+    assert md.grf_mode == "256" and md.build_flags == "-cl-intel-256-GRF-per-thread"
+    assert md.spill_bytes == second["spill_bytes"] and md.n_regs == 256
+    assert zebin.read_zebin(compiled.asm["zebin"]).kernel("layernorm_kernel").grf_count == 256
+
+
+def test_larger_mode_that_spills_more_is_not_kept_on_acm_g10():
+    # The 64x64x32 fp16 matmul spills at 128 GRF on DG2, and more at 256: keep 128.
+    md = kernels.SPECS["matmul"].compile("acm-g10").metadata
+    first, second = md.grf_attempts
+    assert second["n_regs"] == 256 and second["spill_bytes"] >= first["spill_bytes"] > 0
+    assert md.grf_mode == "128" and md.build_flags == "" and md.spill_bytes == first["spill_bytes"]
+
+
+def test_threshold_knob_tolerates_spills():
+    md = dataclasses.replace(SPILLING, options=dict(SPILLING.options, grf_spill_threshold=1 << 20)).compile("pvc").metadata
+    assert len(md.grf_attempts) == 1 and md.grf_mode == "128" and md.spill_bytes > 0
+
+
+def test_threshold_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TRITON_XPU_GRF_SPILL_THRESHOLD", str(1 << 20))
+    md = SPILLING.compile("pvc").metadata
+    assert len(md.grf_attempts) == 1 and md.grf_spill_threshold == 1 << 20
+
+
+@pytest.mark.parametrize("mode, flags, regs", [("256", "-cl-intel-256-GRF-per-thread", 256),
+                                               ("large", "-cl-intel-256-GRF-per-thread", 256),
+                                               ("128", "-cl-intel-128-GRF-per-thread", 128)])
+def test_explicit_grf_mode_is_obeyed_and_never_retried(mode, flags, regs):
+    md = dataclasses.replace(SPILLING, options=dict(SPILLING.options, grf_mode=mode)).compile("pvc").metadata
+    assert len(md.grf_attempts) == 1
+    assert md.build_flags == flags and md.n_regs == regs and md.grf_mode == str(regs)
+    if regs == 128:
+        assert md.spill_bytes > 0  # spills, as asked
+
+
+def test_auto_grf_mode_lets_igc_choose():
+    md = dataclasses.replace(SPILLING, options=dict(SPILLING.options, grf_mode="auto")).compile("pvc").metadata
+    assert md.build_flags == "-cl-intel-enable-auto-large-GRF-mode" and md.grf_mode == "auto"
+    assert len(md.grf_attempts) == 1 and md.n_regs in (128, 256)
+
+
+@pytest.mark.parametrize("mode, arch, warps, message", [
+    ("huge", "pvc", 4, "invalid grf_mode 'huge': expected one of default, auto, 128, 256, 512"),
+    ("256", "tgllp", 4, "grf_mode '256' is not available on tgllp (its register file sizes: 128)"),
+    ("256", "pvc", 64, "grf_mode '256' with num_warps=64 cannot launch on pvc: at 256 registers an Xe-core "
+     "holds at most 32 sub-groups"),
+])
+def test_invalid_grf_mode_is_an_error(mode, arch, warps, message):
+    with pytest.raises(ValueError) as err:
+        spec("add", grf_mode=mode, num_warps=warps).compile(arch)
+    assert message in str(err.value)
+
+
+class RecordingGenerator:
+    """The real ocloc generator, recording the flags of each compile."""
+
+    name = "ocloc"
+
+    def __init__(self):
+        self.inner = generators.OclocGenerator()
+        self.flags = []
+
+    def version(self):
+        return self.inner.version()
+
+    def compile(self, spirv, device, flags):
+        self.flags.append(flags)
+        return self.inner.compile(spirv, device, flags)
+
+
+def test_no_retry_when_the_larger_mode_could_not_launch():
+    spirv = SPILLING.compile("pvc").asm["spv"]
+    gen = RecordingGenerator()
+    # 64 sub-groups fit an Xe-core at 128 GRF (8 EUs x 8 threads) but not at 256 (8 x 4).
+    chosen = grf_policy.select_binary(spirv, "layernorm_kernel", PVC, 64, "default", 0, gen)
+    assert gen.flags == [""] and chosen.chosen.spill_bytes > 0
+    gen = RecordingGenerator()
+    grf_policy.select_binary(spirv, "layernorm_kernel", PVC, 32, "default", 0, gen)
+    assert gen.flags == ["", "-cl-intel-256-GRF-per-thread"]
+
+
+# --- the cache and ocloc calls, counted through a logging wrapper around the real ocloc -------------------
+
+COUNTING_OCLOC = """#!/bin/sh
+echo "$1" >> "{log}"
+exec "{ocloc}" "$@"
+"""
+
+COMPILE_SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {examples!r})
+    import kernels
+    for name in sys.argv[1].split(","):
+        md = kernels.SPECS[name].compile("pvc").metadata
+        print(name, md.grf_mode, md.spill_bytes)
+""")
+
+
+@pytest.fixture
+def counting_ocloc(tmp_path, fresh_cache):
+    log = tmp_path / "ocloc-calls.log"
+    wrapper = tmp_path / "ocloc"
+    wrapper.write_text(COUNTING_OCLOC.format(log=log, ocloc=subprocess.check_output(["which", "ocloc"], text=True)
+                                             .strip()))
+    wrapper.chmod(0o755)
+    env = dict(os.environ, TRITON_XPU_OCLOC_MODE="subprocess", TRITON_OCLOC_PATH=str(wrapper),
+               TRITON_CACHE_DIR=str(fresh_cache))
+
+    def compiles():
+        return [line for line in log.read_text().split()] if log.exists() else []
+
+    def run(names, processes=1):
+        procs = [subprocess.Popen([sys.executable, "-c", COMPILE_SCRIPT.format(examples=str(REPO / "examples")),
+                                   ",".join(names)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for _ in range(processes)]
+        outs = [p.communicate() for p in procs]
+        for p, (out, err) in zip(procs, outs):
+            assert p.returncode == 0, err
+        return [o for o, _ in outs]
+
+    return run, compiles
+
+
+def test_warm_cache_runs_ocloc_zero_times(counting_ocloc):
+    run, compiles = counting_ocloc
+    first = run(["add", "softmax"])
+    cold = [c for c in compiles() if c == "compile"]
+    assert len(cold) == 2
+    second = run(["add", "softmax"])
+    assert [c for c in compiles() if c == "compile"] == cold  # no new compile
+    assert first == second
+
+
+def test_concurrent_processes_share_one_cache_without_corruption(counting_ocloc, fresh_cache):
+    run, compiles = counting_ocloc
+    names = ["add", "softmax", "layernorm"]
+    outs = run(names, processes=4)
+    assert len(set(outs)) == 1
+    groups = list(fresh_cache.glob("*/__grp__*.json"))
+    kernel_groups = [g for g in groups if "kernel" in g.name]
+    assert len(kernel_groups) == 3
+    for group in kernel_groups:
+        files = json.loads(group.read_text())["child_paths"]
+        meta = json.loads(Path(next(p for n, p in files.items() if n.endswith(".json"))).read_text())
+        binary = Path(next(p for n, p in files.items() if n.endswith(".zebin"))).read_bytes()
+        assert zebin.read_zebin(binary).kernel(meta["name"]).grf_count == meta["n_regs"]
+    before = len([c for c in compiles() if c == "compile"])
+    assert run(names) == outs[:1]
+    assert len([c for c in compiles() if c == "compile"]) == before
+
+
+def test_crashing_ocloc_is_a_clear_error_with_a_repro_on_the_cached_spirv(tmp_path, fresh_cache, monkeypatch):
+    crashing = tmp_path / "ocloc"
+    crashing.write_text("#!/bin/sh\n[ \"$1\" = compile ] && kill -SEGV $$\nexec ocloc \"$@\"\n")
+    crashing.chmod(0o755)
+    monkeypatch.setenv("TRITON_XPU_OCLOC_MODE", "subprocess")
+    monkeypatch.setenv("TRITON_OCLOC_PATH", str(crashing))
+    with pytest.raises(CompilationError) as err:
+        kernels.SPECS["add"].compile("pvc")
+    msg = str(err.value)
+    assert msg.startswith("add_kernel for pvc: ocloc crashed with signal SIGSEGV (11) compiling for pvc")
+    repro = err.value.repro
+    assert repro.startswith(str(crashing)) and " -spirv_input" in repro and "-device pvc" in repro
+    spv = next(tok for tok in repro.split() if tok.endswith(".spv"))
+    assert Path(spv).is_file() and Path(spv).read_bytes()[:4] == b"\x03\x02\x23\x07"
+
+
+def test_scratch_overflow_tries_the_larger_mode_then_is_out_of_resources(cl_spirv, opencl):
+    from triton.runtime.errors import OutOfResources
+    gen = RecordingGenerator()
+    with pytest.raises(OutOfResources, match="scratch space per thread of kernel overflow"):
+        grf_policy.select_binary(cl_spirv(opencl.SCRATCH_OVERFLOW), "overflow", PVC, 4, "default", 0, gen)
+    # The private array does not shrink with more registers: both modes overflow, the error stands.
+    assert gen.flags == ["", "-cl-intel-256-GRF-per-thread"]
+
+
+def test_scratch_overflow_with_explicit_mode_is_not_retried(cl_spirv, opencl):
+    from triton.runtime.errors import OutOfResources
+    gen = RecordingGenerator()
+    with pytest.raises(OutOfResources):
+        grf_policy.select_binary(cl_spirv(opencl.SCRATCH_OVERFLOW), "overflow", PVC, 4, "128", 0, gen)
+    assert gen.flags == ["-cl-intel-128-GRF-per-thread"]

@@ -1,0 +1,149 @@
+"""The one GRF-mode (register file size) policy, applied at compile time on every path (JIT, cache, AOT).
+
+* An explicit ``grf_mode`` ("128", "256", "512", "auto") is obeyed: one compile, never retried.
+* ``"default"``: compile in the device's default mode first.  If the kernel spills more than the threshold
+  and the target has a larger register file that keeps the kernel launchable, compile again with it, and
+  keep whichever binary spills fewer bytes -- a larger mode that does not reduce spills is never kept.
+
+Launchability: a large GRF mode halves the hardware threads per EU, and every sub-group of a work-group
+must be resident on one Xe-core, so a mode with G registers is tried only when
+``num_warps <= EUs per Xe-core x threads per EU at G`` (32 on pvc at 256 GRF).
+
+A default-mode compile whose scratch exceeds the device's per-thread limit (Triton's OutOfResources) is
+retried in the larger modes the same way; if none fits, the error stands, so the autotuner can prune it.
+
+Spill bytes come from the zebin reader.  Where no source says how much of a kernel's scratch is spill,
+the decision uses the scratch size as an upper bound; the metadata still reports the spill as unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Dict, List, Optional, Tuple
+
+from triton.runtime.errors import OutOfResources
+
+from triton.backends.intel import zebin
+from triton.backends.intel.generators import NativeGenerator
+from triton.backends.intel.targets import TargetInfo
+
+GRF_FLAGS = {
+    128: "-cl-intel-128-GRF-per-thread",
+    256: "-cl-intel-256-GRF-per-thread",
+    512: "-cl-intel-512-GRF-per-thread",
+}
+AUTO_FLAG = "-cl-intel-enable-auto-large-GRF-mode"
+MODES = ("default", "auto", "128", "256", "512")
+# triton-xpu's spellings.
+ALIASES = {"small": "128", "large": "256", "": "default", "none": "default"}
+
+
+def normalize_mode(mode: Any) -> str:
+    """The canonical spelling of a grf_mode option; ValueError for anything else."""
+    text = str(mode).strip().lower() if mode is not None else "default"
+    text = ALIASES.get(text, text)
+    if text not in MODES:
+        raise ValueError(f"invalid grf_mode {mode!r}: expected one of {', '.join(MODES)} "
+                         f"(or triton-xpu's 'small'/'large')")
+    return text
+
+
+@dataclass
+class Attempt:
+    """One compile of the kernel: its flags and what came out."""
+
+    grf_mode: str  # the register file the binary uses ("128", "256"), or "auto" when IGC chose per kernel
+    flags: str
+    spill_bytes: Optional[int]  # None: the binary does not say
+    scratch_bytes: int
+    n_regs: Optional[int]
+    ms: float
+
+    def cost(self) -> int:
+        """What the policy minimises: spill bytes, or scratch as their upper bound when unknown."""
+        return self.spill_bytes if self.spill_bytes is not None else self.scratch_bytes
+
+    def as_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Selection:
+    binary: bytes
+    kernel: zebin.KernelInfo
+    chosen: Attempt
+    attempts: List[Attempt]
+    log: str
+    command: str
+
+
+def _compile(generator: NativeGenerator, spirv: bytes, target: TargetInfo, kernel_name: str, mode: str,
+             flags: str) -> Tuple[Attempt, bytes, zebin.KernelInfo, str, str]:
+    out = generator.compile(spirv, target.name, flags)
+    kernel = zebin.read_zebin(out.binary, out.log).kernel(kernel_name)
+    grf = kernel.grf_count
+    shown = mode if mode == "auto" else (str(grf) if grf else mode)
+    attempt = Attempt(grf_mode=shown, flags=flags, spill_bytes=kernel.spill_bytes, scratch_bytes=kernel.scratch_bytes,
+                      n_regs=grf, ms=round(out.ms, 3))
+    return attempt, out.binary, kernel, out.log, out.command
+
+
+def _check_explicit(mode: str, target: TargetInfo, num_warps: int) -> None:
+    if mode == "auto":
+        return
+    grf = int(mode)
+    if grf not in target.grf_modes:
+        raise ValueError(f"grf_mode {mode!r} is not available on {target.name} "
+                         f"(its register file sizes: {', '.join(map(str, target.grf_modes))})")
+    limit = target.max_warps_at(grf)
+    if num_warps > limit:
+        raise ValueError(f"grf_mode {mode!r} with num_warps={num_warps} cannot launch on {target.name}: at {grf} "
+                         f"registers an Xe-core holds at most {limit} sub-groups; lower num_warps or use grf_mode "
+                         f"'default'")
+
+
+def select_binary(spirv: bytes, kernel_name: str, target: TargetInfo, num_warps: int, requested: str,
+                  spill_threshold: int, generator: NativeGenerator) -> Selection:
+    """Compile ``spirv`` under the GRF policy and return the binary to keep with every attempt made."""
+    mode = normalize_mode(requested)
+    if mode != "default":
+        _check_explicit(mode, target, num_warps)
+        flags = AUTO_FLAG if mode == "auto" else GRF_FLAGS[int(mode)]
+        attempt, binary, kernel, log, command = _compile(generator, spirv, target, kernel_name, mode, flags)
+        return Selection(binary, kernel, attempt, [attempt], log, command)
+
+    # The device's default mode: no GRF flag, as the driver would build it.
+    larger = [g for g in target.grf_modes if g > target.default_grf and num_warps <= target.max_warps_at(g)]
+    try:
+        best = _compile(generator, spirv, target, kernel_name, str(target.default_grf), "")
+    except OutOfResources:
+        # Too much scratch per thread at the default size: fewer spills in a larger register file may fit.
+        if not larger:
+            raise
+        return _first_that_fits(generator, spirv, target, kernel_name, larger)
+    attempts = [best[0]]
+    current_grf = best[0].n_regs or target.default_grf
+    for grf in (g for g in larger if g > current_grf):
+        if best[0].cost() <= spill_threshold:
+            break
+        candidate = _compile(generator, spirv, target, kernel_name, str(grf), GRF_FLAGS[grf])
+        attempts.append(candidate[0])
+        if candidate[0].cost() < best[0].cost():
+            best = candidate
+    attempt, binary, kernel, log, command = best
+    return Selection(binary, kernel, attempt, attempts, log, command)
+
+
+def _first_that_fits(generator: NativeGenerator, spirv: bytes, target: TargetInfo, kernel_name: str,
+                     modes: List[int]) -> Selection:
+    """After the default mode ran out of scratch: the first larger mode that fits, else the last error."""
+    error: Optional[OutOfResources] = None
+    for grf in modes:
+        try:
+            attempt, binary, kernel, log, command = _compile(generator, spirv, target, kernel_name, str(grf),
+                                                             GRF_FLAGS[grf])
+        except OutOfResources as e:
+            error = e
+            continue
+        return Selection(binary, kernel, attempt, [attempt], log, command)
+    raise error
