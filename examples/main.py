@@ -1,4 +1,4 @@
-"""The README's main job: compile the example kernels for Intel targets and show what each stage produced.
+"""The README's main job: compile the example kernels to native Intel GPU binaries and show what each stage did.
 
     python examples/main.py [--targets pvc,acm-g10] [--kernels add,matmul] [--json]
 
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import kernels  # noqa: E402
 
-STAGES = ("ttir", "ttgir", "llir", "spv")
+FRONT_END = ("ttir", "ttgir", "llir", "spv")
 
 
 def compile_one(spec: kernels.KernelSpec, arch: str) -> Dict[str, Any]:
@@ -37,23 +37,40 @@ def compile_one(spec: kernels.KernelSpec, arch: str) -> Dict[str, Any]:
         "sub_group": md.threads_per_warp,
         "shared": md.shared,
         "spv_bytes": len(compiled.asm["spv"]),
+        "zebin_bytes": len(compiled.asm["zebin"]),
         "capabilities": summary.capability_names,
+        "grf_mode": md.grf_mode,
+        "spill_bytes": md.spill_bytes,
+        "grf_attempts": md.grf_attempts,
         # Stage times are absent on a cache hit: nothing ran.
         "stage_ms": dict(getattr(md, "stage_ms", None) or {}),
         "wall_ms": round(wall_ms, 1),
     }
 
 
+def _bytes(n) -> str:
+    return "?" if n is None else str(n)
+
+
+def grf_decision(attempts: List[Dict[str, Any]]) -> str:
+    """Each attempt as GRF:spill bytes, e.g. "128:333 -> 256:165"; "?" where the binary does not say."""
+    return " -> ".join(f"{a['grf_mode']}:{_bytes(a['spill_bytes'])}" for a in attempts)
+
+
 def format_table(rows: List[Dict[str, Any]]) -> str:
-    head = ["kernel", "target", "warps", "sub-group", "SLM B", "SPIR-V B"] + [f"{s} ms" for s in STAGES] + ["total ms"]
+    head = ["kernel", "target", "warps", "sub-group", "SLM B", "SPIR-V B", "zebin B", "GRF", "spill B",
+            "GRF:spill per attempt", "front-end ms", "zebin ms"]
     lines = [head]
     for r in rows:
         if "error" in r:
             lines.append([r["kernel"], r["target"], "FAILED: " + r["error"]])
             continue
-        stage_ms = [f"{r['stage_ms'][s]:.0f}" if s in r["stage_ms"] else "cached" for s in STAGES]
+        ms = r["stage_ms"]
+        front = f"{sum(ms[s] for s in FRONT_END):.0f}" if all(s in ms for s in FRONT_END) else "cached"
+        zebin_ms = f"{ms['zebin']:.0f}" if "zebin" in ms else "cached"
         lines.append([r["kernel"], r["target"], str(r["num_warps"]), str(r["sub_group"]), str(r["shared"]),
-                      str(r["spv_bytes"])] + stage_ms + [f"{r['wall_ms']:.0f}"])
+                      str(r["spv_bytes"]), str(r["zebin_bytes"]), r["grf_mode"], _bytes(r["spill_bytes"]),
+                      grf_decision(r["grf_attempts"]), front, zebin_ms])
     widths = [max(len(line[i]) for line in lines if len(line) == len(head)) for i in range(len(head))]
     out = []
     for n, line in enumerate(lines):
