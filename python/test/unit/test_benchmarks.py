@@ -1,0 +1,18 @@
+"""The benchmarks run and report every column (their figures are read by people, not asserted here)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[3] / "benchmarks"
+
+
+def test_compile_zebin_benchmark_reports_stage_and_raw_ocloc(fresh_cache):
+    proc = subprocess.run([sys.executable, str(BENCH / "compile_zebin.py"), "--kernels", "add", "--targets", "pvc",
+                           "--repeat", "1", "--json"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    (row, ) = json.loads(proc.stdout)
+    assert (row["kernel"], row["target"], row["attempts"], row["grf_mode"]) == ("add", "pvc", 1, "128")
+    assert row["zebin_stage_ms"] > 0 and row["raw_ocloc_ms"] > 0 and row["front_end_ms"] > 0
+    assert abs(row["ratio"] - row["zebin_stage_ms"] / row["raw_ocloc_ms"]) < 0.01
