@@ -20,10 +20,13 @@ Set TRITON_XPU_BASE_WHEEL to a triton-xpu wheel file to build from it instead
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
-from setuptools import Distribution, find_namespace_packages, setup
+from setuptools import Distribution, Extension, find_namespace_packages, setup
+from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
 BASE_DIST = "triton-xpu"
@@ -159,6 +162,30 @@ class BinaryDistribution(Distribution):
         return True
 
 
+class CMakeExtension(Extension):
+    """A module CMake builds (CMakeLists.txt: the Level Zero runtime under lib/ and include/)."""
+
+    def __init__(self, name: str):
+        super().__init__(name, sources=[])
+
+
+class CMakeBuild(build_ext):
+    """Runs CMake, keeping its build tree in build/cmake-<python> so rebuilds are incremental."""
+
+    def build_extension(self, ext: Extension) -> None:
+        if shutil.which("cmake") is None:
+            raise RuntimeError("cmake not found: install it with `apt-get install cmake` (scripts/setup.sh does)")
+        import pybind11
+        out_dir = Path(self.get_ext_fullpath(ext.name)).resolve().parent
+        out_dir.mkdir(parents=True, exist_ok=True)
+        build_dir = ROOT / "build" / f"cmake-py{sys.version_info.major}{sys.version_info.minor}"
+        build_dir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
+                        f"-DPython_EXECUTABLE={sys.executable}", f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",
+                        f"-DTRITON_XPU_MODULE_OUTPUT_DIR={out_dir}"], check=True)
+        subprocess.run(["cmake", "--build", str(build_dir), "-j", str(os.cpu_count() or 2)], check=True)
+
+
 prepare_tree()
 
 setup(
@@ -177,6 +204,8 @@ setup(
     include_package_data=False,
     zip_safe=False,
     distclass=BinaryDistribution,
+    ext_modules=[CMakeExtension("triton.backends.intel._level_zero")],
+    cmdclass={"build_ext": CMakeBuild},
     install_requires=["setuptools>=40.8.0", "pyelftools>=0.29", "PyYAML>=5.1"],
     entry_points={
         "console_scripts": [

@@ -53,17 +53,18 @@ fi
 # What the build reads; a change to any of these files rebuilds.
 source_hash() {
   local inputs=()
-  for f in setup.py pyproject.toml README.md CMakeLists.txt third_party lib include python; do
+  for f in "$@"; do
     [ -e "$f" ] && inputs+=("$f")
   done
   find "${inputs[@]}" \
        -type f -not -path '*/__pycache__/*' -not -path 'python/triton/*' -not -path 'python/test/*' \
-       -not -path 'third_party/intel/backend/lib/*' 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
+       -not -path 'third_party/intel/backend/lib/*' -not -name '*.so' 2>/dev/null | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
 }
 if [ "$MODE" = develop ]; then
-  want="develop-$(cat setup.py pyproject.toml | sha256sum | cut -d' ' -f1)"
+  # Python edits apply at once through the link; the build itself and the C++ runtime need a rebuild.
+  want="develop-$(source_hash setup.py pyproject.toml CMakeLists.txt lib include)"
 else
-  want="wheel-$(source_hash)"
+  want="wheel-$(source_hash setup.py pyproject.toml README.md CMakeLists.txt third_party lib include python)"
 fi
 if ! stamp_ok package "$want" || ! "$PY" -c "import triton.backends.intel.targets" 2>/dev/null; then
   if [ "$MODE" = develop ]; then
