@@ -1,28 +1,209 @@
-"""Triton's driver for Intel GPUs.
+"""Triton's driver for Intel GPUs: loads the native binaries the compiler produced, and nothing else.
 
-The native-only Level Zero runtime is not built yet, so this driver never
-reports itself active: ``import triton`` works, and kernels compile for named
-targets (``GPUTarget("xpu", "pvc", 32)``) with no device.
+Active when an Intel GPU is present or ``TRITON_XPU_EMULATE`` names an emulated device; otherwise inactive,
+so ``import triton`` works everywhere and kernels still compile for named targets.  Works without torch:
+memory comes from ``driver.active.alloc(nbytes, kind="device"|"shared"|"host", dtype=...)``, and
+``driver.active.synchronize()`` waits for launched kernels.
 """
 
-from __future__ import annotations
+import time
+import weakref
+from typing import Any, Callable, Dict, List, Sequence
 
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
 
+from triton.backends.intel import level_zero, zebin
+
+_INT_KINDS = {"i1", "i8", "i16", "i32", "i64", "u1", "u8", "u16", "u32", "u64"}
+_FLOAT_KINDS = {"fp16", "bf16", "fp32", "fp64"}
+
+
+def arg_kind(ty: str) -> str:
+    """The C++ launcher's kind for a Triton signature type ("*fp32" -> "ptr")."""
+    if ty.startswith("*"):
+        return "ptr"
+    if ty in _INT_KINDS or ty in _FLOAT_KINDS:
+        return ty
+    raise TypeError(f"kernel argument type {ty!r} is not supported by the Intel launcher")
+
+
+class XPUUtils:
+    """``driver.active.utils``: what the front end calls to load binaries and size launches."""
+
+    def load_binary(self, name: str, kernel: bytes, shared: int, build_flags: str, device: int):
+        # build_flags record what the compiler used; they are baked into the zebin, never passed to the driver.
+        dev = level_zero.device(device)
+        loaded = level_zero.load_kernel(dev, kernel, name)
+        info = zebin.read_zebin(level_zero.native_binary_for(kernel, dev.target)).kernel(name)
+        # The zebin's own spill figure where it has one; else the driver's spill (scratch) size, an upper bound.
+        n_spills = info.spill_bytes if info.spill_bytes is not None else loaded.spill_mem_size
+        return loaded.module, loaded.kernel, info.grf_count or 0, n_spills
+
+    def unload_binary(self, module: int, function: int) -> None:
+        level_zero.runtime().ze.unload(module, function)
+        level_zero.runtime().loaded.pop(function, None)
+        # The driver may hand the same handle to a later kernel: forget launchers bound to this one.
+        for launcher in list(XPULauncher.instances):
+            launcher._launchers.pop(function, None)
+
+    def wait(self) -> None:
+        """Wait for everything launched on the current device (triton.testing calls this)."""
+        from triton.runtime.driver import driver
+        level_zero.runtime().ze.synchronize(driver.active.get_current_device())
+
+    def get_device_properties(self, device: int) -> Dict[str, Any]:
+        dev = level_zero.device(device)
+        props = dict(dev.properties)
+        props.update(
+            arch=dev.target.name,
+            max_shared_mem=props["max_shared_local_memory"],
+            max_work_group_size=props["max_total_group_size"],
+            sub_group_sizes=list(props["sub_group_sizes"]),
+            max_num_sub_groups=props["max_total_group_size"] // min(props["sub_group_sizes"]),
+            multiprocessor_count=props.get("num_slices", 1) * props.get("num_subslices_per_slice", 1),
+            emulated=dev.emulated,
+        )
+        return props
+
+
+class XPULauncher:
+    """Launches one compiled kernel: drops constexpr arguments, as Triton does, and hands the rest to C++."""
+
+    instances: "weakref.WeakSet[XPULauncher]" = weakref.WeakSet()
+
+    def __init__(self, src, metadata):
+        signature = dict(src.signature)
+        types = list(signature.values())
+        self.keep: List[int] = [i for i, ty in enumerate(types) if ty != "constexpr"]
+        self.kinds = [arg_kind(types[i]) for i in self.keep]
+        self.n_all = len(types)
+        self.names = [str(n) for i, n in enumerate(signature) if i in self.keep]
+        self.name = getattr(metadata, "name", "kernel")
+        self.group_size = (metadata.num_warps * metadata.threads_per_warp, 1, 1)
+        self.shared = metadata.shared or 0  # a kernel using shared memory takes it as a last argument
+        self._launchers: Dict[int, Any] = {}
+        XPULauncher.instances.add(self)
+
+    def _launcher(self, function: int):
+        launcher = self._launchers.get(function)
+        if launcher is None:
+            rt = level_zero.runtime()
+            from triton.runtime.driver import driver
+            launcher = rt.ze.Launcher(function, driver.active.get_current_device(), self.kinds, self.group_size,
+                                      self.shared)
+            self._launchers[function] = launcher
+        return launcher
+
+    def __call__(self, gridX, gridY, gridZ, stream, function, packed_metadata, launch_metadata, enter_hook,
+                 exit_hook, *args):
+        if enter_hook is not None:
+            enter_hook(launch_metadata)
+        launcher = self._launchers.get(function) or self._launcher(function)
+        # Callers pass every argument (constexprs included, as Triton's JIT does) or only the runtime ones.
+        if len(args) == len(self.kinds):
+            launcher(gridX, gridY, gridZ, *args)
+        elif len(args) == self.n_all:
+            launcher(gridX, gridY, gridZ, *[args[i] for i in self.keep])
+        else:
+            raise TypeError(f"{self.name} takes {len(self.kinds)} runtime arguments ({', '.join(self.names)}), "
+                            f"or {self.n_all} with its constexprs; got {len(args)}")
+        if exit_hook is not None:
+            exit_hook(launch_metadata)
+
+
+class _DeviceInterface:
+    """The part of torch.xpu's interface triton.testing uses, without torch."""
+
+    def __init__(self, driver: "XPUDriver"):
+        self._driver = driver
+
+    def synchronize(self, device=None) -> None:
+        self._driver.synchronize()
+
+    def current_device(self) -> int:
+        return self._driver.get_current_device()
+
+
+def _bench(kernel_call: Callable, warmup: int = 5, rep: int = 20, quantiles: Sequence[float] = None,
+           return_mode: str = "mean", **_) -> Any:
+    """Wall-clock benchmark around synchronize(); ms.  (On the emulated device kernels do not execute.)"""
+    from triton.runtime.driver import driver
+    sync = driver.active.synchronize
+    for _ in range(warmup):
+        kernel_call()
+    sync()
+    times = []
+    for _ in range(rep):
+        start = time.perf_counter()
+        kernel_call()
+        sync()
+        times.append((time.perf_counter() - start) * 1e3)
+    times.sort()
+    if quantiles:
+        result = [times[min(len(times) - 1, int(q * len(times)))] for q in quantiles]
+        return result[0] if len(result) == 1 else result
+    return {"mean": sum(times) / len(times), "min": times[0], "max": times[-1],
+            "median": times[len(times) // 2]}[return_mode]
+
 
 class XPUDriver(DriverBase):
 
+    def __init__(self):
+        self.utils = XPUUtils()
+        self.launcher_cls = XPULauncher
+        self._device = 0
+        self._zeros = None
+
     @classmethod
     def is_active(cls) -> bool:
-        return False
+        # No Level Zero call here: on a machine without an Intel GPU even zeInit can crash.
+        return level_zero.available()
+
+    def get_current_device(self) -> int:
+        return self._device
+
+    def set_current_device(self, device: int) -> None:
+        level_zero.device(device)
+        self._device = device
+
+    def get_current_stream(self, device: int = None) -> int:
+        # Launches go to the device's own command list; the "stream" is the device index.
+        return self._device if device is None else device
 
     def get_current_target(self) -> GPUTarget:
-        raise RuntimeError("no Intel GPU driver is active; compile for a named target instead, "
-                           "e.g. triton.compile(src, target=GPUTarget('xpu', 'pvc', 32))")
+        dev = level_zero.device(self._device)
+        arch = dev.target.properties()
+        arch.update(name=dev.name, sub_group_sizes=list(dev.properties["sub_group_sizes"]),
+                    max_work_group_size=dev.properties["max_total_group_size"], arch=dev.target.name)
+        return GPUTarget("xpu", arch, 32)
 
-    def get_active_torch_device(self):
-        raise RuntimeError("no Intel GPU driver is active")
+    def get_device_properties(self, device: int = None) -> Dict[str, Any]:
+        return self.utils.get_device_properties(self._device if device is None else device)
+
+    def synchronize(self) -> None:
+        level_zero.runtime().ze.synchronize(self._device)
+
+    def alloc(self, nbytes: int, kind: str = "device", dtype: str = "uint8") -> level_zero.Buffer:
+        return level_zero.alloc(nbytes, kind, dtype, self._device)
 
     def get_benchmarker(self):
-        raise RuntimeError("no Intel GPU driver is active")
+        return _bench
+
+    def get_device_interface(self):
+        return _DeviceInterface(self)
+
+    def get_empty_cache_for_benchmark(self) -> level_zero.Buffer:
+        # Larger than any Intel GPU's L2 per stack (PVC: 204 MB over two stacks).
+        return self.alloc(256 * 1024 * 1024, "device")
+
+    def clear_cache(self, cache: level_zero.Buffer) -> None:
+        if self._zeros is None or self._zeros.nbytes < cache.nbytes:
+            self._zeros = self.alloc(cache.nbytes, "host")
+        level_zero.runtime().ze.copy(cache.data_ptr(), self._zeros.data_ptr(), cache.nbytes, self._device)
+
+    # --- torch: only where a torch with XPU support is installed (not available on CI machines) ---------
+
+    def get_active_torch_device(self):
+        import torch
+        return torch.device("xpu", self.get_current_device())

@@ -33,6 +33,7 @@ class TargetInfo:
 
     name: str  # ocloc device name, e.g. "pvc"
     family: str  # marketing / architecture family, for messages
+    product_family: str  # the zebin's product-family name (zebin.PRODUCT_FAMILIES): all acm-g1x are "dg2"
     sub_group_sizes: Tuple[int, ...]
     has_subgroup_2d_block_io: bool
     has_subgroup_matrix_multiply_accumulate: bool  # DPAS
@@ -82,6 +83,7 @@ def _xe_hpg(name: str, device_id: int) -> TargetInfo:
     return TargetInfo(
         name=name,
         family="Xe-HPG (Arc A-series, DG2)",
+        product_family="dg2",
         sub_group_sizes=(8, 16, 32),
         has_subgroup_2d_block_io=False,
         has_subgroup_matrix_multiply_accumulate=True,
@@ -106,6 +108,7 @@ TARGETS: Dict[str, TargetInfo] = {
         TargetInfo(
             name="pvc",
             family="Xe-HPC (Data Center GPU Max, PVC)",
+            product_family="pvc",
             sub_group_sizes=(16, 32),
             has_subgroup_2d_block_io=True,
             has_subgroup_matrix_multiply_accumulate=True,
@@ -127,6 +130,7 @@ TARGETS: Dict[str, TargetInfo] = {
         TargetInfo(
             name="tgllp",
             family="Xe-LP (Tiger Lake integrated)",
+            product_family="tgllp",
             sub_group_sizes=(8, 16, 32),
             has_subgroup_2d_block_io=False,
             has_subgroup_matrix_multiply_accumulate=False,
@@ -200,6 +204,7 @@ def from_device_dict(props: Mapping[str, Any]) -> TargetInfo:
     return TargetInfo(
         name=base.name if base else str(props.get("name") or "xpu"),
         family=base.family if base else str(props.get("name") or "unknown Intel GPU"),
+        product_family=base.product_family if base else "",
         sub_group_sizes=tuple(sorted(sizes)),
         has_subgroup_2d_block_io=flag("has_subgroup_2d_block_io"),
         has_subgroup_matrix_multiply_accumulate=flag("has_subgroup_matrix_multiply_accumulate"),

@@ -1,0 +1,103 @@
+"""Loading the native binary vs compiling the same kernel's SPIR-V at load time, on the Level Zero device.
+
+    TRITON_XPU_EMULATE=pvc python benchmarks/load_native_vs_jit.py [--kernels ...] [--repeat 3] [--json]
+
+Per kernel: ms to create the module from the zebin (ZE_MODULE_FORMAT_NATIVE, what this driver does) and ms
+for the SPIR-V path stock triton-xpu takes (ZE_MODULE_FORMAT_IL_SPIRV at load, plus its runtime retry with
+-cl-intel-256-GRF-per-thread when the kernel spills more than 1000 bytes), measured in the same run on the
+same device, best of --repeat; and their ratio.  Runs on a real Intel GPU or the emulated device.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+
+# The spill size above which stock triton-xpu's driver rebuilds a kernel with 256 GRF at load time.
+JIT_SPILL_RETRY_BYTES = 1000
+LARGE_GRF = "-cl-intel-256-GRF-per-thread"
+
+
+def kernel_specs(names: List[str]):
+    import kernels
+    specs = {n: kernels.SPECS[n] for n in names if n in kernels.SPECS}
+    if "matmul_256" in names:
+        # 256x256x32 fp16 tiles over 32 sub-groups: spills heavily at 128 GRF.
+        base = kernels.SPECS["matmul"]
+        specs["matmul_256"] = dataclasses.replace(base, name="matmul_256",
+                                                  constexprs={"BLOCK_M": 256, "BLOCK_N": 256, "BLOCK_K": 32},
+                                                  options={"num_warps": 32})
+    return specs
+
+
+def jit_at_load_ms(ze, index: int, spirv: bytes, name: str) -> Dict[str, Any]:
+    """What the SPIR-V path costs at load: compile, and compile again in 256 GRF if it spills > 1000 bytes."""
+    first = ze.compile_spirv(index, spirv, "")
+    spill = first["kernels"][name]["spill_mem_size"]
+    total = first["ms"]
+    retried = spill > JIT_SPILL_RETRY_BYTES
+    if retried:
+        total += ze.compile_spirv(index, spirv, LARGE_GRF)["ms"]
+    return {"ms": total, "spill": spill, "retried": retried}
+
+
+def measure(spec, repeat: int) -> Dict[str, Any]:
+    from triton.runtime.driver import driver
+    from triton.backends.intel import level_zero
+    dev = level_zero.device(driver.active.get_current_device())
+    ze = level_zero.runtime().ze
+    compiled = spec.compile(dev.target.name)
+    name = compiled.metadata.name
+    native = level_zero.native_binary_for(compiled.asm["zebin"], dev.target)
+    native_ms, jit = [], []
+    for _ in range(repeat):  # interleaved, so both see the same machine load
+        start = time.perf_counter()
+        out = ze.load_native(dev.index, native, name)
+        native_ms.append((time.perf_counter() - start) * 1e3)
+        ze.unload(out["module"], out["kernel"])
+        jit.append(jit_at_load_ms(ze, dev.index, compiled.asm["spv"], name))
+    best_jit = min(jit, key=lambda j: j["ms"])
+    return {"kernel": spec.name, "device": dev.target.name, "grf_mode": compiled.metadata.grf_mode,
+            "native_load_ms": round(min(native_ms), 3), "jit_at_load_ms": round(best_jit["ms"], 1),
+            "jit_retried_256": best_jit["retried"], "ratio": round(best_jit["ms"] / min(native_ms), 1)}
+
+
+def main(argv: List[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kernels", default="add,softmax,layernorm,matmul,attention,matmul_256")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TRITON_CACHE_DIR", tempfile.mkdtemp(prefix="bench-cache-"))
+    from triton.backends.intel import level_zero
+    if not level_zero.available():
+        print("no Intel GPU: run with TRITON_XPU_EMULATE=pvc", file=sys.stderr)
+        return 2
+    rows = []
+    for spec in kernel_specs(args.kernels.split(",")).values():
+        print(f"measuring {spec.name}", file=sys.stderr, flush=True)
+        rows.append(measure(spec, args.repeat))
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    cols = list(rows[0])
+    cells = [cols] + [[str(r[c]) for c in cols] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
+    for n, row in enumerate(cells):
+        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The emulated device: Intel's real Level Zero driver (NEO) in AUB-capture mode, for machines without a GPU.
+
+``TRITON_XPU_EMULATE=pvc`` (also ``acm-g10``/``dg2``, ``tgllp``) makes the driver present one device of that
+product: every Level Zero call runs for real (module and kernel creation, memory, launches, synchronisation)
+but kernels do not execute, so memory keeps its contents.  NEO reads its debug keys from the environment
+when it loads, so :func:`activate` must run before the Level Zero loader initialises.
+
+The driver would write a capture file (``.aub``) of every launch; capture is filtered to nothing, and what
+the driver still writes goes to a private temporary folder, removed at exit (and, after a crash, by the next
+process that activates emulation), never to the user's working directory.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+from triton.backends.intel import targets
+from triton.backends.intel.errors import TargetError
+
+EMULATE_ENV = "TRITON_XPU_EMULATE"
+
+
+@dataclass(frozen=True)
+class EmulatedProduct:
+    target: str  # the ocloc/target-table name kernels are compiled for
+    product_family: str  # NEO's ProductFamilyOverride value
+    hardware_info: Optional[str] = None  # NEO's HardwareInfoOverride (slices x subslices x EUs per subslice)
+    device_id: Optional[str] = None  # NEO's ForceDeviceId (hex, no 0x)
+    revision: Optional[str] = None  # NEO's OverrideRevision
+
+
+# Measured with NEO 22.43: pvc and dg2 report 0 threads per EU (every kernel creation fails) unless the
+# hardware layout is given; dg2 also needs a device id (else 0) and revision 8, whose binaries are the ones
+# ocloc builds for acm-g10 (another revision makes NEO recompile them from IR); tgllp needs only its id.
+PRODUCTS: Dict[str, EmulatedProduct] = {
+    "pvc": EmulatedProduct("pvc", "pvc", hardware_info="1x4x8"),
+    "acm-g10": EmulatedProduct("acm-g10", "dg2", hardware_info="1x4x16", device_id="56A0", revision="8"),
+    "tgllp": EmulatedProduct("tgllp", "tgllp", device_id="9A49"),
+}
+
+_capture_dir: Optional[str] = None
+_warned = False
+
+
+def requested() -> Optional[EmulatedProduct]:
+    """The product TRITON_XPU_EMULATE asks for, None when unset; TargetError for an unknown one."""
+    value = os.environ.get(EMULATE_ENV, "").strip()
+    if not value or value.lower() in ("0", "off", "none"):
+        return None
+    try:
+        name = targets.lookup(value).name
+    except TargetError:
+        name = None
+    if name not in PRODUCTS:
+        raise TargetError(f"{EMULATE_ENV}={value!r} is not an emulated device; choose one of: "
+                          f"{', '.join(PRODUCTS)} (or dg2)")
+    return PRODUCTS[name]
+
+
+def _remove_capture_dir() -> None:
+    if _capture_dir:
+        shutil.rmtree(_capture_dir, ignore_errors=True)
+
+
+_CAPTURE_PREFIX = "triton-xpu-aub-"
+
+
+def _remove_stale_capture_dirs() -> None:
+    """Folders left by processes that died before their exit handler ran."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        if not name.startswith(_CAPTURE_PREFIX):
+            continue
+        path = os.path.join(root, name)
+        owner = os.path.join(path, "owner.pid")
+        try:
+            with open(owner) as f:
+                os.kill(int(f.read().strip()), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (OSError, ValueError):
+            continue  # not ours to judge (no owner file yet, or another user's)
+
+
+def activate(product: EmulatedProduct) -> str:
+    """Set NEO's environment for ``product`` in this process; returns the capture folder.  Idempotent."""
+    global _capture_dir, _warned
+    if _capture_dir is None:
+        _remove_stale_capture_dirs()
+        _capture_dir = tempfile.mkdtemp(prefix=_CAPTURE_PREFIX)
+        with open(os.path.join(_capture_dir, "owner.pid"), "w") as f:
+            f.write(str(os.getpid()))
+        atexit.register(_remove_capture_dir)
+    env = {
+        "NEOReadDebugKeys": "1",
+        "ProductFamilyOverride": product.product_family,
+        "SetCommandStreamReceiver": "1",  # AUB capture: no hardware needed
+        # Capture only launches of a kernel that does not exist: a full capture grows by about 1 MB per
+        # launch (16 GB after a 12,000-launch benchmark), and nothing here reads it.
+        "AUBDumpSubCaptureMode": "1",
+        "AUBDumpFilterKernelName": "__triton_xpu_capture_nothing__",
+        # Whatever is still written goes to our folder: NEO 22.43 honours the file name (with its folder),
+        # newer NEO also a folder key.
+        "AUBDumpCaptureFileName": os.path.join(_capture_dir, f"capture-{os.getpid()}.aub"),
+        "AUBDumpCaptureDirPath": _capture_dir,
+    }
+    if product.hardware_info:
+        env["HardwareInfoOverride"] = product.hardware_info
+    if product.device_id:
+        env["ForceDeviceId"] = product.device_id
+    if product.revision:
+        env["OverrideRevision"] = product.revision
+    os.environ.update(env)
+    if not _warned:
+        _warned = True
+        warnings.warn(f"{EMULATE_ENV}={product.target}: Intel GPU emulated by the Level Zero driver in AUB-capture "
+                      f"mode; every driver call runs, but kernels do not execute (memory keeps its contents)",
+                      RuntimeWarning, stacklevel=2)
+    return _capture_dir

@@ -1,0 +1,232 @@
+"""The Level Zero runtime as the driver uses it: device discovery that cannot crash, native-only loading, memory.
+
+NEO 22.43's zeInit segfaults on a machine without an Intel GPU, so the loader is initialised only when an
+Intel render node exists (``/sys/class/drm/renderD*/device/vendor`` is 0x8086) or an emulated device is
+requested (``TRITON_XPU_EMULATE``).  Otherwise :func:`available` is False and nothing is loaded.
+
+Loading accepts native binaries only.  Before the driver sees a binary it is checked here: SPIR-V and
+anything that is not a zebin are refused, a zebin must be for the device's product family, and from a fat
+binary the member for the device is taken.  The C++ runtime then creates the module with
+``ZE_MODULE_FORMAT_NATIVE`` and no build flags, and refuses a module the driver recompiled from IR.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import glob
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from triton.backends.intel import emulation, spirv, targets, zebin
+from triton.backends.intel.errors import IntelBackendError, TargetError, ZebinFormatError
+
+INTEL_VENDOR_ID = 0x8086
+DRM_ROOT = "/sys/class/drm"
+
+
+class NativeBinaryError(IntelBackendError, ValueError):
+    """A binary the native-only driver refuses to load, and why."""
+
+
+def intel_render_nodes(root: str = DRM_ROOT) -> List[str]:
+    """Render nodes whose PCI vendor is Intel."""
+    nodes = []
+    for node in sorted(glob.glob(os.path.join(root, "renderD*"))):
+        try:
+            with open(os.path.join(node, "device", "vendor")) as f:
+                if int(f.read().strip(), 16) == INTEL_VENDOR_ID:
+                    nodes.append(node)
+        except (OSError, ValueError):
+            continue
+    return nodes
+
+
+def available() -> bool:
+    """Whether a Level Zero device can be expected: an emulated one was requested or an Intel GPU exists."""
+    return emulation.requested() is not None or bool(intel_render_nodes())
+
+
+@dataclass
+class Device:
+    index: int
+    name: str
+    target: targets.TargetInfo  # what kernels for this device are compiled for
+    properties: Dict[str, Any]  # as the driver reports them
+    emulated: bool = False
+
+
+def _target_for(props: Dict[str, Any], product: Optional[emulation.EmulatedProduct]) -> targets.TargetInfo:
+    if product is not None:
+        return targets.lookup(product.target)
+    ip = props.get("ip_version")
+    if ip:
+        name = zebin.IP_VERSIONS.get(f"{ip >> 22 & 0x3FF}.{ip >> 14 & 0xFF}.{ip & 0x3F}")
+        if name in targets.TARGETS:
+            return targets.lookup(name)
+    for info in targets.TARGETS.values():
+        if info.device_id is not None and info.device_id == props.get("device_id"):
+            return info
+    # A device the table does not know: its own report, with nothing assumed beyond it.
+    return targets.from_device_dict({"name": props.get("name"), "sub_group_sizes": props["sub_group_sizes"],
+                                     "max_work_group_size": props.get("max_total_group_size")})
+
+
+@dataclass
+class Runtime:
+    ze: Any  # the C++ extension module
+    devices: List[Device]
+    closed: bool = False
+    loaded: Dict[int, int] = field(default_factory=dict)  # kernel handle -> module handle
+
+
+_runtime: Optional[Runtime] = None
+
+
+def runtime() -> Runtime:
+    """The initialised runtime (emulation set up first where requested); raises if no device can exist."""
+    global _runtime
+    if _runtime is not None:
+        return _runtime
+    product = emulation.requested()
+    if product is None and not intel_render_nodes():
+        raise IntelBackendError("no Intel GPU: no render node of vendor 0x8086 under /sys/class/drm; set "
+                                f"{emulation.EMULATE_ENV}=pvc to use the emulated device, or compile for a named "
+                                "target (GPUTarget('xpu', 'pvc', 32)) without a device")
+    if product is not None:
+        emulation.activate(product)
+    from triton.backends.intel import _level_zero as ze
+    ze.init()
+    devices = []
+    for i in range(ze.device_count()):
+        props = dict(ze.device_properties(i))
+        devices.append(Device(i, props["name"], _target_for(props, product), props, emulated=product is not None))
+    if not devices:
+        raise IntelBackendError("the Level Zero loader found no GPU device")
+    _runtime = Runtime(ze, devices)
+    atexit.register(_close)
+    return _runtime
+
+
+def _close() -> None:
+    # Buffers collected after this point must not call into a driver that is shutting down.
+    if _runtime is not None:
+        _runtime.closed = True
+
+
+def device(index: int) -> Device:
+    devices = runtime().devices
+    if not 0 <= index < len(devices):
+        raise IndexError(f"no Intel GPU device {index}; there are {len(devices)}")
+    return devices[index]
+
+
+# --- native-only loading ---------------------------------------------------------------------------------
+
+
+def native_binary_for(binary: bytes, target: targets.TargetInfo) -> bytes:
+    """The zebin in ``binary`` that is for ``target``'s product; NativeBinaryError otherwise."""
+    binary = bytes(binary)
+    if spirv.is_spirv(binary):
+        raise NativeBinaryError("refusing SPIR-V: this driver loads only native binaries (zebin) and never compiles "
+                                "at load time; compile the kernel for this device's target "
+                                f"({target.name}) so the zebin stage produces one")
+    if zebin.is_fat_binary(binary):
+        members = zebin.read_fat_binary(binary)
+        for name, member in members.items():
+            if name == target.name or (target.product_family and _family_of(name) == target.product_family):
+                return native_binary_for(member, target)
+        raise NativeBinaryError(f"fat binary has no member for {target.name} (members: "
+                                f"{', '.join(sorted(members)) or 'none'}); compile it with {target.name} among "
+                                "the targets")
+    try:
+        info = zebin.read_zebin(binary)
+    except ZebinFormatError as e:
+        raise NativeBinaryError(f"not a loadable native binary: {e}") from None
+    family = info.product_family_name
+    if target.product_family and family != target.product_family:
+        raise NativeBinaryError(f"zebin is for {family or f'product family {info.product_family}'}, but the "
+                                f"device is {target.name} ({target.product_family}); compile for {target.name}")
+    return binary
+
+
+def _family_of(name: str) -> Optional[str]:
+    try:
+        return targets.lookup(name).product_family
+    except TargetError:
+        return name
+
+
+@dataclass
+class LoadedKernel:
+    module: int
+    kernel: int
+    spill_mem_size: int
+    private_mem_size: int
+    build_log: str
+
+
+def load_kernel(dev: Device, binary: bytes, kernel_name: str) -> LoadedKernel:
+    """Create the module (native only) and the kernel on ``dev``."""
+    native = native_binary_for(binary, dev.target)
+    ze = runtime().ze
+    try:
+        out = ze.load_native(dev.index, native, kernel_name)
+    except ze.ZeError as e:
+        raise NativeBinaryError(f"the Level Zero driver refused {kernel_name} on device {dev.index} ({dev.name}): "
+                                f"{e}") from None
+    runtime().loaded[out["kernel"]] = out["module"]
+    return LoadedKernel(out["module"], out["kernel"], out["spill_mem_size"], out["private_mem_size"],
+                        out["build_log"])
+
+
+# --- memory ----------------------------------------------------------------------------------------------
+
+ALLOC_KINDS = ("device", "shared", "host")
+
+
+class Buffer:
+    """Memory from the Level Zero driver, freed when collected.
+
+    Pass it to a kernel like a tensor: it has ``data_ptr()`` and a ``dtype`` (a name Triton knows, e.g.
+    "float32").  ``shared`` and ``host`` memory is visible to the host: ``numpy()`` views it.
+    """
+
+    def __init__(self, ptr: int, nbytes: int, kind: str, dtype: str, device: int, base: Optional["Buffer"] = None):
+        self._ptr = ptr
+        self.nbytes = nbytes
+        self.kind = kind
+        self.dtype = dtype
+        self.device = device
+        self._base = base  # a view keeps its allocation alive
+
+    def data_ptr(self) -> int:
+        return self._ptr
+
+    def view(self, dtype: str) -> "Buffer":
+        return Buffer(self._ptr, self.nbytes, self.kind, dtype, self.device, base=self._base or self)
+
+    def numpy(self):
+        import numpy as np
+        if self.kind == "device":
+            raise ValueError("device memory is not host-visible; allocate with kind='shared' to view it from the host")
+        raw = (ctypes.c_uint8 * self.nbytes).from_address(self._ptr)
+        return np.frombuffer(raw, dtype=np.dtype(self.dtype) if self.dtype != "bfloat16" else np.uint16)
+
+    def __del__(self):
+        if self._base is None and _runtime is not None and not _runtime.closed:
+            _runtime.ze.free(self._ptr)
+
+    def __repr__(self) -> str:
+        return f"Buffer({self.kind}, {self.nbytes} bytes, {self.dtype}, device {self.device})"
+
+
+def alloc(nbytes: int, kind: str = "device", dtype: str = "uint8", device_index: int = 0) -> Buffer:
+    if kind not in ALLOC_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(ALLOC_KINDS)}, got {kind!r}")
+    if not isinstance(nbytes, int) or nbytes <= 0:
+        raise ValueError(f"nbytes must be a positive integer, got {nbytes!r}")
+    device(device_index)
+    ptr = runtime().ze.alloc(device_index, nbytes, kind)
+    return Buffer(ptr, nbytes, kind, dtype, device_index)
