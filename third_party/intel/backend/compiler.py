@@ -61,7 +61,11 @@ class XPUBackend(BaseBackend):
 
     def parse_options(self, opts: Dict[str, Any]) -> XPUOptions:
         known = {f.name for f in fields(XPUOptions)}
-        return XPUOptions(**{k: v for k, v in opts.items() if k in known})
+        options = XPUOptions(**{k: v for k, v in opts.items() if k in known})
+        # "auto" becomes the generator it means for this target, so the cache key names the real one.
+        object.__setattr__(options, "native_compiler",
+                           generators.resolve(options.native_compiler, self.target_info.name))
+        return options
 
     def pack_metadata(self, metadata):
         return metadata
@@ -94,7 +98,7 @@ class XPUBackend(BaseBackend):
         return pipelines.make_spv(src, metadata, options)
 
     def _make_zebin(self, spirv: bytes, metadata: Dict[str, Any], options: XPUOptions) -> bytes:
-        generator = generators.get_generator(options.native_compiler)
+        generator = generators.get_generator(options.native_compiler, self.target_info.name)
         try:
             chosen = grf_policy.select_binary(spirv, metadata["name"], self.target_info, options.num_warps,
                                               options.grf_mode, options.grf_spill_threshold, generator)
@@ -118,8 +122,13 @@ class XPUBackend(BaseBackend):
 
     @functools.lru_cache()
     def hash(self) -> str:
-        # The native compiler's version is part of the key: an upgraded IGC never reuses a stale binary.
-        return f"intel-{self.target_info}-ocloc-{generators.OclocGenerator().version()}"
+        # The native compilers' versions are part of the key: an upgraded IGC or driver never reuses a
+        # stale binary.  (Which generator a kernel uses is in its options.)
+        key = f"intel-{self.target_info}-ocloc-{generators.OclocGenerator().version()}"
+        device = generators.device_for(self.target_info.name)
+        if device is not None:
+            key += f"-{generators.DriverGenerator(device).version()}"
+        return key
 
 
 def _cached_spirv_path(metadata: Dict[str, Any]):

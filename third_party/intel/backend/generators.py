@@ -1,23 +1,36 @@
 """Native-code generators: what turns a SPIR-V module into a device binary for one GRF setting.
 
-The GRF policy and the zebin stage talk to this interface only, so a second
-generator (the Level Zero driver's own compiler) can sit beside ocloc.
+The GRF policy and the zebin stage talk to this interface only.  Two generators:
+
+* ``ocloc``: ocloc / libocloc; knows devices by name, needs no GPU.
+* ``driver``: the Level Zero driver's own compiler (zeModuleCreate from SPIR-V, then
+  zeModuleGetNativeBinary), at compile time; needs a device of the target, matches the installed driver's
+  compiler exactly and works for devices the installed ocloc does not know.
+
+``TRITON_XPU_NATIVE_COMPILER`` (or the ``native_compiler`` option) picks one; ``auto`` takes ocloc where it
+knows the target, else the driver where a device of the target is present.
 """
 
 from __future__ import annotations
 
 import functools
+import subprocess
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Optional, Protocol
 
 from triton.backends.intel import ocloc
+from triton.backends.intel.errors import CompilationError, IntelBackendError, ToolNotFoundError
+
+NAMES = ("ocloc", "driver", "auto")
+# The driver's compiler emits the older patch-token format unless asked for a zebin.
+_ZEBIN_FLAG = "-cl-intel-allow-zebin"
 
 
 @dataclass
 class NativeBinary:
     binary: bytes  # a zebin for the requested device
     log: str  # the compiler's build log (IGC spill warnings included)
-    command: str  # a one-line command that reproduces the compile
+    command: str  # how to reproduce the compile
     ms: float  # wall time of the compile
 
 
@@ -49,7 +62,88 @@ def _ocloc_version() -> str:
     return ocloc.ocloc_version()
 
 
-def get_generator(name: str) -> NativeGenerator:
+@functools.lru_cache(maxsize=None)
+def ocloc_knows(device: str) -> bool:
+    """Whether the installed ocloc can compile for ``device`` (``ocloc ids <device>`` answers)."""
+    try:
+        from triton.backends.intel.tools import find_tool
+        exe = find_tool("ocloc")
+    except ToolNotFoundError:
+        return False
+    proc = subprocess.run([exe, "ids", device], capture_output=True, text=True)
+    return proc.returncode == 0 and "Matched ids" in proc.stdout
+
+
+class DriverGenerator:
+    """The Level Zero driver's compiler, on a device of the target (real or emulated), at compile time."""
+
+    name = "driver"
+
+    def __init__(self, device_index: int):
+        self.device_index = device_index
+
+    def _device(self):
+        from triton.backends.intel import level_zero
+        return level_zero.device(self.device_index)
+
+    def version(self) -> str:
+        dev = self._device()
+        props = dev.properties
+        return (f"level-zero driver {props.get('driver_version_text') or props.get('driver_version')} "
+                f"on {dev.name} ({dev.target.name})")
+
+    def compile(self, spirv: bytes, device: str, flags: str) -> NativeBinary:
+        from triton.backends.intel import level_zero
+        dev = self._device()
+        ze = level_zero.runtime().ze
+        build_flags = " ".join(f for f in (_ZEBIN_FLAG, flags) if f)
+        repro = (f"zeModuleCreate(ZE_MODULE_FORMAT_IL_SPIRV, pBuildFlags={build_flags!r}) on Level Zero device "
+                 f"{dev.index} ({dev.name}) with the kernel's .spv from Triton's cache")
+        try:
+            out = ze.compile_spirv(dev.index, spirv, build_flags)
+        except ze.ZeError as e:
+            raise CompilationError(f"the Level Zero driver failed to compile the SPIR-V for {device} "
+                                   f"({e.result_name})", e.log, repro) from None
+        return NativeBinary(out["binary"], out["build_log"], repro, out["ms"])
+
+
+def device_for(target: str) -> Optional[int]:
+    """Index of a present Level Zero device of ``target``, without initialising Level Zero needlessly."""
+    from triton.backends.intel import level_zero
+    if not level_zero.available():
+        return None
+    for dev in level_zero.runtime().devices:
+        if dev.target.name == target:
+            return dev.index
+    return None
+
+
+def resolve(name: str, target: str) -> str:
+    """The generator ``name`` ("ocloc", "driver", "auto") means for ``target``; IntelBackendError if none can."""
+    if name not in NAMES:
+        raise ValueError(f"unknown native compiler {name!r}; choose one of {', '.join(NAMES)} "
+                         "(TRITON_XPU_NATIVE_COMPILER or the native_compiler option)")
+    if name == "ocloc" or (name == "auto" and ocloc_knows(target)):
+        return "ocloc"
+    if device_for(target) is not None:
+        return "driver"
+    if name == "driver":
+        raise IntelBackendError(f"native_compiler 'driver' needs a Level Zero device of {target}, and none is "
+                                f"present; use native_compiler 'ocloc', or run where a {target} device is (or "
+                                f"TRITON_XPU_EMULATE={target})")
+    raise IntelBackendError(f"no way to compile native code for {target}: the installed ocloc does not know it "
+                            f"(`ocloc ids {target}`) and no Level Zero device of it is present; install an ocloc "
+                            f"that supports {target} (intel-opencl-icd), or compile on a machine with a {target} "
+                            f"device using native_compiler 'driver'")
+
+
+def get_generator(name: str, target: str = "") -> NativeGenerator:
+    """The generator for a resolved name ("ocloc" or "driver") and target."""
     if name == "ocloc":
         return OclocGenerator()
-    raise ValueError(f"unknown native compiler {name!r}; known: ocloc")
+    if name == "driver":
+        index = device_for(target)
+        if index is None:
+            resolve("driver", target)  # raises the explanation
+        return DriverGenerator(index)
+    raise ValueError(f"unknown native compiler {name!r}; choose one of ocloc, driver")

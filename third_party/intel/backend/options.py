@@ -57,7 +57,8 @@ class XPUOptions:
     # Spill bytes above which the policy retries with a larger register file;
     # default TRITON_XPU_GRF_SPILL_THRESHOLD, else 0.
     grf_spill_threshold: Optional[int] = None
-    # What turns SPIR-V into a native binary; default TRITON_XPU_NATIVE_COMPILER, else "ocloc".
+    # What turns SPIR-V into a native binary: "ocloc", "driver" (the Level Zero driver's compiler, on a device
+    # of the target) or "auto"; default TRITON_XPU_NATIVE_COMPILER, else "auto".
     native_compiler: Optional[str] = None
 
     def __post_init__(self):
@@ -70,7 +71,7 @@ class XPUOptions:
         if self.grf_spill_threshold is None:
             object.__setattr__(self, "grf_spill_threshold", _env_int(SPILL_THRESHOLD_ENV, 0))
         if self.native_compiler is None:
-            object.__setattr__(self, "native_compiler", os.getenv(NATIVE_COMPILER_ENV, "ocloc").strip() or "ocloc")
+            object.__setattr__(self, "native_compiler", os.getenv(NATIVE_COMPILER_ENV, "auto").strip() or "auto")
         if self.num_warps <= 0 or (self.num_warps & (self.num_warps - 1)) != 0:
             raise ValueError(f"num_warps must be a power of 2, got {self.num_warps}")
 

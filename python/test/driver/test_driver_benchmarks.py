@@ -1,0 +1,51 @@
+"""The driver benchmarks run on the emulated device and report every column (figures are for people)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from triton.backends.intel import level_zero
+
+BENCH = Path(__file__).resolve().parents[3] / "benchmarks"
+
+
+def bench(script, *args):
+    env = dict(os.environ, TRITON_XPU_EMULATE="pvc")
+    proc = subprocess.run([sys.executable, str(BENCH / script), *args, "--json"], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+def test_native_load_vs_jit_at_load(fresh_cache):
+    (row, ) = bench("load_native_vs_jit.py", "--kernels", "add", "--repeat", "1")
+    assert (row["kernel"], row["device"], row["grf_mode"], row["jit_retried_256"]) == ("add", "pvc", "128", False)
+    assert row["native_load_ms"] > 0 and row["jit_at_load_ms"] > 0
+    assert abs(row["ratio"] - row["jit_at_load_ms"] / row["native_load_ms"]) <= 0.1 * row["ratio"] + 0.1
+
+
+def test_launch_overhead(fresh_cache):
+    row = bench("launch_overhead.py", "--iterations", "50")
+    assert row["device"] == "pvc"
+    for key in ("raw_us", "launcher_us", "compiled_us", "jit_us"):
+        assert row[key] > 0
+    assert row["goal_us"] == round(1.2 * row["raw_us"] + 5, 2)
+
+
+@pytest.mark.skipif(bool(level_zero.intel_render_nodes()), reason="an Intel GPU is present")
+def test_benchmarks_say_what_to_do_without_a_device(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_XPU_EMULATE"}
+    proc = subprocess.run([sys.executable, str(BENCH / "launch_overhead.py")], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and "no Intel GPU: run with TRITON_XPU_EMULATE=pvc" in proc.stderr
+
+
+def test_native_generators_benchmark_compiles_and_loads_through_both(fresh_cache):
+    (row, ) = bench("native_generators.py", "--kernels", "add", "--repeat", "1")
+    assert (row["kernel"], row["device"]) == ("add", "pvc")
+    assert row["ocloc_loads"] is True and row["driver_loads"] is True
+    assert row["ocloc_grf"] == row["driver_grf"] == "128"
+    assert row["ocloc_ms"] > 0 and row["driver_ms"] > 0

@@ -1,0 +1,127 @@
+"""The second native-code generator: the Level Zero driver's own compiler, behind the same zebin stage and GRF
+policy, at compile time.  Runs on the emulated pvc device (the real NEO driver and its IGC)."""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_driver import run, run_json
+
+OCL_SUB_GROUP_8 = b"""
+__attribute__((intel_reqd_sub_group_size(8)))
+__kernel void sg8(__global float* a) { a[get_global_id(0)] = 1.0f; }
+"""
+
+
+def test_driver_generator_applies_the_same_grf_policy_and_its_binaries_load_natively():
+    out = run_json("""
+        import dataclasses
+        spilling = dataclasses.replace(kernels.SPECS["layernorm"], constexprs={"BLOCK": 4096}, options={"num_warps": 8})
+        result = {}
+        for name in ("ocloc", "driver"):
+            opts = dict(spilling.options, native_compiler=name)
+            k = dataclasses.replace(spilling, options=opts).compile("pvc")
+            result[name] = {"compiler": k.metadata.native_compiler, "version": k.metadata.native_compiler_version,
+                            "flags": [a["flags"] for a in k.metadata.grf_attempts], "grf": k.metadata.grf_mode,
+                            "spill": k.metadata.spill_bytes}
+            x = driver.active.alloc(4 * 4096, "shared", "float32")
+            ran = spilling.fn[(1, )](x, x, x, x, 4096, 4096, 1e-5, BLOCK=4096, num_warps=8, native_compiler=name)
+            driver.active.synchronize()
+            result[name]["loaded"] = ran.module != 0 and ran.metadata.native_compiler == name
+        print(json.dumps(result))
+    """)
+    ocloc, drv = out["ocloc"], out["driver"]
+    assert ocloc["compiler"] == "ocloc" and ocloc["version"].startswith("ocloc ")
+    assert drv["compiler"] == "driver" and drv["version"].startswith("level-zero driver ") and "(pvc)" in drv["version"]
+    # One policy, two generators: both spill at 128, retry at 256 and keep it.
+    assert drv["flags"] == ocloc["flags"] == ["", "-cl-intel-256-GRF-per-thread"]
+    assert drv["grf"] == ocloc["grf"] == "256"
+    assert ocloc["loaded"] and drv["loaded"]
+
+
+def test_auto_uses_ocloc_for_targets_it_knows():
+    out = run_json("""
+        print(json.dumps(kernels.SPECS["add"].compile("pvc").metadata.native_compiler))
+    """, env={"TRITON_XPU_NATIVE_COMPILER": "auto"})
+    assert out == "ocloc"
+
+
+@pytest.fixture
+def ocloc_without_targets(tmp_path):
+    """Stands in for an ocloc that predates the target (none such can be installed here): answers `ids` with
+    no match and runs the real ocloc for everything else."""
+    fake = tmp_path / "ocloc"
+    fake.write_text('#!/bin/sh\n[ "$1" = ids ] && { echo "Could not determine target"; exit 1; }\n'
+                    'exec /usr/bin/ocloc "$@"\n')
+    fake.chmod(0o755)
+    return str(fake)
+
+
+def test_auto_uses_the_driver_where_ocloc_does_not_know_the_target(ocloc_without_targets):
+    out = run_json("""
+        print(json.dumps(kernels.SPECS["add"].compile("pvc").metadata.native_compiler))
+    """, env={"TRITON_XPU_NATIVE_COMPILER": "auto", "TRITON_OCLOC_PATH": ocloc_without_targets})
+    assert out == "driver"
+
+
+def test_auto_without_ocloc_support_or_device_names_both_fixes(ocloc_without_targets):
+    proc = run("""kernels.SPECS["add"].compile("pvc")""", emulate=None,
+               env={"TRITON_XPU_NATIVE_COMPILER": "auto", "TRITON_OCLOC_PATH": ocloc_without_targets})
+    assert proc.returncode != 0
+    assert ("no way to compile native code for pvc: the installed ocloc does not know it (`ocloc ids pvc`) and no "
+            "Level Zero device of it is present; install an ocloc that supports pvc (intel-opencl-icd), or compile on "
+            "a machine with a pvc device using native_compiler 'driver'") in proc.stderr
+
+
+def test_driver_generator_without_a_device_of_the_target_is_a_clear_error():
+    proc = run("""kernels.SPECS["add"].compile("acm-g10")""", env={"TRITON_XPU_NATIVE_COMPILER": "driver"})
+    assert proc.returncode != 0
+    assert ("native_compiler 'driver' needs a Level Zero device of acm-g10, and none is present; use native_compiler "
+            "'ocloc', or run where a acm-g10 device is (or TRITON_XPU_EMULATE=acm-g10)") in proc.stderr
+
+
+def test_unknown_native_compiler_is_an_error():
+    proc = run("""kernels.SPECS["add"].compile("pvc")""", env={"TRITON_XPU_NATIVE_COMPILER": "igc"})
+    assert "unknown native compiler 'igc'; choose one of ocloc, driver, auto" in proc.stderr
+
+
+def test_generator_and_its_version_are_in_the_cache_key(tmp_path):
+    out = run_json("""
+        from triton.compiler.compiler import make_backend
+        from triton.backends.compiler import GPUTarget
+        a = kernels.SPECS["add"]
+        import dataclasses
+        k1 = dataclasses.replace(a, options={"native_compiler": "ocloc"}).compile("pvc")
+        k2 = dataclasses.replace(a, options={"native_compiler": "driver"}).compile("pvc")
+        key = make_backend(GPUTarget("xpu", "pvc", 32)).hash()
+        print(json.dumps({"hashes": [k1.hash, k2.hash], "compilers": [k1.metadata.native_compiler,
+                          k2.metadata.native_compiler], "key": key}))
+    """, env={"TRITON_CACHE_DIR": str(tmp_path)})
+    assert out["hashes"][0] != out["hashes"][1] and out["compilers"] == ["ocloc", "driver"]
+    assert "-ocloc-ocloc " in out["key"] and "level-zero driver " in out["key"]
+
+
+def test_spirv_the_driver_rejects_carries_its_build_log(tmp_path):
+    spv = tmp_path / "k.spv"
+    src = tmp_path / "k.cl"
+    src.write_bytes(OCL_SUB_GROUP_8)
+    import subprocess
+    subprocess.run(["ocloc", "compile", "-file", str(src), "-device", "pvc", "-spv_only", "-output", "k",
+                    "-output_no_suffix", "-out_dir", str(tmp_path), "-q"], check=True, capture_output=True)
+    out = run_json(f"""
+        from triton.backends.intel import generators
+        from triton.backends.intel.errors import CompilationError
+        level_zero.runtime()
+        try:
+            generators.DriverGenerator(0).compile(open({str(spv)!r}, "rb").read(), "pvc", "")
+            error = None
+        except CompilationError as e:
+            error = [str(e).splitlines()[0], e.log]
+        print(json.dumps(error))
+    """)
+    first_line, log = out
+    assert first_line == "the Level Zero driver failed to compile the SPIR-V for pvc (ZE_RESULT_ERROR_MODULE_BUILD_FAILURE)"
+    assert "Kernel compiled with required subgroup size 8, which is unsupported on this platform" in log
