@@ -1,0 +1,74 @@
+"""The AOT compiler's pieces without compiling: signatures, binding, and the fat-binary layout."""
+
+import pytest
+
+from aot_helpers import AOT_KERNELS, EXAMPLES
+from triton.backends.intel import aot, c_loader, zebin
+
+
+def test_signature_in_the_form_of_tritons_aot_tool():
+    entries = aot.parse_signature(" *fp32:16, *kbf16, i32:1 ,i64:16, 1024, 0.5, True, -3, 0x10")
+    assert [(e.type, e.value, e.hint) for e in entries] == [
+        ("*fp32", None, 16), ("*kbf16", None, None), ("i32", None, 1), ("i64", None, 16), (None, 1024, None),
+        (None, 0.5, None), (None, True, None), (None, -3, None), (None, 16, None)]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "empty signature"),
+    ("*fp32,", "signature entry 1 is empty"),
+    ("*f32", "neither a Triton type"),
+    ("i32:2", "hint 2 is not supported"),
+    ("i32:x", "the hint after ':' must be 1 or 16"),
+    ("*fp32:1", "a pointer cannot be the constant 1"),
+    ("1024:16", "'1024' is not a Triton type"),
+])
+def test_malformed_signatures_say_which_entry(text, message):
+    with pytest.raises(aot.AotError, match=message.replace("(", r"\(").replace("*", r"\*")):
+        aot.parse_signature(text)
+
+
+def test_binding_constexprs_hints_and_the_constant_one():
+    (spec, ) = aot.prepare(str(EXAMPLES), ["add_kernel"], ["*fp32:16,*fp32,*fp32,i32:1"], ["BLOCK=256"])
+    assert spec.signature == {"x_ptr": "*fp32", "y_ptr": "*fp32", "out_ptr": "*fp32", "n_elements": "constexpr",
+                              "BLOCK": "constexpr"}
+    assert spec.constexprs == {"n_elements": 1, "BLOCK": 256} and spec.divisibility == {"x_ptr": 16}
+    assert spec.runtime_args == [("x_ptr", "*fp32"), ("y_ptr", "*fp32"), ("out_ptr", "*fp32")]
+    src = spec.source()
+    assert src.attrs == {(0, ): [["tt.divisibility", 16]]} and src.constants == {(3, ): 1, (4, ): 256}
+
+
+def test_several_kernels_pair_with_their_signatures_and_names():
+    specs = aot.prepare(str(AOT_KERNELS), ["add_kernel", "add_kernel"], ["*fp32,*fp32,*fp32,i32,1024",
+                                                                         "*fp32,*fp32,*fp32,i32,64"], [],
+                        ["add_1024", "add_64"])
+    assert [(s.name, s.constexprs["BLOCK"]) for s in specs] == [("add_1024", 1024), ("add_64", 64)]
+    with pytest.raises(aot.AotError, match="distinct --out-name"):
+        aot.prepare(str(AOT_KERNELS), ["add_kernel", "add_kernel"], ["*fp32,*fp32,*fp32,i32,1024"], [])
+    with pytest.raises(aot.AotError, match="not a C identifier"):
+        aot.prepare(str(AOT_KERNELS), ["add_kernel"], ["*fp32,*fp32,*fp32,i32,1024"], [], ["add-1"])
+
+
+def test_targets_resolve_aliases_and_drop_duplicates():
+    assert aot.resolve_targets(["pvc,dg2", "acm-g10", " PVC "]) == ["pvc", "acm-g10"]
+
+
+def test_fat_binary_layout_is_ocloc_s():
+    """Given ocloc's own members, the writer reproduces ocloc's fat binary byte for byte (NEO's ArEncoder with
+    8-byte alignment), so NEO reads ours as it reads ocloc's."""
+    import kernels
+    from triton.backends.intel import ocloc
+    fat = ocloc.compile_spirv(kernels.SPECS["add"].compile("pvc").asm["spv"], ["pvc", "acm-g10"]).binary
+    members = [(name, body) for name, body in zebin.read_ar_members(fat) if not name.startswith("pad_")]
+    assert [name for name, _ in members] == ["64.12.60.7", "64.12.55.8", "generic_ir"]
+    ours, places = aot.fat_binary(members)
+    assert ours == fat
+    for (_, body), (offset, size) in zip(members, places):
+        assert ours[offset:offset + size] == body and offset % 8 == 0
+    assert [aot.member_name(t, body) for t, (_, body) in zip(("pvc", "acm-g10"), members)] == \
+        ["64.12.60.7", "64.12.55.8"]
+
+
+def test_c_types_of_triton_arguments():
+    assert [c_loader.c_type(t) for t in ("*fp16", "*ki8", "i1", "u8", "i32", "u64", "fp16", "bf16", "fp64")] == \
+        ["void *", "void *", "bool", "uint8_t", "int32_t", "uint64_t", "float", "float", "double"]
+    assert c_loader.c_type("fp8e5") is None

@@ -1,0 +1,157 @@
+"""`triton-xpu` on the command line: compile's outputs, info, disasm, devices, and bad input."""
+
+import hashlib
+import json
+import os
+import sys
+
+import pytest
+
+from aot_helpers import ADD_SIGNATURE, AOT_KERNELS, EXAMPLES, run_cli
+from triton.backends.intel import level_zero, zebin
+
+
+def test_compile_writes_binary_and_metadata_per_target(built):
+    doc = json.loads((built["fat"] / "add.json").read_text())
+    data = (built["fat"] / "add.zebin").read_bytes()
+    assert doc["kernel"] == "add_kernel" and doc["constexprs"] == {"BLOCK": 128}
+    assert doc["signature"] == {"x_ptr": "*fp32", "y_ptr": "*fp32", "out_ptr": "*fp32", "n_elements": "i32",
+                                "BLOCK": "constexpr"}
+    assert [a["c_type"] for a in doc["arguments"]] == ["void *", "void *", "void *", "int32_t"]
+    assert doc["binary"] == {"file": "add.zebin", "format": "fat", "bytes": len(data),
+                             "sha256": hashlib.sha256(data).hexdigest()}
+    members = zebin.read_fat_binary(data)
+    assert list(members) == ["pvc", "acm-g10"]  # no generic_ir: nothing to JIT from
+    assert [name for name, _ in zebin.read_ar_members(data) if not name.startswith("pad_")] == \
+        ["64.12.60.7", "64.12.55.8"]
+    for t in doc["targets"]:
+        member = members[t["target"]]
+        assert data[t["offset"]:t["offset"] + t["zebin_bytes"]] == member and t["offset"] % 8 == 0
+        assert hashlib.sha256(member).hexdigest() == t["zebin_sha256"]
+        kernel = zebin.read_zebin(member).kernel("add_kernel")
+        assert t["n_regs"] == kernel.grf_count and t["spill_bytes"] == kernel.spill_bytes == 0
+        assert t["grf_mode"] in ("128", "256") and t["grf_mode_requested"] == "default"
+        assert t["grf_attempts"] and all({"grf_mode", "flags", "spill_bytes"} <= set(a) for a in t["grf_attempts"])
+        assert t["build_flags"] in [a["flags"] for a in t["grf_attempts"]]
+        assert (t["num_warps"], t["threads_per_warp"], t["shared"]) == (1, 32, 0)
+        assert t["group_size"] == [32, 1, 1] and t["simd_width"] == kernel.simd_width == 32
+    # The member the zebin stage chose for pvc is the binary triton.compile gives (the GRF policy applied once).
+    single = (built["pvc"] / "add.zebin").read_bytes()
+    assert zebin.is_zebin(single) and zebin.read_zebin(single).product_family_name == "pvc"
+
+
+def test_compile_runs_jobs_in_parallel_with_progress_on_stderr(built):
+    err = (built["fat"] / "compile.stderr").read_text()
+    progress = [line for line in err.splitlines() if line.startswith("[")]
+    assert sorted(line.split("]")[0] for line in progress) == ["[1/4", "[2/4", "[3/4", "[4/4"]
+    assert {" ".join(line.split()[1:4]) for line in progress} == {
+        "add for pvc:", "add for acm-g10:", "dot_kernel for pvc:", "dot_kernel for acm-g10:"}
+    assert "on 2 processes" in err
+    out = (built["fat"] / "compile.stdout").read_text().splitlines()
+    assert out[0].endswith("add.zebin (fat binary: pvc, acm-g10, %d bytes), add.json, add.h, add.c" %
+                           len((built["fat"] / "add.zebin").read_bytes()))
+
+
+def test_info_reads_single_zebins_and_fat_binaries(built):
+    proc = run_cli("info", built["fat"] / "dot_kernel.zebin", "--json")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["format"] == "fat" and [t["device"] for t in info["targets"]] == ["pvc", "acm-g10"]
+    doc = json.loads((built["fat"] / "dot_kernel.json").read_text())
+    for t, m in zip(info["targets"], doc["targets"]):
+        (k, ) = t["kernels"]
+        assert (k["name"], k["simd_width"], k["grf_count"]) == ("dot_kernel", m["simd_width"], m["n_regs"])
+        assert [a["kind"] for a in k["arguments"]] == ["pointer"] * 3 + (["shared memory"] if m["shared"] else [])
+    text = run_cli("info", built["pvc"] / "add.zebin").stdout
+    assert "target pvc: Xe-HPC" in text and "kernel add_kernel: SIMD 32, GRF 128, spill 0 B" in text
+
+
+def test_disasm_without_iga64_names_the_package(built):
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable))
+    env.pop("TRITON_IGA64_PATH", None)
+    proc = run_cli("disasm", built["pvc"] / "add.zebin", env=env)
+    assert proc.returncode != 0
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "iga64 not found" in proc.stderr and "apt-get install libigc-tools" in proc.stderr
+
+
+@pytest.mark.skipif(bool(level_zero.intel_render_nodes()), reason="an Intel GPU is present")
+def test_devices_without_a_device_says_so():
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_XPU_EMULATE"}
+    proc = run_cli("devices", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("no Level Zero devices: no Intel GPU")
+
+
+def test_devices_lists_the_emulated_device_with_its_target():
+    proc = run_cli("devices", "--json", env=dict(os.environ, TRITON_XPU_EMULATE="acm-g10"))
+    assert proc.returncode == 0, proc.stderr
+    (device, ) = json.loads(proc.stdout)["devices"]
+    assert device["target"] == "acm-g10" and device["emulated"] and device["device_id"] == "0x56a0"
+    proc = run_cli("devices", env=dict(os.environ, TRITON_XPU_EMULATE="pvc"))
+    assert proc.returncode == 0 and "target pvc (emulated" in proc.stdout
+
+
+def test_a_kernel_that_does_not_compile_is_reported_at_its_line(tmp_path):
+    source = tmp_path / "broken.py"
+    source.write_text("import triton\nimport triton.language as tl\n\n\n@triton.jit\n"
+                      "def broken(x_ptr, BLOCK: tl.constexpr):\n"
+                      "    offs = tl.arange(0, BLOCK)\n"
+                      "    tl.store(x_ptr + offs, undefined_name + 1)\n")
+    proc = run_cli("compile", source, "--kernel", "broken", "--signature", "*fp32,64", "--target", "pvc",
+                   "--out-dir", tmp_path / "out", "-q")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines()[0] == ("triton-xpu: error: broken for pvc: broken.py:8:28: "
+                                           "NameError('undefined_name is not defined')")
+    verbose = run_cli("compile", source, "--kernel", "broken", "--signature", "*fp32,64", "--target", "pvc",
+                      "--out-dir", tmp_path / "out", "-q", "--verbose")
+    assert "    tl.store(x_ptr + offs, undefined_name + 1)" in verbose.stderr
+
+
+BAD_INPUT = {
+    "missing kernel": (["compile", EXAMPLES, "--kernel", "nope", "--signature", ADD_SIGNATURE, "--target", "pvc"],
+                       "no kernel 'nope' in"),
+    "not a kernel": (["compile", AOT_KERNELS, "--kernel", "not_a_kernel", "--signature", "i32", "--target", "pvc"],
+                     "is not a @triton.jit kernel"),
+    "malformed signature": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature", "*fp32,,*fp32,i32,1024",
+                             "--target", "pvc"], "signature entry 1 is empty"),
+    "unknown type": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature", "*fp33,*fp32,*fp32,i32,1024",
+                      "--target", "pvc"], "neither a Triton type"),
+    "bad hint": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature", "*fp32:8,*fp32,*fp32,i32,1024",
+                  "--target", "pvc"], "hint 8 is not supported"),
+    "wrong arity": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature", "*fp32,*fp32,i32", "--target",
+                     "pvc"], "takes 5 arguments (x_ptr, y_ptr, out_ptr, n_elements, BLOCK)"),
+    "constexpr given a type": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature",
+                                "*fp32,*fp32,*fp32,i32,i32", "--target", "pvc"], "BLOCK of add_kernel is tl.constexpr"),
+    "unknown constexpr": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature", ADD_SIGNATURE, "--constexpr",
+                           "BLOK=4", "--target", "pvc"], "--constexpr BLOK: no kernel takes it"),
+    "unknown target": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature", ADD_SIGNATURE, "--target",
+                        "pvc,h100"], "unknown Intel GPU target 'h100'; known targets: acm-g10"),
+    "bad grf": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature", ADD_SIGNATURE, "--target", "pvc",
+                 "--grf", "1024"], "invalid grf_mode '1024'"),
+    "bad num-warps": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature", ADD_SIGNATURE, "--target",
+                       "pvc", "--num-warps", "3"], "--num-warps 3: must be a power of two"),
+    "missing source": (["compile", "/nonexistent/k.py", "--kernel", "k", "--signature", "i32", "--target", "pvc"],
+                       "/nonexistent/k.py: no such file"),
+    "missing option": (["compile", EXAMPLES, "--kernel", "add_kernel", "--target", "pvc"],
+                       "the following arguments are required: --signature"),
+    "info on a python file": (["info", EXAMPLES], "not a zebin: not an ELF file"),
+    "info on a missing file": (["info", "/nonexistent.zebin"], "/nonexistent.zebin: no such file"),
+    "disasm on a python file": (["disasm", EXAMPLES], "not a zebin: not an ELF file"),
+    "unknown subcommand": (["link", "x"], "invalid choice: 'link'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUT))
+def test_bad_input_is_one_line_on_stderr_and_a_failure(case, tmp_path):
+    args, message = BAD_INPUT[case]
+    if args[0] == "compile":
+        args = args + ["--out-dir", tmp_path / "out"]
+    proc = run_cli(*args)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("triton-xpu") and ": error: " in lines[0]
+    assert message in lines[0]
+    assert not (tmp_path / "out").exists()  # nothing written

@@ -1,0 +1,512 @@
+"""``triton-xpu``: ahead-of-time compilation of Triton kernels to native Intel GPU binaries, and inspection.
+
+    triton-xpu compile PATH.py --kernel NAME --signature SIG --target T[,T...] --out-dir DIR [--emit-c] ...
+    triton-xpu info FILE.zebin [--json]
+    triton-xpu disasm FILE.zebin [--kernel NAME] [--target T]
+    triton-xpu devices [--json]
+
+Errors are one line on stderr (``triton-xpu: error: ...``) and a non-zero exit status, never a traceback
+(``TRITON_XPU_CLI_TRACEBACK=1`` shows it).  Progress of ``compile`` goes to stderr; results to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from typing import Any, Dict, List, Optional, Sequence
+
+PROG = "triton-xpu"
+
+
+class UsageError(Exception):
+    """A command-line mistake: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+
+    def error(self, message: str):  # one line instead of argparse's usage block
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+# --------------------------------------------------------------------------------------------------------
+# compile
+
+
+class Progress:
+    """Compile progress on stderr: a line per finished job; on a terminal also a live status line."""
+
+    def __init__(self, total: int, workers: int, stream=None, quiet: bool = False):
+        self.total = total
+        self.workers = workers
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.done = 0
+        self.start = time.perf_counter()
+        self.live = not quiet and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._status = False
+        self.job_ms = 0.0
+
+    def _clear(self):
+        if self._status:
+            self.stream.write("\r\x1b[K")
+            self._status = False
+
+    def event(self, kind: str, payload: Any) -> None:
+        if kind == "done":
+            self.done += 1
+            self.job_ms += payload.ms
+            if self.quiet:
+                return
+            self._clear()
+            job = payload.job
+            if payload.error:
+                what = f"FAILED: {_without_label(payload.error.splitlines()[0], job)}"
+            else:
+                md = payload.metadata
+                spill = md.get("spill_bytes")
+                what = (f"{payload.ms / 1e3:.2f} s, grf {md.get('grf_mode')}, "
+                        f"spill {'unknown' if spill is None else f'{spill} B'}, "
+                        f"work-groups of {md.get('num_warps')}x{md.get('threads_per_warp')}")
+            width = len(str(self.total))
+            self.stream.write(f"[{self.done:>{width}}/{self.total}] {job.spec.name} for {job.target}: {what}\n")
+            self.stream.flush()
+        elif kind in ("start", "tick") and self.live:
+            jobs = [payload] if kind == "start" else payload
+            running = ", ".join(f"{j.spec.name}@{j.target}" for j in jobs[:4])
+            more = f" +{len(jobs) - 4}" if len(jobs) > 4 else ""
+            self._clear()
+            self.stream.write(f"[{self.done}/{self.total}] {time.perf_counter() - self.start:.1f} s, "
+                              f"compiling {running}{more}")
+            self._status = True
+            self.stream.flush()
+
+    def finish(self) -> None:
+        self._clear()
+        if not self.quiet and self.total > 1:
+            wall = time.perf_counter() - self.start
+            self.stream.write(f"compiled {self.total} kernel-target pairs in {wall:.2f} s on {self.workers} "
+                              f"process{'es' if self.workers > 1 else ''} (sum of compile times "
+                              f"{self.job_ms / 1e3:.2f} s)\n")
+        self.stream.flush()
+
+
+def _without_label(text: str, job) -> str:
+    """The compiler's message without its own "KERNEL for TARGET: " prefix (the CLI adds one)."""
+    for label in (f"{job.spec.kernel} for {job.target}: ", f"{job.spec.name} for {job.target}: "):
+        if text.startswith(label):
+            return text[len(label):]
+    return text
+
+
+def cmd_compile(args) -> int:
+    from triton.backends.intel import aot, c_loader
+    from triton.backends.intel.errors import IntelBackendError
+    specs = aot.prepare(args.path, args.kernel, args.signature, args.constexpr, args.out_name)
+    targets = aot.resolve_targets(args.target)
+    options = aot.Options(num_warps=args.num_warps, num_stages=args.num_stages,
+                          threads_per_warp=args.threads_per_warp, grf_mode=args.grf)
+    if args.emit_c:
+        for spec in specs:
+            for arg, ty in spec.runtime_args:
+                if c_loader.c_type(ty) is None:
+                    raise aot.AotError(f"--emit-c: argument {arg} of {spec.kernel} has type {ty}, which the C "
+                                       f"launcher cannot take")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    jobs = [aot.Job(spec, target, options) for spec in specs for target in targets]
+    workers = min(args.jobs or aot.default_workers(), len(jobs))
+    progress = Progress(len(jobs), workers, quiet=args.quiet)
+    results = aot.run_jobs(jobs, workers, progress.event)
+    progress.finish()
+
+    failed = [r for r in results if r.error]
+    unwritten = []
+    for spec in specs:
+        mine = [r for r in results if r.job.spec is spec]
+        if any(r.error for r in mine):
+            continue
+        try:
+            artifact = aot.assemble(spec, options, mine)
+            paths = aot.write_outputs(artifact, args.out_dir, args.emit_c)
+        except (IntelBackendError, OSError) as e:
+            unwritten.append(f"{spec.name}: {_one_line(e)}")
+            continue
+        kind = f"fat binary: {', '.join(targets)}" if artifact.is_fat else targets[0]
+        print(f"{paths[0]} ({kind}, {len(artifact.binary)} bytes)" +
+              "".join(f", {os.path.basename(p)}" for p in paths[1:]))
+    for text in unwritten:
+        print(f"{PROG}: error: {text}", file=sys.stderr)
+    for r in failed:
+        message = r.error.rstrip()
+        head, _, rest = message.partition("\n")
+        print(f"{PROG}: error: {r.job.spec.kernel} for {r.job.target}: {_without_label(head, r.job)}",
+              file=sys.stderr)
+        if rest and args.verbose:
+            print(rest, file=sys.stderr)
+    if failed and not args.verbose and any("\n" in r.error for r in failed):
+        print(f"{PROG}: (rerun with --verbose for the full compiler output)", file=sys.stderr)
+    return 1 if failed or unwritten else 0
+
+
+# --------------------------------------------------------------------------------------------------------
+# info
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory") from None
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError as e:
+        raise UsageError(f"{path}: {e.strerror or e}") from None
+
+
+def device_binaries(path: str, data: bytes) -> List[Dict[str, Any]]:
+    """[{device, member, data, parsed}] of a zebin or an ocloc fat binary; ZebinFormatError (naming the file)
+    for anything else."""
+    from triton.backends.intel import zebin
+    from triton.backends.intel.errors import ZebinFormatError
+    try:
+        entries = _device_binaries(path, data)
+        for entry in entries:
+            entry["parsed"] = zebin.read_zebin(entry["data"])
+        return entries
+    except ZebinFormatError as e:
+        raise ZebinFormatError(f"{path}: {e}") from None
+
+
+def _device_binaries(path: str, data: bytes) -> List[Dict[str, Any]]:
+    from triton.backends.intel import zebin
+    from triton.backends.intel.errors import ZebinFormatError
+    if zebin.is_fat_binary(data):
+        members = zebin.read_ar_members(data)
+        devices = zebin.read_fat_binary(data)
+        if not devices:
+            raise ZebinFormatError("fat binary without device binaries")
+        return [{"device": device, "member": next((n for n, b in members if b == body), None), "data": body}
+                for device, body in devices.items()]
+    return [{"device": None, "member": None, "data": data}]
+
+
+def _device_label(parsed, device: Optional[str]) -> str:
+    from triton.backends.intel import targets
+    if device:
+        return device
+    family = parsed.product_family_name
+    matches = [t.name for t in targets.TARGETS.values() if family and t.product_family == family]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        return f"{family} ({'/'.join(matches)})"
+    return family or f"product family {parsed.product_family}"
+
+
+def _family_text(parsed, device: Optional[str]) -> str:
+    from triton.backends.intel import targets
+    try:
+        return targets.lookup(device or parsed.product_family_name or "").family
+    except Exception:
+        for t in targets.TARGETS.values():
+            if t.product_family == parsed.product_family_name:
+                return t.family
+        return "unknown family"
+
+
+def _arguments(kernel) -> List[Dict[str, Any]]:
+    """A kernel's explicit arguments, one entry per index (pointers have stateful and stateless entries)."""
+    info = {a.get("index"): a for a in kernel.arg_info}
+    by_index: Dict[int, List[Any]] = {}
+    for a in kernel.explicit_arguments:
+        by_index.setdefault(a.arg_index, []).append(a)
+    out = []
+    for index in sorted(i for i in by_index if i is not None):
+        entries = by_index[index]
+        first = entries[0]
+        misc = info.get(index, {})
+        type_name = str(misc.get("type_name", "")).rpartition(";")[0] or str(misc.get("type_name", "")) or None
+        quals = str(misc.get("type_qualifiers", "") or "")
+        if type_name and "const" in quals.split() and first.kind == "arg_bypointer":
+            type_name = f"const {type_name}"
+        local = first.addrspace == "local"
+        declared = str(misc.get("type_name", "")).rpartition(";")[2]
+        modes = sorted({e.addrmode for e in entries if e.addrmode})
+        out.append({
+            "index": index,
+            "kind": "shared memory" if local else ("pointer" if first.kind == "arg_bypointer" else "value"),
+            "addrspace": first.addrspace,
+            "access": first.access_type,
+            "addrmode": "+".join(modes) or None,  # stateless (a 64-bit address), stateful (a surface), slm
+            "size": int(declared) if declared.isdigit() else max(e.size for e in entries),
+            "type": type_name,
+        })
+    return out
+
+
+def inspect_binary(path: str) -> Dict[str, Any]:
+    from triton.backends.intel import zebin
+    data = _read(path)
+    fat = zebin.is_fat_binary(data)
+    result = {"file": path, "format": "fat" if fat else "zebin", "bytes": len(data), "targets": []}
+    for entry in device_binaries(path, data):
+        parsed = entry["parsed"]
+        kernels = []
+        for k in parsed.kernels:
+            kernels.append({
+                "name": k.name,
+                "simd_width": k.simd_width,
+                "grf_count": k.grf_count,
+                "spill_bytes": k.spill_bytes,
+                "spill_source": k.spill_source,
+                "scratch_bytes": k.scratch_bytes,
+                "private_bytes": k.private_bytes,
+                "slm_bytes": k.slm_bytes,
+                "barrier_count": k.barrier_count,
+                "has_dpas": k.has_dpas,
+                "code_bytes": k.text_bytes,
+                "arguments": _arguments(k),
+            })
+        result["targets"].append({
+            "device": _device_label(parsed, entry["device"]),
+            "family": _family_text(parsed, entry["device"]),
+            "member": entry["member"],
+            "product_family": parsed.product_family_name,
+            "zebin_bytes": len(entry["data"]),
+            "zeinfo_version": parsed.zeinfo_version,
+            "kernels": kernels,
+        })
+    return result
+
+
+def _bytes_text(value: Optional[int]) -> str:
+    return "unknown" if value is None else f"{value} B"
+
+
+def format_info(info: Dict[str, Any]) -> str:
+    targets = info["targets"]
+    if info["format"] == "fat":
+        head = (f"{info['file']}: ocloc fat binary, {info['bytes']} bytes, {len(targets)} target"
+                f"{'s' if len(targets) != 1 else ''}: {', '.join(t['device'] for t in targets)}")
+    else:
+        head = f"{info['file']}: zebin, {info['bytes']} bytes"
+    lines = [head]
+    for t in targets:
+        member = f"member {t['member']}, " if t["member"] else ""
+        lines.append(f"target {t['device']}: {t['family']}, {member}zebin {t['zebin_bytes']} bytes, "
+                     f"zeinfo {t['zeinfo_version']}")
+        for k in t["kernels"]:
+            lines.append(f"  kernel {k['name']}: SIMD {k['simd_width']}, GRF {k['grf_count'] or 'unknown'}, "
+                         f"spill {_bytes_text(k['spill_bytes'])}, scratch {_bytes_text(k['scratch_bytes'])}, "
+                         f"SLM {_bytes_text(k['slm_bytes'])}, barriers {k['barrier_count']}, "
+                         f"DPAS {'yes' if k['has_dpas'] else 'no'}, code {_bytes_text(k['code_bytes'])}")
+            lines.append(f"    arguments: {len(k['arguments'])}")
+            for a in k["arguments"]:
+                parts = [a["kind"]]
+                if a["kind"] == "pointer":
+                    parts += [p for p in (a["addrspace"], a["access"], a["addrmode"]) if p]
+                text = " ".join(parts)
+                type_text = f" ({a['type']})" if a["type"] else ""
+                size = "sized at launch" if a["kind"] == "shared memory" else f"{a['size']} B"
+                lines.append(f"      {a['index']}: {text}, {size}{type_text}")
+    return "\n".join(lines)
+
+
+def cmd_info(args) -> int:
+    info = inspect_binary(args.file)
+    print(json.dumps(info, indent=2) if args.json else format_info(info))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------------
+# disasm
+
+
+def cmd_disasm(args) -> int:
+    from triton.backends.intel import disasm, targets
+    from triton.backends.intel.tools import find_tool
+    data = _read(args.file)
+    binaries = device_binaries(args.file, data)
+    iga = find_tool("iga64")
+    wanted_target = targets.lookup(args.target).name if args.target else None
+    shown = 0
+    available = []
+    for entry in binaries:
+        parsed = entry["parsed"]
+        device = _device_label(parsed, entry["device"])
+        # A fat binary names each member's device; a single zebin says only its product family.
+        if not wanted_target:
+            matches = True
+        elif entry["device"]:
+            matches = entry["device"] == wanted_target
+        else:
+            matches = parsed.product_family_name == targets.lookup(wanted_target).product_family
+        if not matches:
+            available.append(device)
+            continue
+        platform = disasm.iga_platform(parsed.product_family_name, iga)
+        for code in disasm.kernel_code(entry["data"]):
+            available.append(f"{code.name}@{device}")
+            if args.kernel and code.name != args.kernel:
+                continue
+            if shown:
+                print()
+            print(f"// kernel {code.name}, target {device}, {len(code.code)} bytes of code "
+                  f"(+{code.padding} bytes of zero padding), iga64 -p={platform}")
+            print(disasm.disassemble(code.code, platform, iga).rstrip("\n"))
+            shown += 1
+    if not shown:
+        what = f"kernel {args.kernel!r}" if args.kernel else "code"
+        where = f" for {wanted_target}" if wanted_target else ""
+        raise UsageError(f"no {what}{where} in {args.file} (it has: {', '.join(available) or 'nothing'})")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------------
+# devices
+
+
+def cmd_devices(args) -> int:
+    from triton.backends.intel import emulation, level_zero
+    from triton.backends.intel.errors import IntelBackendError
+    why = None
+    devices = []
+    if not level_zero.available():
+        why = (f"no Intel GPU (no render node of vendor 0x8086) and {emulation.EMULATE_ENV} is not set "
+               f"(e.g. {emulation.EMULATE_ENV}=pvc for an emulated device)")
+    else:
+        try:
+            devices = level_zero.runtime().devices
+        except IntelBackendError as e:
+            why = str(e)
+    rows = []
+    for d in devices:
+        p = d.properties
+        rows.append({
+            "index": d.index, "name": d.name, "target": d.target.name, "emulated": d.emulated,
+            "device_id": f"0x{p.get('device_id', 0):04x}", "sub_group_sizes": list(p.get("sub_group_sizes", [])),
+            "max_group_size": p.get("max_total_group_size"), "eus": (p.get("num_slices", 0) *
+                                                                      p.get("num_subslices_per_slice", 0) *
+                                                                      p.get("num_eus_per_subslice", 0)),
+            "threads_per_eu": p.get("num_threads_per_eu"), "shared_memory": p.get("max_shared_local_memory"),
+            "driver_version": p.get("driver_version_text") or p.get("driver_version"),
+        })
+    if args.json:
+        print(json.dumps({"devices": rows, "reason": why}, indent=2))
+    elif not rows:
+        print(f"no Level Zero devices: {why}")
+    else:
+        for r in rows:
+            print(f"{r['index']}: {r['name']} ({r['device_id']}), target {r['target']}"
+                  f"{' (emulated: kernels do not execute)' if r['emulated'] else ''}; sub-groups "
+                  f"{'/'.join(map(str, r['sub_group_sizes']))}, work-group <= {r['max_group_size']}, {r['eus']} EUs x "
+                  f"{r['threads_per_eu']} threads, SLM {r['shared_memory']} B, driver {r['driver_version']}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------------
+# main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Ahead-of-time compilation of Triton kernels to native Intel GPU "
+                     "binaries (zebin), loaded with Level Zero without Triton or Python; and their inspection.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    c = sub.add_parser("compile", help="compile Triton kernels to NAME.zebin, NAME.json (and C with --emit-c)",
+                       description="Compile @triton.jit kernels of a Python file for named Intel GPU targets. "
+                       "Each (kernel, target) pair is compiled by triton.compile, in parallel processes; several "
+                       "targets make an ocloc fat binary.")
+    c.add_argument("path", help="Python file defining the kernels (it is executed)")
+    c.add_argument("--kernel", "-n", action="append", required=True, metavar="NAME",
+                   help="@triton.jit function to compile (repeatable)")
+    c.add_argument("--signature", "-s", action="append", required=True, metavar="SIG",
+                   help="argument types in the form of Triton's AOT tool, constexpr values inline, e.g. "
+                   "\"*fp32:16,*fp32,*fp32,i32,1024\" (one per --kernel, in order, or one for all)")
+    c.add_argument("--constexpr", "-c", action="append", default=[], metavar="K=V",
+                   help="value of constexpr argument K for each kernel whose signature leaves K out (repeatable)")
+    c.add_argument("--target", "-t", action="append", required=True, metavar="T[,T...]",
+                   help="Intel GPU targets by ocloc name: pvc, acm-g10 (dg2), acm-g11, acm-g12, tgllp")
+    c.add_argument("--num-warps", "-w", type=int, default=4, metavar="N",
+                   help="warps (sub-groups) per work-group; default 4")
+    c.add_argument("--num-stages", type=int, default=2, metavar="N", help="software pipelining stages; default 2")
+    c.add_argument("--threads-per-warp", type=int, default=32, metavar="N",
+                   help="sub-group size asked for (Triton may choose 16 for DPAS on pvc)")
+    c.add_argument("--grf", default="default", metavar="MODE",
+                   help="register file: default (retry with 256 when spilling), 128, 256 or auto")
+    c.add_argument("--out-dir", "-o", required=True, metavar="DIR")
+    c.add_argument("--out-name", action="append", default=[], metavar="NAME",
+                   help="output name per --kernel (files NAME.*, C functions load_NAME, NAME); default the "
+                   "kernel's name")
+    c.add_argument("--emit-c", action="store_true", help="also write NAME.c and NAME.h (Level Zero loader)")
+    c.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="parallel compile processes (default: cores)")
+    c.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    c.add_argument("--verbose", "-v", action="store_true", help="full compiler output on failure")
+    c.set_defaults(func=cmd_compile)
+
+    i = sub.add_parser("info", help="resource usage per kernel and target of a zebin or fat binary")
+    i.add_argument("file")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_info)
+
+    d = sub.add_parser("disasm", help="the ISA of a zebin's kernels (through iga64)")
+    d.add_argument("file")
+    d.add_argument("--kernel", "-k", metavar="NAME")
+    d.add_argument("--target", "-t", metavar="T", help="only this target of a fat binary")
+    d.set_defaults(func=cmd_disasm)
+
+    v = sub.add_parser("devices", help="the Level Zero devices seen (real or emulated) and their targets")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=cmd_devices)
+    return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    warnings.showwarning = _show_warning
+    parser = build_parser()
+    command = "triton-xpu"
+    try:
+        args = parser.parse_args(argv)
+        command = f"{PROG} {args.command}"
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, as other tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except UsageError as e:
+        print(f"{command}: error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:
+        if os.environ.get("TRITON_XPU_CLI_TRACEBACK"):
+            raise
+        print(f"{command}: error: {_one_line(e)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip()
+    if not text:
+        return type(error).__name__
+    first = text.splitlines()[0]
+    from triton.backends.intel.errors import IntelBackendError
+    if isinstance(error, (IntelBackendError, OSError, ValueError, KeyError)):
+        return first.strip("'\"") if isinstance(error, KeyError) else first
+    return f"{type(error).__name__}: {first}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

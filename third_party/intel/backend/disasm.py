@@ -1,0 +1,120 @@
+"""The ISA of the kernels in a zebin, through IGA (``iga64`` of Debian's libigc-tools).
+
+A kernel's code is its ``.text.<kernel>`` section (or its symbol's range of one ``.text`` section in newer
+IGC).  IGC pads that section with zeros (instruction prefetch); the padding is cut before disassembly, as
+IGA would print it as ``illegal`` instructions.  The IGA platform comes from the zebin's product family;
+its spelling is one the installed ``iga64`` lists (``iga64 -h=p``: ``xehpc``/``12p72`` for pvc, ...).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+from elftools.elf.elffile import ELFFile
+
+from triton.backends.intel import zebin
+from triton.backends.intel.errors import IntelBackendError
+from triton.backends.intel.tools import find_tool
+
+# zebin product family -> IGA platform names, preferred first (old and new iga64 spell them differently).
+_IGA_PLATFORMS: Dict[str, Tuple[str, ...]] = {
+    **{f: ("8", "gen8") for f in ("bdw", )},
+    **{f: ("9", "gen9") for f in ("skl", "kbl", "cfl", "bxt", "glk")},
+    **{f: ("11", "gen11") for f in ("icllp", "lkf", "jsl")},
+    **{f: ("xelp", "12p1", "xe") for f in ("tgllp", "rkl", "adl-s", "adl-p", "adl-n", "dg1")},
+    "xe-hp-sdv": ("xehp", "12p5"),
+    "dg2": ("xehpg", "12p71"),
+    "pvc": ("xehpc", "12p72"),
+    **{f: ("xelpg", "12p74", "xehpg", "12p71") for f in ("mtl", "arl")},
+    **{f: ("xe2", "20") for f in ("bmg", "lnl")},
+    "ptl": ("xe3", "30"),
+}
+
+
+class DisassemblyError(IntelBackendError):
+    """The ISA could not be disassembled."""
+
+
+@dataclass
+class KernelCode:
+    name: str
+    code: bytes  # without the trailing zero padding
+    padding: int  # bytes of zeros cut off
+
+
+def kernel_code(data: bytes) -> List[KernelCode]:
+    """Each kernel's machine code in a zebin, in ``.ze_info`` order."""
+    info = zebin.read_zebin(data)
+    elf = ELFFile(io.BytesIO(bytes(data)))
+    sections = {s.name: s for s in elf.iter_sections()}
+    symbols: Dict[str, Tuple[int, int, int]] = {}
+    symtab = elf.get_section_by_name(".symtab")
+    if symtab is not None:
+        for sym in symtab.iter_symbols():
+            if isinstance(sym["st_shndx"], int):
+                symbols[sym.name] = (sym["st_shndx"], sym["st_value"], sym["st_size"])
+    out = []
+    for kernel in info.kernels:
+        section = sections.get(f".text.{kernel.name}")
+        if section is not None:
+            code = section.data()
+        elif kernel.name in symbols:
+            index, value, size = symbols[kernel.name]
+            text = elf.get_section(index).data()
+            code = text[value:value + size] if size else text[value:]
+        else:
+            raise DisassemblyError(f"no code for kernel {kernel.name}: no .text.{kernel.name} section or symbol")
+        trimmed = len(code.rstrip(b"\0"))
+        trimmed = min(len(code), (trimmed + 7) // 8 * 8)  # instructions are 8 (compacted) or 16 bytes
+        out.append(KernelCode(kernel.name, bytes(code[:trimmed]), len(code) - trimmed))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _iga_platforms(iga: str) -> frozenset:
+    """Platform names the installed iga64 accepts, from ``iga64 -h=p`` ("  - 12p72 for xehpc")."""
+    try:
+        out = subprocess.run([iga, "-h=p"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    names = set()
+    for m in re.finditer(r"^\s*-\s*(\S+)\s+for\s+(\S+)", out, re.MULTILINE):
+        names.add(m.group(1).lower())
+        names.update(n.lower() for n in m.group(2).split("/"))
+    return frozenset(names)
+
+
+def iga_platform(product_family: Optional[str], iga: str) -> str:
+    """The ``-p`` value for a zebin of ``product_family``."""
+    candidates = _IGA_PLATFORMS.get(product_family or "")
+    if not candidates:
+        raise DisassemblyError(f"no IGA platform known for product family {product_family or 'unknown'}")
+    known = _iga_platforms(iga)
+    for name in candidates:
+        if not known or name in known:
+            return name
+    raise DisassemblyError(f"{iga} supports none of {', '.join(candidates)} (platforms for {product_family}); "
+                           f"a newer libigc-tools may")
+
+
+def disassemble(code: bytes, platform: str, iga: Optional[str] = None) -> str:
+    """IGA's text for ``code``; ToolNotFoundError (with the install hint) without iga64."""
+    iga = iga or find_tool("iga64")
+    with tempfile.TemporaryDirectory(prefix="triton-xpu-iga-") as tmp:
+        path = os.path.join(tmp, "kernel.bin")
+        with open(path, "wb") as f:
+            f.write(code)
+        proc = subprocess.run([iga, "-d", f"-p={platform}", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        detail = (proc.stderr.strip() or proc.stdout.strip() or f"exit status {proc.returncode}").splitlines()[0]
+        raise DisassemblyError(f"iga64 -p={platform} could not disassemble the kernel: {detail}")
+    return proc.stdout
