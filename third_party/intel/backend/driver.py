@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Sequence
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
 
-from triton.backends.intel import level_zero, zebin
+from triton.backends.intel import level_zero
 
 _INT_KINDS = {"i1", "i8", "i16", "i32", "i64", "u1", "u8", "u16", "u32", "u64"}
 _FLOAT_KINDS = {"fp16", "bf16", "fp32", "fp64"}
@@ -33,9 +33,8 @@ class XPUUtils:
 
     def load_binary(self, name: str, kernel: bytes, shared: int, build_flags: str, device: int):
         # build_flags record what the compiler used; they are baked into the zebin, never passed to the driver.
-        dev = level_zero.device(device)
-        loaded = level_zero.load_kernel(dev, kernel, name)
-        info = zebin.read_zebin(level_zero.native_binary_for(kernel, dev.target)).kernel(name)
+        loaded = level_zero.load_kernel(level_zero.device(device), kernel, name)
+        info = loaded.info
         # The zebin's own spill figure where it has one; else the driver's spill (scratch) size, an upper bound.
         n_spills = info.spill_bytes if info.spill_bytes is not None else loaded.spill_mem_size
         return loaded.module, loaded.kernel, info.grf_count or 0, n_spills

@@ -88,15 +88,21 @@ def _remove_stale_capture_dirs() -> None:
             continue  # not ours to judge (no owner file yet, or another user's)
 
 
-def activate(product: EmulatedProduct) -> str:
-    """Set NEO's environment for ``product`` in this process; returns the capture folder.  Idempotent."""
-    global _capture_dir, _warned
+def capture_dir() -> str:
+    """This process's private folder for whatever the driver still writes; removed at exit."""
+    global _capture_dir
     if _capture_dir is None:
         _remove_stale_capture_dirs()
         _capture_dir = tempfile.mkdtemp(prefix=_CAPTURE_PREFIX)
         with open(os.path.join(_capture_dir, "owner.pid"), "w") as f:
             f.write(str(os.getpid()))
         atexit.register(_remove_capture_dir)
+    return _capture_dir
+
+
+def environment(product: EmulatedProduct) -> Dict[str, str]:
+    """NEO's environment for an emulated ``product`` (for this process or a child it starts)."""
+    folder = capture_dir()
     env = {
         "NEOReadDebugKeys": "1",
         "ProductFamilyOverride": product.product_family,
@@ -105,10 +111,10 @@ def activate(product: EmulatedProduct) -> str:
         # launch (16 GB after a 12,000-launch benchmark), and nothing here reads it.
         "AUBDumpSubCaptureMode": "1",
         "AUBDumpFilterKernelName": "__triton_xpu_capture_nothing__",
-        # Whatever is still written goes to our folder: NEO 22.43 honours the file name (with its folder),
-        # newer NEO also a folder key.
-        "AUBDumpCaptureFileName": os.path.join(_capture_dir, f"capture-{os.getpid()}.aub"),
-        "AUBDumpCaptureDirPath": _capture_dir,
+        # Whatever is still written goes to our folder (which must exist, or NEO aborts): NEO 22.43 honours
+        # the file name with its folder, newer NEO also a folder key.
+        "AUBDumpCaptureFileName": os.path.join(folder, f"capture-{os.getpid()}.aub"),
+        "AUBDumpCaptureDirPath": folder,
     }
     if product.hardware_info:
         env["HardwareInfoOverride"] = product.hardware_info
@@ -116,10 +122,16 @@ def activate(product: EmulatedProduct) -> str:
         env["ForceDeviceId"] = product.device_id
     if product.revision:
         env["OverrideRevision"] = product.revision
-    os.environ.update(env)
+    return env
+
+
+def activate(product: EmulatedProduct) -> str:
+    """Set NEO's environment for ``product`` in this process; returns the capture folder.  Idempotent."""
+    global _warned
+    os.environ.update(environment(product))
     if not _warned:
         _warned = True
         warnings.warn(f"{EMULATE_ENV}={product.target}: Intel GPU emulated by the Level Zero driver in AUB-capture "
                       f"mode; every driver call runs, but kernels do not execute (memory keeps its contents)",
                       RuntimeWarning, stacklevel=2)
-    return _capture_dir
+    return capture_dir()

@@ -15,9 +15,11 @@ from __future__ import annotations
 import atexit
 import ctypes
 import glob
+import hashlib
 import os
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from triton.backends.intel import emulation, spirv, targets, zebin
 from triton.backends.intel.errors import IntelBackendError, TargetError, ZebinFormatError
@@ -125,9 +127,32 @@ def device(index: int) -> Device:
 # --- native-only loading ---------------------------------------------------------------------------------
 
 
+# Checked binaries by content: a kernel loaded again (another device, a new CompiledKernel) is not re-parsed.
+_CHECKED_MAX = 256
+_checked: "OrderedDict[Tuple[bytes, str], Tuple[bytes, zebin.Zebin]]" = OrderedDict()
+
+
+def checked_native(binary: bytes, target: targets.TargetInfo) -> Tuple[bytes, zebin.Zebin]:
+    """(the zebin for ``target`` in ``binary``, its parsed contents); NativeBinaryError if there is none."""
+    binary = bytes(binary)
+    key = (hashlib.sha256(binary).digest(), target.name)
+    hit = _checked.get(key)
+    if hit is not None:
+        _checked.move_to_end(key)
+        return hit
+    result = _check(binary, target)
+    _checked[key] = result
+    if len(_checked) > _CHECKED_MAX:
+        _checked.popitem(last=False)
+    return result
+
+
 def native_binary_for(binary: bytes, target: targets.TargetInfo) -> bytes:
     """The zebin in ``binary`` that is for ``target``'s product; NativeBinaryError otherwise."""
-    binary = bytes(binary)
+    return checked_native(binary, target)[0]
+
+
+def _check(binary: bytes, target: targets.TargetInfo) -> Tuple[bytes, zebin.Zebin]:
     if spirv.is_spirv(binary):
         raise NativeBinaryError("refusing SPIR-V: this driver loads only native binaries (zebin) and never compiles "
                                 "at load time; compile the kernel for this device's target "
@@ -136,7 +161,7 @@ def native_binary_for(binary: bytes, target: targets.TargetInfo) -> bytes:
         members = zebin.read_fat_binary(binary)
         for name, member in members.items():
             if name == target.name or (target.product_family and _family_of(name) == target.product_family):
-                return native_binary_for(member, target)
+                return _check(member, target)
         raise NativeBinaryError(f"fat binary has no member for {target.name} (members: "
                                 f"{', '.join(sorted(members)) or 'none'}); compile it with {target.name} among "
                                 "the targets")
@@ -148,7 +173,7 @@ def native_binary_for(binary: bytes, target: targets.TargetInfo) -> bytes:
     if target.product_family and family != target.product_family:
         raise NativeBinaryError(f"zebin is for {family or f'product family {info.product_family}'}, but the "
                                 f"device is {target.name} ({target.product_family}); compile for {target.name}")
-    return binary
+    return binary, info
 
 
 def _family_of(name: str) -> Optional[str]:
@@ -165,11 +190,16 @@ class LoadedKernel:
     spill_mem_size: int
     private_mem_size: int
     build_log: str
+    info: zebin.KernelInfo  # what the zebin says of the kernel
 
 
 def load_kernel(dev: Device, binary: bytes, kernel_name: str) -> LoadedKernel:
     """Create the module (native only) and the kernel on ``dev``."""
-    native = native_binary_for(binary, dev.target)
+    native, parsed = checked_native(binary, dev.target)
+    try:
+        info = parsed.kernel(kernel_name)
+    except KeyError as e:
+        raise NativeBinaryError(f"cannot load {kernel_name}: {e.args[0]}") from None
     ze = runtime().ze
     try:
         out = ze.load_native(dev.index, native, kernel_name)
@@ -178,7 +208,7 @@ def load_kernel(dev: Device, binary: bytes, kernel_name: str) -> LoadedKernel:
                                 f"{e}") from None
     runtime().loaded[out["kernel"]] = out["module"]
     return LoadedKernel(out["module"], out["kernel"], out["spill_mem_size"], out["private_mem_size"],
-                        out["build_log"])
+                        out["build_log"], info)
 
 
 # --- memory ----------------------------------------------------------------------------------------------
