@@ -63,6 +63,7 @@ def measure(name: str, arch: str, repeat: int) -> Dict[str, Any]:
     front = sum(md.stage_ms[s] for s in ("ttir", "ttgir", "llir", "spv"))
     return {
         "kernel": name, "target": arch, "attempts": len(md.grf_attempts), "grf_mode": md.grf_mode,
+        "attempt_ms": {a["grf_mode"]: round(a["ms"], 1) for a in md.grf_attempts},
         "front_end_ms": round(front, 1), "zebin_stage_ms": round(min(stage_ms), 1),
         "raw_ocloc_ms": round(min(raw), 1), "ratio": round(min(stage_ms) / min(raw), 3),
     }

@@ -9,7 +9,7 @@ values and launch options so it can be compiled ahead of time with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import triton
 import triton.language as tl
@@ -137,6 +137,8 @@ class KernelSpec:
     signature: Dict[str, str]
     constexprs: Dict[str, Any]
     options: Dict[str, Any] = field(default_factory=dict)
+    # launch(alloc) -> (grid, runtime arguments); alloc(nbytes, dtype) gives zeroed host-visible memory.
+    launch: Optional[Callable[[Callable], Tuple[Tuple[int, ...], List[Any]]]] = None
 
     def source(self) -> ASTSource:
         signature = dict(self.signature)
@@ -146,6 +148,29 @@ class KernelSpec:
     def compile(self, arch: str):
         from triton.backends.compiler import GPUTarget
         return triton.compile(self.source(), target=GPUTarget("xpu", arch, 32), options=dict(self.options))
+
+
+def _pointwise(n: int, dtype: str = "float32", buffers: int = 3):
+    return lambda alloc: ((triton.cdiv(n, 1024), 1, 1), [alloc(4 * n, dtype) for _ in range(buffers)] + [n])
+
+
+def _rows(rows: int, cols: int, scalars: List[Any], buffers: int):
+    return lambda alloc: ((rows, 1, 1), [alloc(4 * rows * cols, "float32") for _ in range(buffers)] + scalars)
+
+
+def _matmul(size: int, block: int, dtype: str):
+    def launch(alloc):
+        buf = [alloc(2 * size * size, dtype) for _ in range(3)]
+        return (size // block, size // block, 1), buf + [size, size, size, size, 1, size, 1, size, 1]
+
+    return launch
+
+
+def _attention(seq: int, head: int, block: int):
+    def launch(alloc):
+        return (seq // block, 1, 1), [alloc(2 * seq * head, "float16") for _ in range(4)] + [seq, 0.125, head]
+
+    return launch
 
 
 def _matmul_sig(dtype: str) -> Dict[str, str]:
@@ -159,21 +184,30 @@ SPECS: Dict[str, KernelSpec] = {
     s.name: s
     for s in (
         KernelSpec("add", add_kernel, {"x_ptr": "*fp32", "y_ptr": "*fp32", "out_ptr": "*fp32", "n_elements": "i32"},
-                   {"BLOCK": 1024}),
+                   {"BLOCK": 1024}, launch=_pointwise(1 << 16)),
         KernelSpec("softmax", softmax_kernel, {"out_ptr": "*fp32", "in_ptr": "*fp32", "in_row_stride": "i32",
-                                               "out_row_stride": "i32", "n_cols": "i32"}, {"BLOCK": 1024}),
+                                               "out_row_stride": "i32", "n_cols": "i32"}, {"BLOCK": 1024},
+                   launch=_rows(64, 1024, [1024, 1024, 1000], 2)),
         KernelSpec("layernorm", layernorm_kernel, {"x_ptr": "*fp32", "y_ptr": "*fp32", "w_ptr": "*fp32",
                                                    "b_ptr": "*fp32", "stride": "i32", "n_cols": "i32",
-                                                   "eps": "fp32"}, {"BLOCK": 1024}),
-        KernelSpec("matmul", matmul_kernel, _matmul_sig("fp16"), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32}),
+                                                   "eps": "fp32"}, {"BLOCK": 1024},
+                   launch=_rows(64, 1024, [1024, 1000, 1e-5], 4)),
+        KernelSpec("matmul", matmul_kernel, _matmul_sig("fp16"), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32},
+                   launch=_matmul(256, 64, "float16")),
+        KernelSpec("matmul_128", matmul_kernel, _matmul_sig("fp16"), {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 32},
+                   {"num_warps": 8}, launch=_matmul(256, 128, "float16")),
         KernelSpec("block_ptr_matmul_bf16", block_ptr_matmul_kernel, _matmul_sig("bf16"),
-                   {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 32}, {"num_warps": 8}),
-        KernelSpec("sort", sort_kernel, {"x_ptr": "*fp32", "out_ptr": "*fp32"}, {"N": 128}),
+                   {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 32}, {"num_warps": 8},
+                   launch=_matmul(256, 128, "bfloat16")),
+        KernelSpec("sort", sort_kernel, {"x_ptr": "*fp32", "out_ptr": "*fp32"}, {"N": 128},
+                   launch=lambda alloc: ((1, 1, 1), [alloc(4 * 128, "float32"), alloc(4 * 128, "float32")])),
         KernelSpec("attention", attention_kernel, {"q_ptr": "*fp16", "k_ptr": "*fp16", "v_ptr": "*fp16",
                                                    "out_ptr": "*fp16", "seq_len": "i32", "sm_scale": "fp32",
                                                    "stride_s": "i32"}, {"BLOCK_M": 64, "BLOCK_N": 64,
-                                                                        "HEAD_DIM": 64}, {"num_warps": 8}),
+                                                                        "HEAD_DIM": 64}, {"num_warps": 8},
+                   launch=_attention(256, 64, 64)),
         KernelSpec("atomics", atomic_histogram_kernel, {"x_ptr": "*i32", "hist_ptr": "*i32", "n_elements": "i32"},
-                   {"BLOCK": 256}),
+                   {"BLOCK": 256}, launch=lambda alloc: ((16, 1, 1), [alloc(4 * 4096, "int32"),
+                                                                       alloc(4 * 256, "int32"), 4096])),
     )
 }

@@ -49,3 +49,17 @@ def test_native_generators_benchmark_compiles_and_loads_through_both(fresh_cache
     assert row["ocloc_loads"] is True and row["driver_loads"] is True
     assert row["ocloc_grf"] == row["driver_grf"] == "128"
     assert row["ocloc_ms"] > 0 and row["driver_ms"] > 0
+
+
+def test_report_runs_every_benchmark_and_writes_tables_and_plots(tmp_path, fresh_cache):
+    proc = subprocess.run([sys.executable, str(BENCH / "report.py"), "--quick", "--out", str(tmp_path)],
+                          capture_output=True, text=True, env=dict(os.environ, TRITON_XPU_EMULATE="pvc"), timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = (tmp_path / "REPORT.md").read_text()
+    for section in ("## Compile: the zebin stage vs a raw ocloc subprocess", "## Load: native binary vs SPIR-V",
+                    "## Launch overhead vs a raw Level Zero loop", "## Native-code generators"):
+        assert section in report
+    assert "Machine: " in report and "| add | pvc |" in report
+    for png in ("load_native_vs_jit.png", "grf_attempts.png", "launch_overhead.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({png})" in report

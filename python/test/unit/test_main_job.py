@@ -1,21 +1,23 @@
-"""The README's main job (examples/main.py): its rows agree with the binaries it produced."""
+"""The README's main job (examples/main.py): its rows agree with the binaries it produced and loaded."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import kernels
-from triton.backends.intel import zebin
+from triton.backends.intel import level_zero, zebin
 
 MAIN = Path(__file__).resolve().parents[3] / "examples" / "main.py"
 
 
 def run_main(*args):
-    return subprocess.run([sys.executable, str(MAIN), *args], capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_XPU_EMULATE"}
+    return subprocess.run([sys.executable, str(MAIN), *args], capture_output=True, text=True, env=env, timeout=900)
 
 
-def test_rows_match_the_compiled_kernels(fresh_cache):
+def test_rows_match_the_binaries_and_every_kernel_loads(fresh_cache):
     proc = run_main("--targets", "pvc,acm-g10", "--kernels", "add,layernorm", "--json")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
@@ -28,16 +30,32 @@ def test_rows_match_the_compiled_kernels(fresh_cache):
         assert (row["grf_mode"], row["spill_bytes"], row["grf_attempts"]) == (md.grf_mode, md.spill_bytes,
                                                                              md.grf_attempts)
         assert zebin.read_zebin(compiled.asm["zebin"]).kernel(md.name).grf_count == md.n_regs
-        assert set(row["stage_ms"]) == {"ttir", "ttgir", "llir", "spv", "zebin"}
-    assert "[4/4] layernorm for acm-g10" in proc.stderr  # progress
+        assert row["zebin_ms"] == md.stage_ms["zebin"]
+        assert row["front_end_ms"] == round(sum(md.stage_ms[s] for s in ("ttir", "ttgir", "llir", "spv")), 1)
+        if not level_zero.intel_render_nodes():
+            assert row["device"] == f"emulated {row['target']}"
+        assert row["launched"] is True and row["load_ms"] > 0 and row["jit_at_load_ms"] > 0
+    assert "[4/4] compile layernorm for acm-g10" in proc.stderr  # progress
+    assert "loading the pvc binaries on: " in proc.stderr
 
 
-def test_table_has_a_row_per_kernel_and_target(fresh_cache):
+def test_table_has_a_row_per_kernel_and_target_and_says_where_it_loaded(fresh_cache):
     proc = run_main("--targets", "pvc", "--kernels", "add")
     assert proc.returncode == 0, proc.stderr
-    header, rule, row = proc.stdout.splitlines()
-    assert header.split()[:2] == ["kernel", "target"] and "GRF:spill" in header
-    assert row.split()[:2] == ["add", "pvc"]
+    where, header, rule, row = proc.stdout.splitlines()
+    assert where.startswith("pvc: loaded on ")
+    assert header.split()[:2] == ["kernel", "target"] and "GRF:spill" in header and "JIT-at-load" in header
+    assert row.split()[:3] == ["add", "pvc", "128"]
+
+
+def test_a_kernel_that_cannot_load_fails_the_job(fresh_cache):
+    # acm-g11 compiles, but there is no acm-g11 device and no emulation of it here.
+    proc = run_main("--targets", "pvc,acm-g11", "--kernels", "add", "--json")
+    assert proc.returncode == 1
+    rows = {r["target"]: r for r in json.loads(proc.stdout)}
+    assert "error" not in rows["pvc"]
+    assert rows["acm-g11"]["error"] == "load: no acm-g11 device (real or emulated)"
+    assert "1 of 2 kernels failed to compile or load" in proc.stderr
 
 
 def test_unknown_target_is_one_line_and_exit_2():

@@ -6,11 +6,13 @@ import kernels
 from triton.backends.intel import spirv
 
 ARCHS = ["pvc", "acm-g10"]
+# The foundation's kernel set (the larger matmul variant adds minutes of IGC time on acm-g10, nothing new).
+KERNELS = ["add", "softmax", "layernorm", "matmul", "block_ptr_matmul_bf16", "sort", "attention", "atomics"]
 DPAS_KERNELS = {"matmul", "block_ptr_matmul_bf16", "attention"}
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-@pytest.mark.parametrize("name", sorted(kernels.SPECS))
+@pytest.mark.parametrize("name", KERNELS)
 def test_kernel_compiles_to_valid_spirv(name, arch):
     compiled = kernels.SPECS[name].compile(arch)
     binary = compiled.asm["spv"]
@@ -19,7 +21,7 @@ def test_kernel_compiles_to_valid_spirv(name, arch):
     assert compiled.metadata.name == kernels.SPECS[name].fn.__name__
     assert "Kernel" in summary.capability_names and "Addresses" in summary.capability_names
     text = spirv.disassemble(binary)  # spirv-dis must accept the whole module
-    assert f'OpEntryPoint Kernel %' in text and f'"{compiled.metadata.name}"' in text
+    assert 'OpEntryPoint Kernel %' in text and f'"{compiled.metadata.name}"' in text
     assert summary.sub_group_size == compiled.metadata.threads_per_warp
 
 

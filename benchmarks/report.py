@@ -1,0 +1,170 @@
+"""Runs every benchmark of the project and writes benchmarks/REPORT.md with tables and PNG plots.
+
+    python benchmarks/report.py [--out benchmarks] [--quick]
+
+The device benchmarks run on the Intel GPU if one is present, else on the emulated pvc device.  Each
+benchmark measures its baseline in the same run (these machines are noisy); the report states the machine
+and the date.  --quick runs a small subset with one repetition (for tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+HERE = Path(__file__).resolve().parent
+
+
+def run_benchmark(script: str, args: List[str], device: bool) -> Any:
+    env = dict(os.environ)
+    if device:
+        from triton.backends.intel import level_zero
+        if not level_zero.intel_render_nodes():
+            env.setdefault("TRITON_XPU_EMULATE", "pvc")
+    print(f"running {script} {' '.join(args)}", file=sys.stderr, flush=True)
+    proc = subprocess.run([sys.executable, str(HERE / script), *args, "--json"], capture_output=True, text=True,
+                          env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{script} failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)
+
+
+def machine() -> str:
+    from triton.backends.intel import level_zero, ocloc
+    try:
+        debian = Path("/etc/debian_version").read_text().strip()
+    except OSError:
+        debian = "?"
+    device = "Intel GPU" if level_zero.intel_render_nodes() else "emulated pvc (NEO in AUB mode, kernels not executed)"
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Debian {debian}, Python {platform.python_version()}, "
+            f"{ocloc.ocloc_version()}; device: {device}")
+
+
+def md_table(rows: List[Dict[str, Any]], cols: List[str]) -> str:
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(str(r.get(c, "")) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def plot_load(rows: List[Dict[str, Any]], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    names = [r["kernel"] for r in rows]
+    x = range(len(names))
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.bar([i - 0.2 for i in x], [r["native_load_ms"] for r in rows], 0.4, label="native load (this driver)")
+    ax.bar([i + 0.2 for i in x], [r["jit_at_load_ms"] for r in rows], 0.4, label="SPIR-V JIT at load (stock)")
+    ax.set_yscale("log")
+    ax.set_ylabel("ms (log scale)")
+    ax.set_xticks(list(x), names, rotation=20)
+    ax.set_title(f"Kernel load time on {rows[0]['device']}")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_attempts(rows: List[Dict[str, Any]], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    labels = [f"{r['kernel']}\n{r['target']}" for r in rows]
+    modes = sorted({m for r in rows for m in r["attempt_ms"]}, key=lambda m: (not m.isdigit(), int(m) if m.isdigit() else 0))
+    fig, ax = plt.subplots(figsize=(10, 4))
+    bottom = [0.0] * len(rows)
+    for mode in modes:
+        values = [r["attempt_ms"].get(mode, 0.0) for r in rows]
+        ax.bar(labels, values, bottom=bottom, label=f"{mode} GRF attempt")
+        bottom = [b + v for b, v in zip(bottom, values)]
+    ax.set_ylabel("ms")
+    ax.set_yscale("log")
+    ax.set_title("Zebin-stage compile cost per GRF attempt")
+    ax.tick_params(axis="x", labelsize=7)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_launch(row: Dict[str, Any], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    keys = ["raw_us", "launcher_us", "compiled_us", "jit_us"]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar(["raw Level Zero", "backend launcher", "CompiledKernel", "JIT kernel[grid]"], [row[k] for k in keys])
+    ax.axhline(row["goal_us"], color="red", linestyle="--", label=f"goal 1.2 x raw + 5 µs = {row['goal_us']}")
+    ax.set_ylabel("µs per launch")
+    ax.set_title(f"Launch overhead on {row['device']}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv: List[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=str(HERE), help="folder for REPORT.md and the PNG plots")
+    parser.add_argument("--quick", action="store_true", help="a small subset, one repetition")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rep = ["--repeat", "1"] if args.quick else ["--repeat", "3"]
+    compile_rows = run_benchmark("compile_zebin.py", rep + (["--kernels", "add,layernorm", "--targets", "pvc"]
+                                                            if args.quick else []), device=False)
+    load_rows = run_benchmark("load_native_vs_jit.py", rep + (["--kernels", "add,softmax"] if args.quick else []),
+                              device=True)
+    launch_row = run_benchmark("launch_overhead.py", ["--iterations", "100" if args.quick else "2000"], device=True)
+    generator_rows = run_benchmark("native_generators.py", rep + (["--kernels", "add"] if args.quick else []),
+                                   device=True)
+
+    plot_load(load_rows, out / "load_native_vs_jit.png")
+    plot_attempts(compile_rows, out / "grf_attempts.png")
+    plot_launch(launch_row, out / "launch_overhead.png")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    report = f"""# Benchmark report
+
+Generated by `python benchmarks/report.py` on {now}.
+Machine: {machine()}.
+Every ratio is against a baseline measured in the same run.
+
+## Compile: the zebin stage vs a raw ocloc subprocess (`compile_zebin.py`)
+
+{md_table(compile_rows, ["kernel", "target", "attempts", "grf_mode", "front_end_ms", "zebin_stage_ms",
+                         "raw_ocloc_ms", "ratio"])}
+
+![compile cost per GRF attempt](grf_attempts.png)
+
+## Load: native binary vs SPIR-V compiled at load (`load_native_vs_jit.py`)
+
+{md_table(load_rows, ["kernel", "device", "grf_mode", "native_load_ms", "module_create_ms", "jit_at_load_ms",
+                      "jit_retried_256", "ratio"])}
+
+![load time, log scale](load_native_vs_jit.png)
+
+## Launch overhead vs a raw Level Zero loop (`launch_overhead.py`, µs per launch)
+
+{md_table([launch_row], list(launch_row))}
+
+![launch overhead](launch_overhead.png)
+
+## Native-code generators: ocloc vs the Level Zero driver (`native_generators.py`)
+
+{md_table(generator_rows, list(generator_rows[0]))}
+"""
+    (out / "REPORT.md").write_text(report)
+    print(f"wrote {out / 'REPORT.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
