@@ -1,10 +1,7 @@
 """The second native-code generator: the Level Zero driver's own compiler, behind the same zebin stage and GRF
 policy, at compile time.  Runs on the emulated pvc device (the real NEO driver and its IGC)."""
 
-import json
-import os
-import sys
-from pathlib import Path
+import subprocess
 
 import pytest
 
@@ -108,7 +105,6 @@ def test_spirv_the_driver_rejects_carries_its_build_log(tmp_path):
     spv = tmp_path / "k.spv"
     src = tmp_path / "k.cl"
     src.write_bytes(OCL_SUB_GROUP_8)
-    import subprocess
     subprocess.run(["ocloc", "compile", "-file", str(src), "-device", "pvc", "-spv_only", "-output", "k",
                     "-output_no_suffix", "-out_dir", str(tmp_path), "-q"], check=True, capture_output=True)
     out = run_json(f"""

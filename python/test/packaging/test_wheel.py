@@ -4,7 +4,6 @@ Uses the wheel scripts/setup.sh built (build/wheelhouse); in develop mode there 
 """
 
 import subprocess
-import sys
 import venv
 from pathlib import Path
 

@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 
 import kernels
-import triton
-from triton.backends.compiler import GPUTarget
 from triton.backends.intel import generators, grf_policy, targets, zebin
 from triton.backends.intel.errors import CompilationError
 
