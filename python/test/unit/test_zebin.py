@@ -305,3 +305,12 @@ def test_not_a_fat_binary(add_pvc):
         read_fat_binary(add_pvc[0])
     with pytest.raises(ZebinFormatError, match="truncated fat binary"):
         read_fat_binary(b"!<arch>\n64.12.60.7/     0           0     0     644     4330      `\n" + b"\0" * 10)
+
+
+def test_ze_info_values_of_the_wrong_shape_are_a_format_error(triton_spirv, spirv_zebin):
+    # Found by the driver's fuzz test: a flipped byte turned an offset into "k32".
+    binary, _ = spirv_zebin(triton_spirv("add"))
+    text = binary.replace(b"offset:          0\n", b"offset:          k\n", 1)
+    assert text != binary and len(text) == len(binary)
+    with pytest.raises(ZebinFormatError, match="malformed .ze_info or notes: ValueError"):
+        zebin.read_zebin(text)

@@ -166,7 +166,7 @@ def _check(binary: bytes, target: targets.TargetInfo) -> Tuple[bytes, zebin.Zebi
                                 f"{', '.join(sorted(members)) or 'none'}); compile it with {target.name} among "
                                 "the targets")
     try:
-        info = zebin.read_zebin(binary)
+        info = zebin.validate_for_load(binary)
     except ZebinFormatError as e:
         raise NativeBinaryError(f"not a loadable native binary: {e}") from None
     family = info.product_family_name

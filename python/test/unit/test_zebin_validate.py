@@ -1,0 +1,454 @@
+"""zebin.validate_for_load: the gate in front of the Level Zero driver.
+
+NEO 22.43 aborts the process (or reads out of bounds) on some malformed zebins instead of refusing them.
+Every zebin ocloc produces must pass the validator unchanged, and each class of corruption found to kill
+the driver (tools/fuzz_zebin_load.py; the NEO abort location is noted on each case) must be refused with a
+ZebinFormatError that says what is wrong.  The corruptions are made by editing real zebins: ``.ze_info`` is
+YAML text inside the ELF, so it is edited as text and the ELF rebuilt around it, and ELF fields are
+patched in place.  No device is needed.
+"""
+
+import importlib.util
+import random
+import statistics
+import struct
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from triton.backends.intel import zebin
+from triton.backends.intel.errors import ZebinFormatError
+
+REPO = Path(__file__).resolve().parents[3]
+
+# Representative cheap kernels on every target, plus a matmul (DPAS, 256 GRF) on pvc.
+TRITON_CASES = [(name, arch) for arch in ("pvc", "acm-g10", "tgllp")
+                for name in ("add", "softmax", "layernorm", "sort", "atomics")] + [("matmul", "pvc")]
+OPENCL_CASES = [(src, device, "") for device in ("pvc", "acm-g10", "tgllp")
+                for src in ("ADD", "SPILL", "PRIVATE", "TWO_KERNELS")]
+OPENCL_CASES += [("SCRATCH_OVERFLOW", "pvc", "")]  # slow to compile: one target
+OPENCL_CASES += [(src, "pvc", "-cl-intel-256-GRF-per-thread") for src in ("SPILL", "TWO_KERNELS")]
+
+
+@pytest.fixture(scope="session")
+def triton_zebin():
+    """triton_zebin(name, arch) -> the zebin of an example kernel (examples/kernels.py) compiled by Triton."""
+    cache = {}
+
+    def compile_kernel(name, arch):
+        if (name, arch) not in cache:
+            try:
+                import kernels
+                cache[name, arch] = kernels.SPECS[name].compile(arch).asm["zebin"]
+            except Exception as e:  # the Triton front end is not what these tests are about
+                pytest.skip(f"Triton could not compile {name} for {arch}: {type(e).__name__}: {e}")
+        return cache[name, arch]
+
+    return compile_kernel
+
+
+@pytest.fixture(scope="session")
+def add_pvc(triton_zebin):
+    return triton_zebin("add", "pvc")
+
+
+# --------------------------------------------------------------------------------------------
+# Real zebins pass, and give what read_zebin gives
+
+
+@pytest.mark.parametrize("name, arch", TRITON_CASES)
+def test_triton_zebins_pass(triton_zebin, name, arch):
+    data = triton_zebin(name, arch)
+    assert zebin.validate_for_load(data) == zebin.read_zebin(data)
+
+
+@pytest.mark.parametrize("source, device, options", OPENCL_CASES)
+def test_opencl_zebins_pass(cl_zebin, opencl, source, device, options):
+    data, log = cl_zebin(getattr(opencl, source), device=device, options=options)
+    info = zebin.validate_for_load(data, build_log=log, device=device)
+    assert info == zebin.read_zebin(data, build_log=log, device=device)
+
+
+def test_members_of_a_fat_binary_pass(spirv_zebin, cl_spirv, opencl):
+    fat, _ = spirv_zebin(cl_spirv(opencl.TWO_KERNELS), device="pvc,acm-g10,tgllp")
+    members = zebin.read_fat_binary(fat)
+    assert {"pvc", "acm-g10", "tgllp"} <= set(members)
+    for member in members.values():
+        assert zebin.validate_for_load(member) == zebin.read_zebin(member)
+
+
+def test_validation_is_fast(triton_zebin):
+    for name in ("add", "matmul"):
+        data = triton_zebin(name, "pvc")
+        times = []
+        for _ in range(15):
+            start = time.perf_counter()
+            zebin.validate_for_load(data)
+            times.append(time.perf_counter() - start)
+        # the best of 15: other processes on the machine only ever add time
+        assert min(times) < 0.005, (f"{name}: best {min(times) * 1e3:.2f} ms, "
+                                    f"median {statistics.median(times) * 1e3:.2f} ms")
+
+
+# --------------------------------------------------------------------------------------------
+# Editing real zebins
+
+
+class Elf:
+    """Section headers, symbols and .ze_info of an ELF64 zebin, for making corrupt copies of it."""
+
+    def __init__(self, data):
+        self.data = bytes(data)
+        self.shoff, = struct.unpack_from("<Q", data, 40)
+        self.shnum, self.shstrndx = struct.unpack_from("<HH", data, 60)
+        names = self.section(self.shstrndx)
+        self.names = []
+        for i in range(self.shnum):
+            name = self.field(i, "name")
+            self.names.append(names[name:names.index(b"\0", name)].decode())
+
+    FIELDS = {"name": (0, "I"), "type": (4, "I"), "offset": (24, "Q"), "size": (32, "Q"), "link": (40, "I"),
+              "info": (44, "I")}
+
+    def header(self, i):
+        return self.shoff + 64 * i
+
+    def field(self, i, name):
+        off, fmt = self.FIELDS[name]
+        return struct.unpack_from("<" + fmt, self.data, self.header(i) + off)[0]
+
+    def index(self, name):
+        return self.names.index(name)
+
+    def section(self, i):
+        offset, size = self.field(i, "offset"), self.field(i, "size")
+        return self.data[offset:offset + size]
+
+    def patch(self, offset, fmt, value):
+        out = bytearray(self.data)
+        struct.pack_into("<" + fmt, out, offset, value)
+        return bytes(out)
+
+    def set_field(self, i, name, value):
+        off, fmt = self.FIELDS[name]
+        return self.patch(self.header(i) + off, fmt, value)
+
+    def symbols(self):
+        """[(index, name, st_info, st_shndx, file offset of the entry)] of .symtab."""
+        i = self.index(".symtab")
+        strtab = self.section(self.field(i, "link"))
+        out = []
+        for j in range(self.field(i, "size") // 24):
+            at = self.field(i, "offset") + 24 * j
+            st_name, st_info, _, st_shndx = struct.unpack_from("<IBBH", self.data, at)
+            out.append((j, strtab[st_name:strtab.index(b"\0", st_name)].decode(), st_info, st_shndx, at))
+        return out
+
+    def zeinfo(self):
+        return self.section(self.index(".ze_info")).decode()
+
+    def with_zeinfo(self, text):
+        """The zebin with .ze_info replaced (any length): later sections and the header table move."""
+        z = self.index(".ze_info")
+        start, size = self.field(z, "offset"), self.field(z, "size")
+        new = text.encode()
+        delta = len(new) - size
+        out = bytearray(self.data[:start] + new + self.data[start + size:])
+        shoff = self.shoff + delta if self.shoff >= start + size else self.shoff
+        struct.pack_into("<Q", out, 40, shoff)
+        for i in range(self.shnum):
+            h = shoff + 64 * i
+            if i == z:
+                struct.pack_into("<Q", out, h + 32, len(new))
+            elif self.field(i, "offset") >= start + size and self.field(i, "size"):
+                struct.pack_into("<Q", out, h + 24, self.field(i, "offset") + delta)
+        return bytes(out)
+
+
+def payload_arguments(text, kernel=0):
+    """[(first line, end line, {key: (line number, value)})] of a kernel's payload_arguments in .ze_info lines."""
+    lines = text.split("\n")
+    starts = [i for i, line in enumerate(lines) if line.startswith("  - name:")]
+    k_start = starts[kernel]
+    k_end = starts[kernel + 1] if kernel + 1 < len(starts) else len(lines)
+    begin = next(i for i in range(k_start, k_end) if lines[i] == "    payload_arguments:")
+    items, i = [], begin + 1
+    while i < k_end and lines[i].startswith("      "):
+        if lines[i].startswith("      - "):
+            items.append([i, i + 1, {}])
+        items[-1][1] = i + 1
+        key, _, value = lines[i][8:].partition(":")
+        items[-1][2][key.strip()] = (i, value.strip())
+        i += 1
+    return lines, items
+
+
+def find_arg(items, **want):
+    """Index of the first payload argument whose keys have the given values."""
+    for n, (_, _, keys) in enumerate(items):
+        if all(keys.get(k, (None, None))[1] == str(v) for k, v in want.items()):
+            return n
+    raise AssertionError(f"no payload argument with {want}")
+
+
+def edit_arg(elf, want, key, new_key=None, new_value=None, drop=False):
+    """The zebin with key ``key`` of the payload argument matching ``want`` renamed, changed or dropped;
+    returns (zebin, argument number)."""
+    lines, items = payload_arguments(elf.zeinfo())
+    n = find_arg(items, **want)
+    line, value = items[n][2][key]
+    if drop:
+        if lines[line].startswith("      - "):  # the item's first key: the next one takes its dash
+            lines[line + 1] = "      - " + lines[line + 1][8:]
+        del lines[line]
+    else:
+        indent = lines[line][:8]
+        lines[line] = f"{indent}{new_key or key}:{' ' * max(1, 16 - len(new_key or key))}" \
+                      f"{value if new_value is None else new_value}"
+    return elf.with_zeinfo("\n".join(lines)), n
+
+
+def refuse(data, message):
+    with pytest.raises(ZebinFormatError) as info:
+        zebin.validate_for_load(data)
+    assert str(info.value) == message
+    return info.value
+
+
+# --------------------------------------------------------------------------------------------
+# .ze_info corruptions NEO 22.43 aborts on
+
+
+def test_renamed_arg_index_key(add_pvc):
+    # NEO: an explicit argument without arg_index -> "Abort was called at 220 line in file:
+    # ./shared/source/kernel/kernel_arg_descriptor.h" (250 for a by-value argument).
+    elf = Elf(add_pvc)
+    text = elf.zeinfo()
+    lines, items = payload_arguments(text)
+    n = find_arg(items, arg_type="arg_bypointer", addrmode="stateless")
+    line, _ = items[n][2]["arg_index"]
+    # Same-length byte replacement inside the ELF: no section moves.
+    at = elf.field(elf.index(".ze_info"), "offset") + sum(len(l) + 1 for l in lines[:line]) + 8
+    assert add_pvc[at:at + 9] == b"arg_index"
+    data = add_pvc[:at] + b"arg_indeM" + add_pvc[at + 9:]
+    refuse(data, f"unknown .ze_info key 'arg_indeM' in kernels[0].payload_arguments[{n}]")
+
+
+@pytest.mark.parametrize("arg_type", ["arg_bypointer", "arg_byvalue"])
+def test_explicit_argument_without_arg_index(add_pvc, arg_type):
+    # NEO: kernel_arg_descriptor.h:220 (pointer) / :250 (value), SIGABRT.
+    data, n = edit_arg(Elf(add_pvc), {"arg_type": arg_type}, "arg_index", drop=True)
+    refuse(data, f"malformed .ze_info: payload argument {n} of kernel add_kernel ({arg_type}) has no arg_index")
+
+
+def test_arg_index_used_as_pointer_and_value(add_pvc):
+    # NEO: kernel_arg_descriptor.h:250 (as<ArgDescValue> of a pointer argument), SIGABRT.
+    elf = Elf(add_pvc)
+    _, items = payload_arguments(elf.zeinfo())
+    pointer = items[find_arg(items, arg_type="arg_bypointer")][2]["arg_index"][1]
+    data, n = edit_arg(elf, {"arg_type": "arg_byvalue"}, "arg_index", new_value=pointer)
+    refuse(data, f"malformed .ze_info: arg_index {pointer} of kernel add_kernel is used both as pointer and as value "
+                 f"(payload argument {n}, arg_byvalue)")
+
+
+@pytest.mark.parametrize("arg_type, kind", [("sampler_address", "a sampler"), ("image_height", "an image")])
+def test_implicit_argument_of_the_wrong_kind(add_pvc, arg_type, kind):
+    # NEO: sampler/image metadata of a pointer argument -> kernel_arg_descriptor.h:240 / :230, SIGABRT.
+    elf = Elf(add_pvc)
+    lines, items = payload_arguments(elf.zeinfo())
+    n = find_arg(items, arg_type="arg_byvalue")
+    first, end, keys = items[n]
+    pointer = items[find_arg(items, arg_type="arg_bypointer")][2]["arg_index"][1]
+    lines[first:end] = [f"      - arg_type:        {arg_type}", f"        offset:          {keys['offset'][1]}",
+                        "        size:            4", f"        arg_index:       {pointer}"]
+    refuse(elf.with_zeinfo("\n".join(lines)),
+           f"malformed .ze_info: payload argument {n} of kernel add_kernel ({arg_type}) belongs to argument {pointer}, "
+           f"which is a pointer argument, not {kind}")
+
+
+def test_pointer_without_access_type(add_pvc):
+    # NEO: "Abort was called at 857 line in file: ./shared/source/device_binary_format/zebin_decoder.cpp"
+    # (the second entry of an argument without the access type the first one had).
+    data, n = edit_arg(Elf(add_pvc), {"arg_type": "arg_bypointer", "addrmode": "stateless"}, "access_type",
+                       drop=True)
+    refuse(data, f"malformed .ze_info: payload argument {n} of kernel add_kernel (arg_bypointer) has no access_type")
+
+
+@pytest.mark.parametrize("want, key, value", [
+    ({"arg_type": "arg_byvalue"}, "offset", 65530),
+    ({"arg_type": "arg_bypointer", "addrmode": "stateful"}, "size", 65535),
+])
+def test_cross_thread_offsets_and_sizes_out_of_range(add_pvc, want, key, value):
+    # NEO keeps cross-thread offsets and the cross-thread data size in 16 bits (0xFFFF meaning "none"): an
+    # argument reaching past 64 KiB -> "Abort was called at 266 line in file:
+    # ./shared/source/kernel/kernel_arg_descriptor.h".
+    data, n = edit_arg(Elf(add_pvc), want, key, new_value=value)
+    refuse(data, f"malformed .ze_info: kernels[0].payload_arguments[{n}].{key} is {value}, outside "
+                 f"[0, {zebin.MAX_CROSS_THREAD_BYTES}]")
+
+
+def test_indices_that_make_the_driver_allocate_without_bound(add_pvc):
+    # NEO: arg_index 2^31-1 resizes the argument table (std::length_error thrown out of zeModuleCreate),
+    # bti_value 2^31-1 the binding table (same).
+    elf = Elf(add_pvc)
+    data, n = edit_arg(elf, {"arg_type": "arg_byvalue"}, "arg_index", new_value=2147483647)
+    refuse(data, f"malformed .ze_info: kernels[0].payload_arguments[{n}].arg_index is 2147483647, outside "
+                 f"[0, {zebin.MAX_EXPLICIT_ARGS - 1}]")
+    text = elf.zeinfo()
+    at = text.index("      - bti_value:")
+    end = text.index("\n", at)
+    data = elf.with_zeinfo(text[:at] + "      - bti_value:       2147483647" + text[end:])
+    refuse(data, "malformed .ze_info: kernels[0].binding_table_indices[0].bti_value is 2147483647, outside [0, 255]")
+
+
+def test_yaml_that_neo_parses_differently_or_aborts_on(add_pvc):
+    elf = Elf(add_pvc)
+    lines, items = payload_arguments(elf.zeinfo())
+    # An empty key: "Abort was called at 326 line in file: ./shared/source/device_binary_format/yaml/
+    # yaml_parser.cpp".
+    line = items[2][0]
+    original = lines[line]
+    lines[line] = original.replace("arg_type:", ":" + " " * 8, 1)
+    refuse(elf.with_zeinfo("\n".join(lines)),
+           f"malformed .ze_info: line {line + 1} is not a 'key: value' line of the YAML subset IGC writes: "
+           f"{lines[line]!r}")
+    lines[line] = original
+    # A NUL byte ends NEO's reading of a key: the by-value argument loses its arg_index
+    # (kernel_arg_descriptor.h:250).
+    n = find_arg(items, arg_type="arg_byvalue")
+    line = items[n][2]["arg_index"][0]
+    original = lines[line]
+    lines[line] = original.replace("arg_index", "arg_i\0dex")
+    refuse(elf.with_zeinfo("\n".join(lines)),
+           f"malformed .ze_info: byte 0x00 on line {line + 1} (only printable ASCII and newlines)")
+    # NEO finds kernels_misc_info by searching the text and decodes only what precedes it as the kernels:
+    # the string before an arg_index cuts it off (kernel_arg_descriptor.h:250), while PyYAML reads it all.
+    lines[line:line] = ["        foo:             kernels_misc_info"]
+    lines[line + 1] = original
+    refuse(elf.with_zeinfo("\n".join(lines)), "malformed .ze_info: 'kernels_misc_info' appears more than once")
+
+
+# --------------------------------------------------------------------------------------------
+# ELF corruptions NEO 22.43 reads out of bounds on (SIGSEGV)
+
+
+def test_section_name_offsets(add_pvc):
+    elf = Elf(add_pvc)  # NEO reads every section's name, section 0's too, without a bound
+    names = elf.field(elf.shstrndx, "size")
+    i = elf.index(".ze_info")
+    refuse(elf.set_field(i, "name", 0x7FFFFFFF),
+           f"corrupt zebin: section {i} name offset {0x7FFFFFFF} is outside its string table ({names} bytes)")
+    refuse(elf.set_field(0, "name", 0xFF0000), "corrupt zebin: section 0 is not an unnamed, empty SHT_NULL section")
+    refuse(elf.patch(62, "H", 223), f"corrupt zebin: section name table index 223 is not a section (1 to "
+                                    f"{elf.shnum - 1})")
+
+
+def test_section_types(add_pvc):
+    elf = Elf(add_pvc)
+    i = elf.index(".symtab")
+    refuse(elf.set_field(i, "type", 8),
+           f"corrupt zebin: section {i} '.symtab' has type SHT_NOBITS, which no section of that name has")
+    refuse(elf.set_field(i, "type", 0xFF), f"corrupt zebin: section {i} has unknown type 0xff")
+
+
+def test_symbols(add_pvc):
+    elf = Elf(add_pvc)
+    strtab = elf.field(elf.field(elf.index(".symtab"), "link"), "size")
+    j, name, _, _, at = next(s for s in elf.symbols() if s[2] & 0xF == 2 and s[1] != "add_kernel")
+    refuse(elf.patch(at, "I", 0x80000000),
+           f"corrupt zebin: symbol {j} of .symtab name offset {0x80000000} is outside its string table "
+           f"({strtab} bytes)")
+    refuse(elf.patch(at + 6, "H", 0x2FF), f"corrupt zebin: symbol {j} ({name}) is in section {0x2FF}, which does not "
+                                          "exist")
+    # A function outside .text.<kernel>: NEO cuts ".text." off its section's name (std::out_of_range thrown
+    # out of zeModuleCreate; a wild read for an index past the table).
+    refuse(elf.patch(at + 6, "H", elf.index(".spv")),
+           f"corrupt zebin: function symbol {j} ({name}) is not in a .text.<kernel> section")
+    refuse(elf.patch(elf.symbols()[0][4] + 4, "B", 2), "corrupt zebin: symbol 0 of .symtab is not the all-zero null "
+                                                       "symbol")
+
+
+def test_relocations(add_pvc):
+    elf = Elf(add_pvc)
+    rela = [n for n in elf.names if n.startswith(".rela.")]
+    if not rela:
+        pytest.skip("this zebin has no relocation sections")
+    i = elf.index(rela[0])
+    nsyms = elf.field(elf.index(".symtab"), "size") // 24
+    refuse(elf.patch(elf.field(i, "offset") + 12, "I", 0x10000),
+           f"corrupt zebin: relocation 0 of {rela[0]} names symbol {0x10000}, the table has {nsyms}")
+    refuse(elf.set_field(i, "info", 17),
+           f"corrupt zebin: {rela[0]} applies to section 17, which does not exist or has no data")
+
+
+def test_notes(add_pvc):
+    elf = Elf(add_pvc)
+    i = elf.index(".note.intelgt.compat")
+    start = elf.field(i, "offset")
+    refuse(elf.patch(start, "I", 0xFFFFFFFF),
+           "corrupt .note.intelgt.compat: note of type 1 at byte 0 runs past the section")
+    refuse(elf.patch(start, "I", 1), "corrupt .note.intelgt.compat: note at byte 0 is not owned by IntelGT (b'I')")
+
+
+def note_desc(elf, ntype):
+    """File offset of the descriptor of the IntelGT note of type ``ntype``."""
+    i = elf.index(".note.intelgt.compat")
+    notes, pos = elf.section(i), 0
+    while pos < len(notes):
+        namesz, descsz, t = struct.unpack_from("<III", notes, pos)
+        desc = pos + 12 + (namesz + 3 & ~3)
+        if t == ntype:
+            return elf.field(i, "offset") + desc
+        pos = desc + (descsz + 3 & ~3)
+    pytest.skip(f"no note of type {ntype}")
+
+
+def test_target_notes_that_make_neo_rebuild_from_spirv(add_pvc):
+    # NEO takes a binary whose GFX core is not the device's, or whose target metadata asks it to check the
+    # device's hardware revision (bit 13) against a range the device is outside of, for another device's
+    # and rebuilds it from the embedded SPIR-V with IGC -- which ends the process (exit 1, no message) when
+    # that SPIR-V is corrupt too.  IGC never sets bit 13.
+    elf = Elf(add_pvc)
+    refuse(elf.patch(note_desc(elf, zebin.NT_GFX_CORE), "I", 0x0C07),
+           "corrupt .note.intelgt.compat: GFX core 0xc07 (xe-hpg) is not the core of product family 1271 (pvc)")
+    at = note_desc(elf, zebin.NT_TARGET_METADATA)
+    metadata, = struct.unpack_from("<I", add_pvc, at)
+    metadata = metadata & ~(0x1F << 8 | 0x1F << 16) | 1 << 13 | 1 << 8 | 2 << 16  # revisions 1 to 2 only
+    refuse(elf.patch(at, "I", metadata), f"corrupt .note.intelgt.compat: target metadata {metadata:#010x} sets "
+                                         "validateRevisionId (bit 13), which no compiler writes")
+
+
+# --------------------------------------------------------------------------------------------
+# Robustness: whatever the bytes, a Zebin equal to read_zebin's or a ZebinFormatError
+
+
+def _fuzz_tool():
+    spec = importlib.util.spec_from_file_location("fuzz_zebin_load", REPO / "tools" / "fuzz_zebin_load.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mutants_are_refused_or_read_alike(add_pvc):
+    tool = _fuzz_tool()
+    accepted = 0
+    for i in range(400):
+        mutant, _ = tool.mutate(add_pvc, random.Random(f"test:{i}"))
+        try:
+            info = zebin.validate_for_load(mutant)
+        except ZebinFormatError:
+            continue
+        accepted += 1
+        assert info == zebin.read_zebin(mutant)
+    assert 0 < accepted < 400
+
+
+def test_truncations_and_garbage_are_refused(add_pvc):
+    for n in (0, 3, 16, 63, 64, 1000, len(add_pvc) // 2, len(add_pvc) - 1):
+        with pytest.raises(ZebinFormatError):
+            zebin.validate_for_load(add_pvc[:n])
+    with pytest.raises(ZebinFormatError, match="unsupported zebin: ELF class 1"):
+        zebin.validate_for_load(add_pvc[:4] + b"\x01" + add_pvc[5:])
