@@ -148,7 +148,7 @@ def test_no_retry_when_the_larger_mode_could_not_launch():
 # --- the cache and ocloc calls, counted through a logging wrapper around the real ocloc -------------------
 
 COUNTING_OCLOC = """#!/bin/sh
-echo "$1" >> "{log}"
+echo "$*" >> "{log}"
 exec "{ocloc}" "$@"
 """
 
@@ -173,7 +173,9 @@ def counting_ocloc(tmp_path, fresh_cache):
                TRITON_CACHE_DIR=str(fresh_cache))
 
     def compiles():
-        return [line for line in log.read_text().split()] if log.exists() else []
+        # Kernel compiles only (SPIR-V input), not the one-off capability probe or version queries.
+        lines = log.read_text().splitlines() if log.exists() else []
+        return ["compile" for line in lines if line.startswith("compile ") and "-spirv_input" in line]
 
     def run(names, processes=1):
         procs = [subprocess.Popen([sys.executable, "-c", COMPILE_SCRIPT.format(examples=str(REPO / "examples")),
@@ -246,3 +248,46 @@ def test_scratch_overflow_with_explicit_mode_is_not_retried(cl_spirv, opencl):
     with pytest.raises(OutOfResources):
         grf_policy.select_binary(cl_spirv(opencl.SCRATCH_OVERFLOW), "overflow", PVC, 4, "128", 0, gen)
     assert gen.flags == ["-cl-intel-128-GRF-per-thread"]
+
+
+MISSING_FUNCTION_CL = """
+void triton_xpu_missing(__global float* p);
+__kernel void calls_missing(__global float* p) { triton_xpu_missing(p); }
+"""
+
+
+class FixedBinaryGenerator(RecordingGenerator):
+    """The real ocloc, but every compile returns one given zebin (made by the real ocloc from OpenCL C)."""
+
+    def __init__(self, binary):
+        super().__init__()
+        self.binary = binary
+
+    def compile(self, spirv, device, flags):
+        out = super().compile(spirv, device, flags)
+        return generators.NativeBinary(self.binary, out.log, out.command, out.ms)
+
+
+def test_zebin_calling_undefined_functions_is_a_compile_error(cl_zebin):
+    # IGC leaves calls to functions it cannot resolve (a builtin an older IGC lacks) undefined; the driver
+    # would refuse the module at kernel creation, so the compiler refuses it first.
+    binary, _ = cl_zebin(MISSING_FUNCTION_CL)
+    assert zebin.undefined_symbols(binary) == ["triton_xpu_missing"]
+    gen = FixedBinaryGenerator(binary)
+    with pytest.raises(CompilationError) as err:
+        grf_policy.select_binary(kernels.SPECS["add"].compile("pvc").asm["spv"], "calls_missing", PVC, 4,
+                                 "default", 0, gen)
+    assert str(err.value).startswith("calls_missing calls functions the compiler (ocloc) left undefined: "
+                                     "triton_xpu_missing; the driver cannot load it.")
+
+
+def test_block_pointer_stores_on_pvc_compile_to_a_self_contained_zebin():
+    # Whatever the installed IGC supports, the backend never emits a zebin with unresolved builtins: where
+    # IGC lacks the 2D block writes, it compiles pvc kernels without 2D block IO.
+    from triton.backends.intel import capabilities
+    from triton.compiler.compiler import make_backend
+    from triton.backends.compiler import GPUTarget
+    compiled = kernels.SPECS["block_ptr_matmul_bf16"].compile("pvc")
+    assert zebin.undefined_symbols(compiled.asm["zebin"]) == []
+    backend = make_backend(GPUTarget("xpu", "pvc", 32))
+    assert backend.target_info.has_subgroup_2d_block_io == capabilities.has_2d_block_write("pvc")

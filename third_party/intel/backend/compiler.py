@@ -5,6 +5,7 @@ siblings absolutely (``triton.backends.intel.<module>``) and defines no
 dataclass itself (dataclasses need their module in ``sys.modules``).  Stages: ttir -> ttgir -> llir -> spv.
 """
 
+import dataclasses
 import functools
 import time
 from dataclasses import fields
@@ -14,7 +15,7 @@ from typing import Any, Callable, Dict
 from triton.backends.compiler import BaseBackend, GPUTarget
 from triton._C.libtriton import intel
 
-from triton.backends.intel import generators, grf_policy, pipelines, targets
+from triton.backends.intel import capabilities, generators, grf_policy, pipelines, targets
 from triton.backends.intel.errors import CompilationError
 from triton.backends.intel.options import XPUOptions
 
@@ -52,7 +53,11 @@ class XPUBackend(BaseBackend):
 
     def __init__(self, target: GPUTarget) -> None:
         super().__init__(target)
-        self.target_info = targets.resolve(target.arch)
+        info = targets.resolve(target.arch)
+        if info.has_subgroup_2d_block_io and not capabilities.has_2d_block_write(info.name):
+            # This IGC cannot link the 2D block IO Triton would emit (see capabilities.py).
+            info = dataclasses.replace(info, has_subgroup_2d_block_io=False)
+        self.target_info = info
         # Kept in the shape of triton-xpu's backend for code that reads it.
         self.properties = self.target_info.properties()
         self.binary_ext = "zebin"

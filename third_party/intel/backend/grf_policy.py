@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from triton.runtime.errors import OutOfResources
 
 from triton.backends.intel import zebin
+from triton.backends.intel.errors import CompilationError
 from triton.backends.intel.generators import NativeGenerator
 from triton.backends.intel.targets import TargetInfo
 
@@ -80,6 +81,12 @@ class Selection:
 def _compile(generator: NativeGenerator, spirv: bytes, target: TargetInfo, kernel_name: str, mode: str,
              flags: str) -> Tuple[Attempt, bytes, zebin.KernelInfo, str, str]:
     out = generator.compile(spirv, target.name, flags)
+    missing = zebin.undefined_symbols(out.binary)
+    if missing:
+        raise CompilationError(f"{kernel_name} calls functions the compiler ({generator.name}) left undefined: "
+                               f"{', '.join(missing)}; the driver cannot load it.  The installed IGC lacks these "
+                               "builtins: install a newer intel-opencl-icd, or compile for a target without them",
+                               out.log, out.command)
     kernel = zebin.read_zebin(out.binary, out.log).kernel(kernel_name)
     grf = kernel.grf_count
     shown = mode if mode == "auto" else (str(grf) if grf else mode)

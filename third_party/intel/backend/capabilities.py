@@ -1,0 +1,66 @@
+"""What the installed native compiler (IGC, through ocloc) can do for a target, probed once and cached.
+
+The target table says what the hardware has; an older IGC may still lack the builtins Triton's Intel passes
+call for it.  IGC 1.0.12504 (Debian 12) has no 2D block *write* builtins for pvc: a kernel storing through
+a block pointer compiles, but its zebin calls an undefined function and the driver refuses to create the
+kernel.  Where the probe finds that, the backend compiles as for a device without 2D block IO.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+
+from triton.backends.intel import zebin
+from triton.backends.intel.errors import ToolNotFoundError
+from triton.backends.intel.tools import find_tool
+
+# One 2D block write, declared overloadable so it gets the mangled name Triton's lowering calls.
+_BLOCK_WRITE_PROBE = """
+__attribute__((overloadable)) void intel_sub_group_2d_block_write_16b_8r16x1c(
+    __global void* base, int width, int height, int pitch, int2 coord, ushort* val);
+__attribute__((intel_reqd_sub_group_size(16)))
+__kernel void probe(__global ushort* p) {
+  ushort v = 1;
+  intel_sub_group_2d_block_write_16b_8r16x1c(p, 64, 8, 64, (int2)(0, 0), &v);
+}
+"""
+
+
+def _probe_key(device: str, ocloc_version: str) -> str:
+    return hashlib.sha256(f"{device}|{ocloc_version}|{_BLOCK_WRITE_PROBE}".encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def has_2d_block_write(device: str) -> bool:
+    """Whether the installed IGC resolves the 2D block write builtins for ``device`` (True if unknown)."""
+    from triton.backends.intel import ocloc
+    from triton.runtime.cache import get_cache_manager
+    try:
+        exe = find_tool("ocloc")
+        version = ocloc.ocloc_version()
+    except ToolNotFoundError:
+        return True  # no ocloc: nothing to probe with; the zebin stage reports the missing tool
+    cache = get_cache_manager(_probe_key(device, version))
+    cached = cache.get_file("capabilities.json")
+    if cached:
+        with open(cached) as f:
+            return json.load(f)["has_2d_block_write"]
+    with tempfile.TemporaryDirectory(prefix="triton-xpu-probe-") as tmp:
+        src = os.path.join(tmp, "probe.cl")
+        with open(src, "w") as f:
+            f.write(_BLOCK_WRITE_PROBE)
+        proc = subprocess.run([exe, "compile", "-q", "-file", src, "-device", device, "-internal_options",
+                               "-cl-intel-allow-zebin", "-output", "probe", "-output_no_suffix", "-out_dir", tmp],
+                              capture_output=True)
+        out = os.path.join(tmp, "probe")
+        if proc.returncode != 0 or not os.path.exists(out):
+            return True  # the probe itself failed: keep what the table says
+        with open(out, "rb") as f:
+            result = not zebin.undefined_symbols(f.read())
+    cache.put(json.dumps({"has_2d_block_write": result}), "capabilities.json", binary=False)
+    return result
