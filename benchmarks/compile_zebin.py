@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from bench_common import private_cache  # noqa: E402  (also puts examples/ on the path)
 
 DEFAULT_KERNELS = "add,softmax,layernorm,sort,matmul,attention"
 
@@ -86,7 +85,7 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    os.environ.setdefault("TRITON_CACHE_DIR", tempfile.mkdtemp(prefix="bench-cache-"))
+    private_cache()
     from triton.backends.intel import ocloc
     rows = []
     for arch in args.targets.split(","):

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import struct
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import List
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from bench_common import have_device, private_cache  # noqa: E402  (also puts examples/ on the path)
 
 
 def per_launch_us(fn, iterations: int, batches: int = 5) -> float:
@@ -42,13 +39,12 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    os.environ.setdefault("TRITON_CACHE_DIR", tempfile.mkdtemp(prefix="bench-cache-"))
-    from triton.backends.intel import level_zero
-    if not level_zero.available():
-        print("no Intel GPU: run with TRITON_XPU_EMULATE=pvc", file=sys.stderr)
+    private_cache()
+    if not have_device():
         return 2
     import kernels
     from triton.runtime.driver import driver
+    from triton.backends.intel import level_zero
     n = 1 << 20
     x, y, z = (driver.active.alloc(4 * n, "device", "float32") for _ in range(3))
     grid = (n // 1024, )

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any, Dict, List
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from bench_common import format_table, have_device, private_cache  # noqa: E402  (also puts examples/ on the path)
 
 GENERATORS = ("ocloc", "driver")
 
@@ -62,10 +59,8 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    os.environ.setdefault("TRITON_CACHE_DIR", tempfile.mkdtemp(prefix="bench-cache-"))
-    from triton.backends.intel import level_zero
-    if not level_zero.available():
-        print("no Intel GPU: run with TRITON_XPU_EMULATE=pvc", file=sys.stderr)
+    private_cache()
+    if not have_device():
         return 2
     rows = []
     for name in args.kernels.split(","):
@@ -74,13 +69,7 @@ def main(argv: List[str] | None = None) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    cols = list(rows[0])
-    cells = [cols] + [[str(r[c]) for c in cols] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
-    for n, row in enumerate(cells):
-        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    print(format_table(rows))
     return 0
 
 

@@ -1,0 +1,36 @@
+"""What the benchmark scripts share: a private Triton cache, the device check, and the text table."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+
+
+def private_cache() -> None:
+    """Compile into a fresh Triton cache unless the caller chose one: benchmarks measure cold compiles."""
+    os.environ.setdefault("TRITON_CACHE_DIR", tempfile.mkdtemp(prefix="bench-cache-"))
+
+
+def have_device() -> bool:
+    """Whether a Level Zero device (real or emulated) is there; says how to get one if not."""
+    from triton.backends.intel import level_zero
+    if level_zero.available():
+        return True
+    print("no Intel GPU: run with TRITON_XPU_EMULATE=pvc", file=sys.stderr)
+    return False
+
+
+def format_table(rows: List[Dict[str, Any]], left: int = 2) -> str:
+    """Rows of dicts as an aligned text table; the first ``left`` columns left-aligned."""
+    cols = list(rows[0])
+    cells = [cols] + [[str(r[c]) for c in cols] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
+    lines = ["  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+             for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
