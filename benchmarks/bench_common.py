@@ -34,3 +34,9 @@ def format_table(rows: List[Dict[str, Any]], left: int = 2) -> str:
              for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def print_rows(rows: List[Dict[str, Any]], as_json: bool) -> None:
+    """The benchmark's result: JSON for report.py and tests, else the text table."""
+    import json
+    print(json.dumps(rows, indent=1) if as_json else format_table(rows))

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from typing import Any, Dict, List
 
-from bench_common import format_table, have_device, private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import have_device, print_rows, private_cache  # noqa: E402  (also puts examples/ on the path)
 
 # The spill size above which stock triton-xpu's driver rebuilds a kernel with 256 GRF at load time.
 JIT_SPILL_RETRY_BYTES = 1000
@@ -89,10 +88,7 @@ def main(argv: List[str] | None = None) -> int:
     for spec in kernel_specs(args.kernels.split(",")).values():
         print(f"measuring {spec.name}", file=sys.stderr, flush=True)
         rows.append(measure(spec, args.repeat))
-    if args.json:
-        print(json.dumps(rows, indent=1))
-        return 0
-    print(format_table(rows))
+    print_rows(rows, args.json)
     return 0
 
 

@@ -9,12 +9,11 @@ interleaved, best of --repeat), the GRF mode each chose, and whether the device 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import Any, Dict, List
 
-from bench_common import format_table, have_device, private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import have_device, print_rows, private_cache  # noqa: E402  (also puts examples/ on the path)
 
 GENERATORS = ("ocloc", "driver")
 
@@ -66,10 +65,7 @@ def main(argv: List[str] | None = None) -> int:
     for name in args.kernels.split(","):
         print(f"measuring {name}", file=sys.stderr, flush=True)
         rows.append(measure(name, args.repeat))
-    if args.json:
-        print(json.dumps(rows, indent=1))
-        return 0
-    print(format_table(rows))
+    print_rows(rows, args.json)
     return 0
 
 
