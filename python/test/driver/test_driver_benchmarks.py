@@ -33,7 +33,7 @@ def test_launch_overhead(fresh_cache):
     assert row["device"] == "pvc"
     for key in ("raw_us", "launcher_us", "compiled_us", "jit_us"):
         assert row[key] > 0
-    assert row["goal_us"] == round(1.2 * row["raw_us"] + 5, 2)
+    assert abs(row["goal_us"] - (1.2 * row["raw_us"] + 5)) < 0.02  # both rounded to 0.01 from the same raw
 
 
 @pytest.mark.skipif(bool(level_zero.intel_render_nodes()), reason="an Intel GPU is present")
