@@ -84,16 +84,6 @@ def summarize(spirv: bytes) -> SpirvSummary:
     return summary
 
 
-def without_capabilities(spirv: bytes, drop: List[int]) -> bytes:
-    """The module with the named OpCapability instructions removed (to disassemble with an older spirv-dis)."""
-    out = bytearray(spirv[:20])
-    for offset, opcode, ops in instructions(spirv):
-        size = 4 * (len(ops) + 1)
-        if not (opcode == _OP_CAPABILITY and ops[0] in drop):
-            out += spirv[offset:offset + size]
-    return bytes(out)
-
-
 def disassemble(spirv: bytes) -> str:
     """SPIR-V assembly text from ``spirv-dis``."""
     if not is_spirv(spirv):
