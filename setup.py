@@ -178,7 +178,9 @@ class CMakeBuild(build_ext):
         import pybind11
         out_dir = Path(self.get_ext_fullpath(ext.name)).resolve().parent
         out_dir.mkdir(parents=True, exist_ok=True)
-        build_dir = ROOT / "build" / f"cmake-py{sys.version_info.major}{sys.version_info.minor}"
+        # One build tree per toolchain environment: each has its own Level Zero headers and compiler.
+        toolchain = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
+        build_dir = ROOT / "build" / f"cmake-{toolchain}-py{sys.version_info.major}{sys.version_info.minor}"
         build_dir.mkdir(parents=True, exist_ok=True)
         subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
                         f"-DPython_EXECUTABLE={sys.executable}", f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",

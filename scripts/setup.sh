@@ -6,13 +6,22 @@
 #
 #   scripts/setup.sh             # install the built wheel (what users get)
 #   scripts/setup.sh --develop   # editable install: edits under third_party/intel/backend/ apply at once
+#   scripts/setup.sh --no-system-packages   # leave Debian packages alone (inside a toolchain environment,
+#                                           # whose packages scripts/toolchain.sh installed)
 #
 # Environment: PYTHON (interpreter for the venv, default python3), TRITON_XPU_VENV (default .venv).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 MODE=wheel
-[ "${1:-}" = "--develop" ] && MODE=develop
+SYSTEM_PACKAGES=yes
+for arg in "$@"; do
+  case "$arg" in
+    --develop) MODE=develop ;;
+    --no-system-packages) SYSTEM_PACKAGES=no ;;
+    *) echo "usage: scripts/setup.sh [--develop] [--no-system-packages]" >&2; exit 2 ;;
+  esac
+done
 VENV=${TRITON_XPU_VENV:-$ROOT/.venv}
 PY=$VENV/bin/python
 say() { printf '[setup] %s\n' "$*" >&2; }
@@ -26,7 +35,7 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
+if [ "$SYSTEM_PACKAGES" = yes ] && [ ${#missing[@]} -gt 0 ]; then
   SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   say "installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
@@ -34,10 +43,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- Python environment -------------------------------------------------------------------------
-if [ ! -x "$PY" ]; then
+# A venv counts only once its stamp is written: an interrupted creation is redone.
+if [ ! -x "$PY" ] || [ ! -f "$VENV/.stamp-venv" ]; then
   say "creating $VENV"
+  rm -rf "$VENV"
   "${PYTHON:-python3}" -m venv "$VENV"
   "$PY" -m pip install -q --upgrade pip
+  touch "$VENV/.stamp-venv"
 fi
 stamp_ok() { [ -f "$VENV/.stamp-$1" ] && [ "$(cat "$VENV/.stamp-$1")" = "$2" ]; }
 stamp_set() { printf '%s' "$2" > "$VENV/.stamp-$1"; }
@@ -72,9 +84,10 @@ if ! stamp_ok package "$want" || ! "$PY" -c "import triton.backends.intel.target
     "$PY" -m pip install -q --no-deps -e .
   else
     say "building the triton-xpu wheel (about a minute)"
-    rm -rf build/wheelhouse
-    "$PY" -m pip wheel -q --no-deps -w build/wheelhouse .
-    "$PY" -m pip install -q --no-deps --force-reinstall build/wheelhouse/triton_xpu-*.whl
+    wheelhouse=build/wheelhouse-${TRITON_XPU_TOOLCHAIN:-host}
+    rm -rf "$wheelhouse"
+    "$PY" -m pip wheel -q --no-deps -w "$wheelhouse" .
+    "$PY" -m pip install -q --no-deps --force-reinstall "$wheelhouse"/triton_xpu-*.whl
   fi
   stamp_set package "$want"
 fi

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Toolchain environments: a Debian root file system per Intel GPU stack, made from Debian's package archive
+# with mmdebstrap, and a venv of this project inside it (the host's Python, bind-mounted read-only).
+#
+#   scripts/toolchain.sh ensure NAME         # build what is missing (seconds when everything is there)
+#   scripts/toolchain.sh exec NAME CMD...    # run CMD inside, from the current folder, venv first on PATH
+#   scripts/toolchain.sh describe NAME       # one line: the toolchain and its driver/IGC/loader versions
+#   scripts/toolchain.sh list                # the known toolchains
+#
+# NAME is a file scripts/toolchains/NAME.conf (current: Debian testing's stack; legacy: Debian 12's).
+# Root file systems live in $TRITON_XPU_TOOLCHAIN_DIR (default /var/cache/triton-xpu/toolchains), one
+# folder per toolchain and package list, shared by every clone on the machine; each clone keeps its own
+# venv in .toolchains/NAME/venv.  A root file system is built in a temporary folder and renamed into place
+# only when complete, so an interrupted build is never trusted; a later run removes the remains.
+# Mounts are made in a private mount namespace (unshare): the kernel removes them when the command ends,
+# whether it succeeded, failed or was killed.
+#
+# Environment: PYTHON (the host interpreter used inside, 3.9-3.12, default python3),
+# TRITON_XPU_DEBIAN_MIRROR (default http://deb.debian.org/debian), TRITON_XPU_TOOLCHAIN_DIR.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CONF_DIR=$ROOT/scripts/toolchains
+STORE=${TRITON_XPU_TOOLCHAIN_DIR:-/var/cache/triton-xpu/toolchains}
+MIRROR=${TRITON_XPU_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+PIP_CACHE=${TRITON_XPU_PIP_CACHE:-/var/cache/triton-xpu/pip}
+NEEDED_MB=3000   # one root file system (~1 GB), apt's downloads and the venv, with room to spare
+
+say() { printf '[toolchain] %s\n' "$*" >&2; }
+die() { printf 'toolchain: %s\n' "$*" >&2; exit 1; }
+
+known() { for f in "$CONF_DIR"/*.conf; do basename "$f" .conf; done | tr '\n' ' ' | sed 's/ $//'; }
+
+load_conf() {
+  NAME=$1
+  [ -f "$CONF_DIR/$NAME.conf" ] || die "unknown toolchain '$NAME'; known: $(known), and host (this machine's own packages)"
+  # shellcheck disable=SC1090
+  . "$CONF_DIR/$NAME.conf"
+  PACKAGES=$(echo $PACKAGES)   # one line
+  KEY=$(printf '%s|%s|%s' "$SUITE" "$PACKAGES" "$MIRROR" | sha256sum | cut -c1-12)
+  ROOTFS=$STORE/$NAME-$KEY
+  VENV=$ROOT/.toolchains/$NAME/venv
+}
+
+host_python() {
+  local py=${PYTHON:-python3}
+  command -v "$py" >/dev/null || die "no Python interpreter '$py' on PATH: install Python 3.9-3.12 or set PYTHON"
+  # shellcheck disable=SC2016
+  read -r PY_EXE PY_PREFIX PY_VERSION < <("$py" -c 'import sys, os; print(os.path.realpath(sys.executable), sys.base_prefix, "%d.%d" % sys.version_info[:2])')
+  case "$PY_VERSION" in
+    3.9|3.10|3.11|3.12) ;;
+    *) die "Python $PY_VERSION ($PY_EXE) cannot run triton-xpu 3.3.0b1 (wheels for 3.9-3.12 only): set PYTHON to such an interpreter" ;;
+  esac
+  case "$PY_PREFIX" in
+    /usr|/usr/local|/) die "Python $PY_EXE lives in $PY_PREFIX, which cannot be shared with a Debian root file system: set PYTHON to a Python 3.9-3.12 installed in its own prefix (pyenv, a python.org build)" ;;
+  esac
+}
+
+need_root() {
+  [ "$(id -u)" -eq 0 ] || die "building and entering toolchain environments needs root (chroot and mounts): run as root, e.g. sudo ./run ...; or use --toolchain host"
+}
+
+# --- building the root file system -------------------------------------------------------------------
+check_disk() {
+  mkdir -p "$STORE" 2>/dev/null || die "cannot create $STORE: set TRITON_XPU_TOOLCHAIN_DIR to a writable folder"
+  local free
+  free=$(df -Pm "$STORE" | awk 'NR==2 {print $4}')
+  [ "${free:-0}" -ge "$NEEDED_MB" ] || die "only ${free} MB free in $STORE, a toolchain needs about $NEEDED_MB MB: free disk space or set TRITON_XPU_TOOLCHAIN_DIR to a larger disk"
+}
+
+ensure_mmdebstrap() {
+  command -v mmdebstrap >/dev/null && return
+  say "installing mmdebstrap (Debian package) to build toolchain environments"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap; } >/dev/null 2>&1 \
+    || die "cannot install mmdebstrap with apt-get: is Debian's package archive reachable? (apt-get update)"
+}
+
+build_rootfs() {
+  [ -f "$ROOTFS/.complete" ] && return
+  need_root; check_disk; ensure_mmdebstrap
+  exec 9>"$STORE/$NAME.lock"
+  flock 9   # another run may be building the same toolchain
+  [ -f "$ROOTFS/.complete" ] && return
+  rm -rf "$ROOTFS" "$STORE/$NAME"-*.partial   # remains of interrupted builds
+  local tmp=$ROOTFS.partial log=$STORE/$NAME-$KEY.log
+  say "building the '$NAME' toolchain ($DESCRIPTION) from $MIRROR $SUITE (about a minute)"
+  # Check-Valid-Until off: mirrors may serve a frozen snapshot whose testing Release file has expired.
+  if ! mmdebstrap --variant=apt --components=main --aptopt='Acquire::Check-Valid-Until "false"' \
+       --include="${PACKAGES// /,}" "$SUITE" "$tmp" "$MIRROR" >"$log" 2>&1; then
+    rm -rf "$tmp"
+    if grep -qiE 'No space left|not enough free space' "$log"; then
+      die "building '$NAME' ran out of disk space in $STORE: free space or set TRITON_XPU_TOOLCHAIN_DIR (log: $log)"
+    elif grep -qiE 'could not resolve|failed to fetch|unable to connect|connection (refused|timed out)|temporary failure' "$log"; then
+      die "building '$NAME' cannot reach Debian's package archive $MIRROR: check the network or set TRITON_XPU_DEBIAN_MIRROR (log: $log)"
+    else
+      die "building '$NAME' with mmdebstrap failed: $(grep -E '^E:' "$log" | head -1) (log: $log)"
+    fi
+  fi
+  mv "$tmp" "$ROOTFS"
+  date -u +%FT%TZ > "$ROOTFS/.complete"
+  say "toolchain '$NAME' ready in $ROOTFS"
+}
+
+# --- running inside ------------------------------------------------------------------------------------
+# Prints the mount commands for the private namespace: kernel file systems, the host Python (read-only),
+# the repository and /tmp at their own paths, and the host's network and pip settings (CA bundle, caches).
+mount_script() {
+  local r=$ROOTFS
+  echo "set -e"
+  echo "mount -t proc proc '$r/proc'; mount --rbind /sys '$r/sys'; mount --rbind /dev '$r/dev'"
+  echo "mount --bind /tmp '$r/tmp'"
+  echo "mkdir -p '$r$PY_PREFIX' && mount --bind '$PY_PREFIX' '$r$PY_PREFIX' && mount -o remount,bind,ro '$r$PY_PREFIX'"
+  case "$ROOT/" in /tmp/*) ;; *) echo "mkdir -p '$r$ROOT' && mount --bind '$ROOT' '$r$ROOT'" ;; esac
+  case "$PWD/" in /tmp/*|"$ROOT"/*) ;; *) [ -d "$PWD" ] && echo "mkdir -p '$r$PWD' && mount --bind '$PWD' '$r$PWD'" ;; esac
+  mkdir -p "$PIP_CACHE"
+  echo "mkdir -p '$r$PIP_CACHE' && mount --bind '$PIP_CACHE' '$r$PIP_CACHE'"
+  local f
+  for f in /etc/resolv.conf /etc/hosts /etc/ssl/certs/ca-certificates.crt /etc/pip.conf /etc/xdg/pip /opt/wheels; do
+    [ -e "$f" ] || continue
+    if [ -d "$f" ]; then echo "mkdir -p '$r$f'"; else echo "mkdir -p '$r$(dirname "$f")'; touch '$r$f'"; fi
+    echo "mount --bind '$f' '$r$f'"
+  done
+}
+
+enter() {   # enter CMD...: run CMD in the root file system, from the current folder
+  need_root
+  local script
+  script=$(mount_script)
+  # PATH: the venv, then the root file system's own tools.  Everything else (TRITON_*, ...) is kept.
+  exec unshare --mount --propagation private -- bash -c "$script"'
+    exec chroot "$0" /usr/bin/env PATH="$1/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+         HOME=/root PIP_CACHE_DIR="$2" TRITON_XPU_TOOLCHAIN="$3" /bin/sh -c '\''cd "$0" && exec "$@"'\'' "$4" "${@:5}"' \
+    "$ROOTFS" "$VENV" "$PIP_CACHE" "$NAME" "$PWD" "$@"
+}
+
+ensure() {
+  host_python
+  build_rootfs
+  # The venv is made and kept current by scripts/setup.sh, run inside; its stamp names the root file
+  # system, so a rebuilt toolchain rebuilds the venv.
+  mkdir -p "$(dirname "$VENV")"
+  if [ "$(cat "$VENV/.stamp-rootfs" 2>/dev/null)" != "$KEY" ]; then
+    rm -rf "$VENV"
+  fi
+  ( cd "$ROOT" && PYTHON=$PY_EXE TRITON_XPU_VENV=$VENV enter_sub scripts/setup.sh --no-system-packages )
+  printf '%s' "$KEY" > "$VENV/.stamp-rootfs"
+}
+
+enter_sub() { ( enter "$@" ); }
+
+describe() {
+  enter /bin/sh -c '
+    v() { dpkg-query -W -f="\${Version}" "$1" 2>/dev/null | sed "s/-[^-]*$//"; }
+    igc=$(v libigc2); [ -n "$igc" ] || igc=$(v libigc1)
+    neo=$(v intel-opencl-icd); ze=$(v libze1)
+    echo "NEO $neo, IGC $igc, Level Zero loader $ze"'
+}
+
+cmd=${1:-}; shift || true
+case "$cmd" in
+  list) for n in $(known); do load_conf "$n"; printf '%-8s %s\n' "$n" "$DESCRIPTION"; done ;;
+  ensure) [ $# -eq 1 ] || die "usage: toolchain.sh ensure NAME"; load_conf "$1"; ensure ;;
+  exec) [ $# -ge 2 ] || die "usage: toolchain.sh exec NAME CMD..."; load_conf "$1"; shift; host_python
+        [ -f "$ROOTFS/.complete" ] || die "toolchain '$NAME' is not built: run scripts/toolchain.sh ensure $NAME"
+        enter "$@" ;;
+  describe) [ $# -eq 1 ] || die "usage: toolchain.sh describe NAME"; load_conf "$1"; host_python
+        [ -f "$ROOTFS/.complete" ] || die "toolchain '$NAME' is not built"; describe ;;
+  *) die "usage: toolchain.sh list | ensure NAME | exec NAME CMD... | describe NAME" ;;
+esac
