@@ -32,11 +32,11 @@ stdout on failure (captured and dropped).
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import functools
 import os
+import pickle
 import re
 import shlex
 import signal
@@ -108,104 +108,143 @@ def ocloc_mode() -> str:
     return mode
 
 
+class OclocCrashed(Exception):
+    """libocloc's worker process died during a call; ``returncode`` is negative for a signal."""
+
+    def __init__(self, returncode: Optional[int]):
+        super().__init__(returncode)
+        self.returncode = returncode
+
+
+class OclocTimedOut(Exception):
+    """An ocloc call did not finish within the timeout; it was stopped."""
+
+
 class _Libocloc:
-    """libocloc loaded with ctypes; calls are serialised (ocloc keeps process-global state)."""
+    """libocloc, called in a resident worker process (``ocloc_worker.py``) started on first use.
+
+    A crash or a hang inside libocloc ends the worker, never the caller: the call raises OclocCrashed or
+    OclocTimedOut and the next call starts a new worker.  Calls are serialised (ocloc keeps process-global
+    state).  The worker keeps IGC loaded, so a compile costs what it costs in process plus a pipe copy.
+    """
 
     def __init__(self, path: str):
         self.path = path
-        self.lib = ctypes.CDLL(path)
-        P = ctypes.POINTER
-        u8pp = P(P(ctypes.c_uint8))
-        self.invoke = self.lib.oclocInvoke
-        self.invoke.restype = ctypes.c_int
-        self.invoke.argtypes = [
-            ctypes.c_uint32, P(ctypes.c_char_p),  # argc, argv
-            ctypes.c_uint32, u8pp, P(ctypes.c_uint64), P(ctypes.c_char_p),  # sources
-            ctypes.c_uint32, u8pp, P(ctypes.c_uint64), P(ctypes.c_char_p),  # input headers
-            P(ctypes.c_uint32), P(u8pp), P(P(ctypes.c_uint64)), P(P(ctypes.c_char_p)),  # outputs
-        ]
-        self.free = self.lib.oclocFreeOutput
-        self.free.restype = ctypes.c_int
-        self.free.argtypes = [P(ctypes.c_uint32), P(u8pp), P(P(ctypes.c_uint64)), P(P(ctypes.c_char_p))]
         self.lock = threading.Lock()
+        self._proc: Optional[subprocess.Popen] = None
+        self._requests = self._replies = None
+        with self.lock:
+            self._start()  # OSError when the library cannot be loaded
 
-    def run(self, args: Sequence[str], sources: Dict[str, bytes]) -> Tuple[int, Dict[str, bytes]]:
+    def _start(self) -> None:
+        from multiprocessing.connection import Connection
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ocloc_worker.py")
+        try:
+            self._proc = subprocess.Popen([sys.executable, "-I", "-S", worker, self.path, str(req_r), str(rep_w)],
+                                          pass_fds=(req_r, rep_w), stdin=subprocess.DEVNULL, close_fds=True)
+        finally:
+            os.close(req_r)
+            os.close(rep_w)
+        self._requests, self._replies = Connection(req_w, readable=False), Connection(rep_r, writable=False)
+        try:
+            status, detail = self._receive(_start_timeout())
+        except (OclocCrashed, OclocTimedOut) as e:
+            raise OSError(f"libocloc's worker process did not start ({type(e).__name__})") from None
+        if status != "ready":
+            self._stop()
+            raise OSError(detail)
+
+    def _stop(self) -> Optional[int]:
+        for conn in (self._requests, self._replies):
+            if conn is not None:
+                conn.close()
+        self._requests = self._replies = None
+        code = None
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            code = self._proc.wait()
+            self._proc = None
+        return code
+
+    def _receive(self, timeout: float):
+        try:
+            ready = self._replies.poll(timeout)
+        except (EOFError, OSError):
+            ready = True
+        if not ready:
+            self._stop()
+            raise OclocTimedOut()
+        try:
+            return pickle.loads(self._replies.recv_bytes())
+        except (EOFError, OSError):
+            raise OclocCrashed(self._stop()) from None
+
+    def run(self, args: Sequence[str], sources: Dict[str, bytes],
+            timeout: Optional[float] = None) -> Tuple[int, Dict[str, bytes]]:
         """oclocInvoke(["ocloc", *args]) with in-memory ``sources``; returns (code, {output name: bytes})."""
-        P = ctypes.POINTER
-        argv_list = [b"ocloc"] + [a.encode() for a in args]
-        argv = (ctypes.c_char_p * len(argv_list))(*argv_list)
-        n = len(sources)
-        buffers = [ctypes.create_string_buffer(bytes(data), len(data)) for data in sources.values()]
-        data = (P(ctypes.c_uint8) * n)(*(ctypes.cast(b, P(ctypes.c_uint8)) for b in buffers))
-        lens = (ctypes.c_uint64 * n)(*(len(d) for d in sources.values()))
-        names = (ctypes.c_char_p * n)(*(name.encode() for name in sources))
-        num_out = ctypes.c_uint32(0)
-        out_data = P(P(ctypes.c_uint8))()
-        out_lens = P(ctypes.c_uint64)()
-        out_names = P(ctypes.c_char_p)()
-        with self.lock, _stdout_captured() as printed:
-            code = self.invoke(len(argv_list), argv, n, data, lens, names, 0, None, None, None,
-                               ctypes.byref(num_out), ctypes.byref(out_data), ctypes.byref(out_lens),
-                               ctypes.byref(out_names))
+        with self.lock:
+            if self._proc is None:
+                try:
+                    self._start()
+                except OSError:
+                    raise OclocCrashed(None) from None
             try:
-                outputs = {
-                    out_names[i].decode(errors="replace"): ctypes.string_at(out_data[i], out_lens[i])
-                    for i in range(num_out.value)
-                }
-            finally:
-                self.free(ctypes.byref(num_out), ctypes.byref(out_data), ctypes.byref(out_lens),
-                          ctypes.byref(out_names))
-        # On failure libocloc printf()s "Command was: ..." to the process's stdout; that echo is dropped
-        # (the repro command says the same), anything else printed meanwhile is passed on.
-        rest = "".join(line for line in printed.text.splitlines(keepends=True)
-                       if not line.startswith("Command was:"))
+                self._requests.send_bytes(pickle.dumps((list(args), dict(sources))))
+            except OSError:
+                raise OclocCrashed(self._stop()) from None
+            code, outputs, printed = self._receive(timeout if timeout is not None else compile_timeout())
+        # On failure libocloc printf()s "Command was: ..." to stdout; that echo is dropped (the repro command
+        # says the same), anything else it printed is passed on.
+        rest = "".join(line for line in printed.splitlines(keepends=True) if not line.startswith("Command was:"))
         if rest:
             os.write(1, rest.encode())
         return code, outputs
 
 
-class _Captured:
-    text = ""
+TIMEOUT_ENV = "TRITON_XPU_OCLOC_TIMEOUT"
+DEFAULT_TIMEOUT_S = 900.0  # IGC takes minutes for the largest Triton kernels on 2 cores (attention on acm-g10)
 
 
-_libc = ctypes.CDLL(None)
-_libc.fflush.argtypes = [ctypes.c_void_p]
-
-
-@contextlib.contextmanager
-def _stdout_captured():
-    """Collect what native code writes to file descriptor 1 meanwhile, in memory (a memfd)."""
-    captured = _Captured()
-    if not hasattr(os, "memfd_create"):
-        yield captured
-        return
+def compile_timeout() -> float:
+    """Seconds one ocloc run may take (``TRITON_XPU_OCLOC_TIMEOUT``, default 900)."""
+    value = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not value:
+        return DEFAULT_TIMEOUT_S
     try:
-        sys.stdout.flush()
-    except (AttributeError, ValueError, OSError):
-        pass
-    _libc.fflush(None)
-    try:
-        saved = os.dup(1)
-    except OSError:  # no stdout at all
-        yield captured
-        return
-    sink = os.memfd_create("ocloc-stdout")
-    os.dup2(sink, 1)
-    try:
-        yield captured
-    finally:
-        _libc.fflush(None)
-        os.dup2(saved, 1)
-        os.close(saved)
-        size = os.lseek(sink, 0, os.SEEK_END)
-        os.lseek(sink, 0, os.SEEK_SET)
-        captured.text = os.read(sink, size).decode(errors="replace") if size else ""
-        os.close(sink)
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{TIMEOUT_ENV}={value!r} is not a number of seconds") from None
+    if seconds <= 0:
+        raise ValueError(f"{TIMEOUT_ENV}={value!r}: the timeout must be positive")
+    return seconds
+
+
+QUERY_TIMEOUT_S = 60.0  # a version query answers in milliseconds
+
+
+def _start_timeout() -> float:
+    return min(compile_timeout(), 120.0)
 
 
 @functools.lru_cache(maxsize=None)
 def _load_libocloc(path: str) -> _Libocloc:
     return _Libocloc(path)
+
+
+@functools.lru_cache(maxsize=None)
+def _first_loadable(candidates: Tuple[str, ...]) -> Tuple[Optional[_Libocloc], List[str]]:
+    """The first candidate libocloc that loads, and why the others did not (remembered: each try starts a
+    worker process)."""
+    errors = []
+    for name in candidates:
+        try:
+            return _load_libocloc(name), errors
+        except OSError as e:
+            errors.append(f"{name}: {e}")
+    return None, errors
 
 
 def _libocloc_candidates() -> List[str]:
@@ -217,13 +256,10 @@ def _libocloc_candidates() -> List[str]:
 
 
 def load_libocloc() -> _Libocloc:
-    """libocloc, or ToolNotFoundError saying why it could not be loaded."""
-    errors = []
-    for name in _libocloc_candidates():
-        try:
-            return _load_libocloc(name)
-        except (OSError, AttributeError) as e:  # AttributeError: a library without oclocInvoke
-            errors.append(f"{name}: {e}")
+    """libocloc (in its worker process), or ToolNotFoundError saying why it could not be loaded."""
+    lib, errors = _first_loadable(tuple(_libocloc_candidates()))
+    if lib is not None:
+        return lib
     raise ToolNotFoundError(f"libocloc could not be loaded ({'; '.join(errors)}); {INSTALL_HINT}, "
                             f"set {LIB_ENV} to its path, or set {MODE_ENV}=subprocess to run the ocloc executable")
 
@@ -262,11 +298,20 @@ class _Run:
     code: int  # oclocInvoke's result, or the process's return code (negative: killed by that signal)
     outputs: Dict[str, bytes]  # output file name -> contents (the build log excluded)
     log: str
+    died: bool = False  # the process running ocloc ended abnormally (code: its status, negative for a signal)
+
+
+def _log_text(raw: bytes) -> str:
+    # libocloc 26.x ends its build log with a NUL byte.
+    return raw.decode(errors="replace").rstrip("\0")
 
 
 def _run_lib(lib: _Libocloc, args: List[str], spirv: bytes) -> _Run:
-    code, outputs = lib.run(args, {SPIRV_NAME: spirv})
-    log = outputs.pop("stdout.log", b"").decode(errors="replace")
+    try:
+        code, outputs = lib.run(args, {SPIRV_NAME: spirv})
+    except OclocCrashed as e:
+        return _Run(e.returncode if e.returncode is not None else -1, {}, "", died=True)
+    log = _log_text(outputs.pop("stdout.log", b""))
     return _Run(code, outputs, log)
 
 
@@ -274,15 +319,18 @@ def _run_subprocess(exe: str, args: List[str], spirv: bytes) -> _Run:
     with tempfile.TemporaryDirectory(prefix="triton-ocloc-") as tmp:
         with open(os.path.join(tmp, SPIRV_NAME), "wb") as f:
             f.write(spirv)
-        proc = subprocess.run([exe, *args, "-out_dir", tmp], cwd=tmp, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            proc = subprocess.run([exe, *args, "-out_dir", tmp], cwd=tmp, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=compile_timeout())
+        except subprocess.TimeoutExpired:  # subprocess.run killed it
+            raise OclocTimedOut() from None
         outputs = {}
         for name in os.listdir(tmp):
             path = os.path.join(tmp, name)
             if name != SPIRV_NAME and os.path.isfile(path):
                 with open(path, "rb") as f:
                     outputs[name] = f.read()
-    return _Run(proc.returncode, outputs, _without_command_echo(proc.stdout.decode(errors="replace")))
+    return _Run(proc.returncode, outputs, _without_command_echo(_log_text(proc.stdout)), died=proc.returncode < 0)
 
 
 def _without_command_echo(log: str) -> str:
@@ -348,6 +396,16 @@ def _spirv_problem(spirv: bytes) -> Optional[str]:
     if SPIRV_MAGIC not in words:
         return f"the first word 0x{words[0]:08x} is not the SPIR-V magic number 0x{SPIRV_MAGIC:08x}"
     return None
+
+
+def _death(code: int) -> str:
+    if code >= 0:
+        return f"exited with status {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = "signal"
+    return f"crashed with signal {name} ({-code})"
 
 
 def _describe_code(code: int, via: str) -> str:
@@ -446,7 +504,12 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
                                log=f"not SPIR-V: {problem}", repro=repro)
 
     def run(args: List[str]) -> _Run:
-        return _run_lib(lib, args, spirv) if lib is not None else _run_subprocess(exe, args, spirv)
+        try:
+            return _run_lib(lib, args, spirv) if lib is not None else _run_subprocess(exe, args, spirv)
+        except OclocTimedOut:
+            raise CompilationError(
+                f"ocloc did not finish compiling for {device_list} within {compile_timeout():g} s and was stopped; "
+                f"raise {TIMEOUT_ENV} (seconds) if the kernel needs longer", "", repro) from None
 
     result = run(args)
     if result.code != 0 and allow_zebin and _rejects_option(result.log, ALLOW_ZEBIN):
@@ -460,14 +523,10 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
             args, repro, result = retry_args, _repro(repro_exe, retry_args), retry
 
     log = result.log
-    if via == "subprocess" and result.code < 0:
-        sig = -result.code
-        try:
-            sig_name = signal.Signals(sig).name
-        except ValueError:
-            sig_name = f"signal {sig}"
-        raise CompilationError(f"ocloc crashed with signal {sig_name} ({sig}) compiling for {device_list}", log,
-                               repro)
+    if result.died:
+        where = " (libocloc, in its worker process; this process is unaffected)" if via == "libocloc" else ""
+        raise CompilationError(f"ocloc {_death(result.code)} compiling for {device_list}{where}; IGC crashes on "
+                               "malformed SPIR-V -- the repro command reproduces it", log, repro)
     if result.code != 0:
         _raise_if_scratch_overflow(log, repro)
         raise CompilationError(f"ocloc failed compiling for {device_list} ({_describe_code(result.code, via)})",
@@ -482,19 +541,24 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
 
 def _query(via: str, lib: Optional[_Libocloc], exe: str, what: str) -> Optional[str]:
     """``ocloc query WHAT`` (the answer is written as a file named WHAT), or None if unsupported."""
+    timeout = min(compile_timeout(), QUERY_TIMEOUT_S)
     try:
         if lib is not None:
-            code, outputs = lib.run(["query", what], {})
+            code, outputs = lib.run(["query", what], {}, timeout=timeout)
         else:
             with tempfile.TemporaryDirectory(prefix="triton-ocloc-") as tmp:
                 proc = subprocess.run([exe, "query", what], cwd=tmp, stdin=subprocess.DEVNULL,
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
                 code, outputs = proc.returncode, {}
                 path = os.path.join(tmp, what)
                 if os.path.isfile(path):
                     with open(path, "rb") as f:
                         outputs[what] = f.read()
-    except OSError:
+    except (OclocTimedOut, subprocess.TimeoutExpired):
+        raise ToolNotFoundError(f"`ocloc query {what}` did not answer within {timeout:g} s and was stopped: the "
+                                f"installed ocloc ({exe if lib is None else lib.path}) hangs; reinstall "
+                                f"intel-opencl-icd or raise {TIMEOUT_ENV}") from None
+    except (OSError, OclocCrashed):
         return None
     answer = outputs.get(what)
     if code != 0 or not answer:
