@@ -178,22 +178,25 @@ def test_fat_binary_log_per_device(spirv_zebin, cl_spirv, opencl):
         kernel = read_zebin(members[device], log, device=device).kernel("spill")
         expected = spill_from_build_log(log, device=device).get("spill")
         if kernel.spill_source == "build_log":
-            assert (kernel.grf_count, kernel.spill_bytes) == expected
+            grf_bytes = 64 if device == "pvc" else 32
+            assert (kernel.grf_count, kernel.spill_bytes) == (expected[0], expected[1] * grf_bytes)
 
 
 # --------------------------------------------------------------------------------------------
 # Spill sources, from hand-made zebins
 
 
+# The hand-made zebins are for pvc: 64-byte GRFs.  IGC's "spilled around N" counts GRFs.
 @pytest.mark.parametrize("env, buffers, log, expected", [
     ("spill_size: 512", SPILL_FILL, LOG_128, (512, "spill_size")),  # most specific wins
-    ("", SPILL_FILL, LOG_128, (300, "build_log")),
+    ("", SPILL_FILL, LOG_128, (300 * 64, "build_log")),
     ("", SPILL_FILL, "", (2048, "spill_fill_space")),
-    ("", SINGLE_SPACE, "", (None, None)),  # scratch holds private memory too: not a spill size
-    ("", SINGLE_SPACE, "Build succeeded.\n", (0, "build_log")),  # a finished build without a spill line
-    ("", SINGLE_SPACE, LOG_128.replace("kernel k ", "kernel other "), (0, "build_log")),  # another kernel spilled
-    ("", SINGLE_SPACE, "Compilation from IR - skipping loading of FCL\n", (None, None)),  # an unfinished log
-    ("", SINGLE_SPACE, LOG_128.replace("128 regs", "256 regs"), (None, None)),  # the log of another GRF mode
+    # Scratch no source explains counts as spill: IGC prints no spill line for kernels with stack calls.
+    ("", SINGLE_SPACE, "", (8192, "scratch")),
+    ("", SINGLE_SPACE, "Build succeeded.\n", (8192, "scratch")),
+    ("", SINGLE_SPACE, LOG_128.replace("kernel k ", "kernel other "), (8192, "scratch")),  # another kernel spilled
+    ("", SINGLE_SPACE, "Compilation from IR - skipping loading of FCL\n", (8192, "scratch")),  # an unfinished log
+    ("", SINGLE_SPACE, LOG_128.replace("128 regs", "256 regs"), (8192, "scratch")),  # the log of another GRF mode
     ("", "", "", (0, "no_scratch")),
 ])
 def test_spill_sources(env, buffers, log, expected):
@@ -201,10 +204,25 @@ def test_spill_sources(env, buffers, log, expected):
     assert (kernel.spill_bytes, kernel.spill_source) == expected
 
 
+def test_spill_line_of_igc_2_35_and_later():
+    log = "warning: in kernel 'k': compiled SIMD16 allocated 128 regs and spilled around 7\nBuild succeeded.\n"
+    assert spill_from_build_log(log) == {"k": (128, 7)}
+    kernel = read_zebin(make_zebin(zeinfo_with("", SINGLE_SPACE)), log).kernel("k")
+    assert (kernel.spill_bytes, kernel.spill_source) == (7 * 64, "build_log")
+
+
+def test_spill_bytes_use_the_devices_grf_size():
+    # acm-g10 (dg2) has 32-byte GRFs.
+    notes = note(1, struct.pack("<I", 1270)) + note(4, b"1.20\0")
+    kernel = read_zebin(make_zebin(zeinfo_with("", SINGLE_SPACE), notes=notes), LOG_128).kernel("k")
+    assert (kernel.spill_bytes, kernel.spill_source) == (300 * 32, "build_log")
+
+
 def test_spill_size_defaults_to_zero_from_zeinfo_1_39():
     kernel = read_zebin(make_zebin(zeinfo_with("private_size: 4096", SINGLE_SPACE, version="1.39"))).kernel("k")
     assert (kernel.spill_bytes, kernel.spill_source, kernel.private_bytes) == (0, "spill_size", 4096)
-    assert read_zebin(make_zebin(zeinfo_with("", SINGLE_SPACE, version="1.38"))).kernel("k").spill_bytes is None
+    before = read_zebin(make_zebin(zeinfo_with("", SINGLE_SPACE, version="1.38"))).kernel("k")
+    assert (before.spill_bytes, before.spill_source) == (8192, "scratch")
 
 
 def test_scratch_by_usage_and_global_private():
@@ -237,9 +255,9 @@ def test_spill_from_build_log():
     assert spill_from_build_log(log, device="acm-g10") == {"k1": (128, 45)}
     assert spill_from_build_log(log)["k1"] == (128, 45)
     assert spill_from_build_log("Build succeeded.\n") == {}
-    # Sections that disagree and no device chosen: the log does not say.
+    # Sections that disagree and no device chosen: the log does not say, the scratch stands in.
     (kernel,) = read_zebin(make_zebin(zeinfo_with(buffers=SINGLE_SPACE).replace("name: k", "name: k1")), log).kernels
-    assert kernel.spill_bytes is None
+    assert (kernel.spill_bytes, kernel.spill_source) == (8192, "scratch")
 
 
 # --------------------------------------------------------------------------------------------

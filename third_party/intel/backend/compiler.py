@@ -118,6 +118,7 @@ class XPUBackend(BaseBackend):
             build_flags=chosen.chosen.flags,
             n_regs=chosen.chosen.n_regs,
             spill_bytes=chosen.chosen.spill_bytes,
+            spill_source=chosen.chosen.spill_source,
             scratch_bytes=chosen.chosen.scratch_bytes,
             grf_attempts=[a.as_dict() for a in chosen.attempts],
             native_compiler=generator.name,

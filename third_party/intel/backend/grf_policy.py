@@ -55,7 +55,8 @@ class Attempt:
 
     grf_mode: str  # the register file the binary uses ("128", "256"), or "auto" when IGC chose per kernel
     flags: str
-    spill_bytes: Optional[int]  # None: the binary does not say
+    spill_bytes: Optional[int]  # per hardware thread; None: the binary does not say
+    spill_source: Optional[str]  # where spill_bytes came from (zebin.SPILL_SOURCES)
     scratch_bytes: int
     n_regs: Optional[int]
     ms: float
@@ -90,8 +91,8 @@ def _compile(generator: NativeGenerator, spirv: bytes, target: TargetInfo, kerne
     kernel = zebin.read_zebin(out.binary, out.log).kernel(kernel_name)
     grf = kernel.grf_count
     shown = mode if mode == "auto" else (str(grf) if grf else mode)
-    attempt = Attempt(grf_mode=shown, flags=flags, spill_bytes=kernel.spill_bytes, scratch_bytes=kernel.scratch_bytes,
-                      n_regs=grf, ms=round(out.ms, 3))
+    attempt = Attempt(grf_mode=shown, flags=flags, spill_bytes=kernel.spill_bytes, spill_source=kernel.spill_source,
+                      scratch_bytes=kernel.scratch_bytes, n_regs=grf, ms=round(out.ms, 3))
     return attempt, out.binary, kernel, out.log, out.command
 
 

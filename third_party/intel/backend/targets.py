@@ -44,6 +44,7 @@ class TargetInfo:
     eus_per_subslice: int  # EUs per Xe-core; a work-group runs on one Xe-core
     grf_modes: Tuple[int, ...]  # register-file sizes the compiler can select, smallest first
     max_work_group_size: int
+    grf_bytes: int = 32  # bytes per register: 32 up to Xe-HPG, 64 from Xe-HPC on [igc]
     device_id: Optional[int] = None  # PCI device id of a representative SKU
     aliases: Tuple[str, ...] = field(default=())
 
@@ -119,6 +120,7 @@ TARGETS: Dict[str, TargetInfo] = {
             eus_per_subslice=8,
             grf_modes=(128, 256),
             max_work_group_size=1024,
+            grf_bytes=64,
             device_id=0x0BD5,
         ),
         _xe_hpg("acm-g10", 0x56A0),
@@ -150,6 +152,12 @@ _ALIASES: Dict[str, str] = {alias: t.name for t in TARGETS.values() for alias in
 
 # Keys a real device's driver reports (triton-xpu's dict form) that the compiler reads.
 _REQUIRED_DICT_KEYS = ("sub_group_sizes", )
+
+
+def grf_bytes_of_family(product_family: str) -> Optional[int]:
+    """Bytes per GRF of a zebin product family (``pvc``, ``dg2``, ...), None for one not in the table."""
+    sizes = {t.grf_bytes for t in TARGETS.values() if t.product_family == product_family}
+    return sizes.pop() if len(sizes) == 1 else None
 
 
 def known_names() -> Tuple[str, ...]:
@@ -218,6 +226,7 @@ def from_device_dict(props: Mapping[str, Any]) -> TargetInfo:
         eus_per_subslice=number("eus_per_subslice", 8),
         grf_modes=tuple(props.get("grf_modes") or (base.grf_modes if base else (128, ))),
         max_work_group_size=number("max_work_group_size", 1024),
+        grf_bytes=base.grf_bytes if base else 32,
         device_id=props.get("device_id", base.device_id if base else None),
     )
 

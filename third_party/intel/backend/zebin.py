@@ -40,6 +40,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import yaml
 from elftools.elf.elffile import ELFFile
 
+from triton.backends.intel import targets
 from triton.backends.intel.errors import ZebinFormatError
 
 try:  # libyaml's parser is ~10x faster; the pure-Python one gives the same result
@@ -90,6 +91,8 @@ IP_VERSIONS: Dict[str, str] = {
     "12.0.0": "tgllp", "12.1.0": "rkl", "12.2.0": "adl-s", "12.3.0": "adl-p", "12.4.0": "adl-n",
     "12.10.0": "dg1", "12.55.8": "acm-g10", "12.56.5": "acm-g11", "12.57.0": "acm-g12",
     "12.60.1": "pvc-sdv", "12.60.7": "pvc",
+    # ocloc 26.27 (Debian testing)
+    "12.70.4": "mtl", "12.74.4": "arl", "20.1.0": "bmg", "20.4.4": "lnl", "30.0.4": "ptl",
 }
 
 _GENERATORS = {0: "unregistered", 1: "IGC", 2: "nGEN"}
@@ -98,7 +101,7 @@ _GENERATORS = {0: "unregistered", 1: "IGC", 2: "nGEN"}
 # private_size and spill_size to execution_env"); from then on its absence means 0.
 _SPILL_SIZE_SINCE = (1, 39)
 
-SPILL_SOURCES = ("spill_size", "build_log", "spill_fill_space", "no_scratch")
+SPILL_SOURCES = ("spill_size", "build_log", "spill_fill_space", "no_scratch", "scratch")
 
 
 @dataclass(frozen=True)
@@ -216,8 +219,11 @@ class Zebin:
 # Build log
 
 
-_SPILL_LINE = re.compile(r"kernel\s+(?P<name>\S+)\s+compiled\s+SIMD(?P<simd>\d+)\s+allocated\s+(?P<regs>\d+)\s+regs"
-                         r"\s+and\s+spilled\s+around\s+(?P<spill>\d+)")
+# IGC up to 2.34: "kernel K  compiled SIMD16 allocated 128 regs and spilled around N";
+# from 2.35: "in kernel 'K': compiled SIMD16 allocated 128 regs and spilled around N".  N is a count of GRFs,
+# max(1, ceil(spill bytes / GRF bytes)) (IGC's CEncoder, CISABuilder.cpp), not bytes.
+_SPILL_LINE = re.compile(r"kernel\s+'?(?P<name>[^\s':]+)'?:?\s+compiled\s+SIMD(?P<simd>\d+)\s+allocated\s+"
+                         r"(?P<regs>\d+)\s+regs\s+and\s+spilled\s+around\s+(?P<spill>\d+)")
 _DEVICE_END = re.compile(r"^Build (?:succeeded|failed) for : (?P<device>\S+?)(?:\.|\s+with\b.*)?$", re.MULTILINE)
 
 
@@ -238,7 +244,8 @@ def _log_sections(log: str) -> List[Tuple[Optional[str], str]]:
 
 
 def spill_from_build_log(log: str, device: Optional[str] = None) -> Dict[str, Tuple[int, int]]:
-    """``{kernel: (registers, spill bytes)}`` from IGC's "allocated N regs and spilled around M" lines.
+    """``{kernel: (registers, spilled GRFs)}`` from IGC's "allocated N regs and spilled around M" lines
+    (M counts registers: multiply by the device's GRF size in bytes for spill bytes).
 
     IGC prints the line only for kernels that spill.  A fat-binary log holds one
     section per device (ending in ``Build succeeded for : <device>.``); pass
@@ -254,7 +261,7 @@ def spill_from_build_log(log: str, device: Optional[str] = None) -> Dict[str, Tu
 
 
 def _build_log_spill(log: str, device: Optional[str], kernel: str, grf: Optional[int]) -> Optional[int]:
-    """Spill bytes the log states for ``kernel``: its line's value, 0 for a complete log without a line,
+    """Spilled GRFs the log states for ``kernel``: its line's value, 0 for a complete log without a line,
     None when the log cannot say (empty, truncated, other device, contradicting sections or GRF size)."""
     if not log.strip():
         return None
@@ -350,32 +357,52 @@ def _u32(notes: Dict[int, bytes], ntype: int) -> Optional[int]:
     return struct.unpack_from("<I", desc)[0] if desc is not None and len(desc) >= 4 else None
 
 
+def _grf_bytes(product_family: Optional[int]) -> Optional[int]:
+    """Bytes per GRF of the zebin's product family (the target table), None when unknown."""
+    name = PRODUCT_FAMILIES.get(product_family) if product_family is not None else None
+    return targets.grf_bytes_of_family(name) if name else None
+
+
 def _version_tuple(version: Optional[str]) -> Optional[Tuple[int, int]]:
     m = re.match(r"^\s*(\d+)\.(\d+)", str(version)) if version is not None else None
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
-def _spill(env: Dict[str, Any], scratch: Dict[str, int], has_scratch: bool, zeinfo_version: Optional[str],
-           log_spill: Optional[int]) -> Tuple[Optional[int], Optional[str]]:
-    """Spill bytes and their source, most specific source first; (None, None) when nothing says."""
+def _spill(env: Dict[str, Any], scratch: Dict[str, int], zeinfo_version: Optional[str],
+           log_grfs: Optional[int], grf_bytes: Optional[int]) -> Tuple[Optional[int], Optional[str]]:
+    """Spill bytes per hardware thread and their source (SPILL_SOURCES), most specific source first;
+    (None, None) when nothing says.
+
+    * ``spill_size`` (zeinfo 1.39+, IGC 2): vISA's spill space in bytes per thread; private memory is
+      ``private_size``, apart.  Absent from 1.39 on means 0.
+    * ``build_log``: IGC's "spilled around N" counts GRFs, so bytes = N x the device's GRF size (IGC 1 and 2
+      alike; on IGC 2 this equals ``spill_size``).
+    * ``spill_fill_space``: the scratch slot IGC keeps for spills when private memory has its own.
+    * ``scratch``: scratch no source explains.  IGC prints no spill line for kernels with stack calls, and
+      zeinfo before 1.39 does not separate private memory, so all such scratch counts as spill (an upper
+      bound; Triton kernels rarely use private memory).
+    """
     if "spill_size" in env:
         return int(env["spill_size"]), "spill_size"
-    if log_spill is not None and log_spill > 0:
-        return log_spill, "build_log"
+    if log_grfs is not None and log_grfs > 0 and grf_bytes:
+        return log_grfs * grf_bytes, "build_log"
     if "spill_fill_space" in scratch:
         return scratch["spill_fill_space"], "spill_fill_space"
     version = _version_tuple(zeinfo_version)
     if version is not None and version >= _SPILL_SIZE_SINCE:
         return 0, "spill_size"  # the spec's default: IGC writes spill_size only when non-zero
-    if not has_scratch:
+    if not scratch:
         return 0, "no_scratch"  # spills live in scratch; a kernel without scratch did not spill
-    if log_spill is not None:
-        return log_spill, "build_log"  # a complete log without a spill line for this kernel: 0
+    if sum(scratch.values()) > 0:
+        return sum(scratch.values()), "scratch"
+    if log_grfs is not None:
+        return 0, "build_log"  # a complete log without a spill line, and no scratch in use
     return None, None
 
 
 def _kernel_info(entry: Dict[str, Any], misc: Dict[str, List[Dict[str, Any]]], text_sizes: Dict[str, int],
-                 zeinfo_version: Optional[str], build_log: str, device: Optional[str]) -> KernelInfo:
+                 zeinfo_version: Optional[str], build_log: str, device: Optional[str],
+                 grf_bytes: Optional[int]) -> KernelInfo:
     name = entry.get("name")
     env = entry.get("execution_env")
     if not isinstance(name, str) or not isinstance(env, dict):
@@ -393,8 +420,8 @@ def _kernel_info(entry: Dict[str, Any], misc: Dict[str, List[Dict[str, Any]]], t
         elif buf.get("type") == "global":
             private_global += size
     grf = env.get("grf_count")
-    log_spill = _build_log_spill(build_log, device, name, grf)
-    spill, source = _spill(env, scratch, bool(scratch), zeinfo_version, log_spill)
+    log_grfs = _build_log_spill(build_log, device, name, grf)
+    spill, source = _spill(env, scratch, zeinfo_version, log_grfs, grf_bytes)
     args = [
         KernelArg(kind=str(a.get("arg_type")), offset=int(a.get("offset", 0)), size=int(a.get("size", 0)),
                   arg_index=a.get("arg_index"), addrmode=a.get("addrmode"), addrspace=a.get("addrspace"),
@@ -472,8 +499,10 @@ def read_zebin(data: bytes, build_log: str = "", device: Optional[str] = None) -
         zebin_version = notes.get(NT_ZEBIN_VERSION)
         zeinfo_version = str(zeinfo["version"]) if "version" in zeinfo else None
         misc = {m.get("name"): list(m.get("args_info") or []) for m in zeinfo.get("kernels_misc_info") or []}
+        grf_bytes = _grf_bytes(_u32(notes, NT_PRODUCT_FAMILY))
         kernels = [
-            _kernel_info(entry, misc, text_sizes, zeinfo_version, build_log, device) for entry in zeinfo["kernels"]
+            _kernel_info(entry, misc, text_sizes, zeinfo_version, build_log, device, grf_bytes)
+            for entry in zeinfo["kernels"]
         ]
     except ZebinFormatError:
         raise
@@ -1407,7 +1436,9 @@ def validate_for_load(data: bytes, build_log: str = "", device: Optional[str] = 
     zeinfo_version = str(zeinfo["version"])
     misc_args = {m.get("name"): list(m.get("args_info") or []) for m in zeinfo.get("kernels_misc_info") or []}
     text_sizes = {s.name[len(".text."):]: s.size for s in sections if s.name.startswith(".text.")}
-    kernel_infos = [_kernel_info(entry, misc_args, text_sizes, zeinfo_version, build_log, device) for entry in kernels]
+    grf_bytes = _grf_bytes(_u32(notes, NT_PRODUCT_FAMILY))
+    kernel_infos = [_kernel_info(entry, misc_args, text_sizes, zeinfo_version, build_log, device, grf_bytes)
+                    for entry in kernels]
     metadata = _u32(notes, NT_TARGET_METADATA)
     zebin_version = notes.get(NT_ZEBIN_VERSION)
     return Zebin(
@@ -1426,11 +1457,24 @@ def validate_for_load(data: bytes, build_log: str = "", device: Optional[str] = 
     )
 
 
+# Undefined symbols the driver itself resolves when it links a module (NEO's Linker: the implicit-arguments
+# offset under its current and its older name, the per-thread payload offset, the sub-device id; IGC's
+# vISA RelocationInfo.h names the first two).  Every zebin of IGC 2 refers to the first.
+DRIVER_RESOLVED_SYMBOLS = frozenset((
+    "__INTEL_PATCH_CROSS_THREAD_OFFSET_OFF_R0",
+    "INTEL_PATCH_CROSS_THREAD_OFFSET_OFF_R0",
+    "__INTEL_PER_THREAD_OFF",
+    "__SubDeviceID",
+))
+
+
 def undefined_symbols(data: bytes) -> List[str]:
-    """Names the zebin's symbol table uses but does not define: functions IGC left unresolved (a builtin
-    the installed IGC lacks).  The driver refuses such a module when its kernel is created."""
+    """Names the zebin's symbol table uses but does not define, other than those the driver resolves:
+    functions IGC left unresolved (a builtin the installed IGC lacks).  The driver refuses such a module
+    when its kernel is created."""
     elf = ELFFile(io.BytesIO(bytes(data)))
     symtab = elf.get_section_by_name(".symtab")
     if symtab is None:
         return []
-    return [s.name for s in symtab.iter_symbols() if s["st_shndx"] == "SHN_UNDEF" and s.name]
+    return [s.name for s in symtab.iter_symbols()
+            if s["st_shndx"] == "SHN_UNDEF" and s.name and s.name not in DRIVER_RESOLVED_SYMBOLS]
