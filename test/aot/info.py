@@ -13,8 +13,9 @@
 # ONE-NEXT: target pvc: Xe-HPC (Data Center GPU Max, PVC), zebin [[SIZE]] bytes, zeinfo {{[0-9.]+}}
 # ONE-NEXT: kernel add_kernel: SIMD 32, GRF 128, spill 0 B, scratch 0 B, SLM 0 B, barriers 0, DPAS no, code {{[0-9]+}} B
 # ONE-NEXT: arguments: 4
-# ONE-NEXT: 0: pointer global readonly {{.*}}, 8 B (const float*)
-# ONE-NEXT: 1: pointer global readonly {{.*}}, 8 B (const float*)
+# IGC 1 marks the inputs read-only and const; IGC 2 read-write.
+# ONE-NEXT: 0: pointer global {{readonly|readwrite}} {{.*}}, 8 B ({{(const )?}}float*)
+# ONE-NEXT: 1: pointer global {{readonly|readwrite}} {{.*}}, 8 B ({{(const )?}}float*)
 # ONE-NEXT: 2: pointer global readwrite {{.*}}, 8 B (float*)
 # ONE-NEXT: 3: value, 4 B (int)
 

@@ -16,7 +16,7 @@ __kernel void sg8(__global float* a) { a[get_global_id(0)] = 1.0f; }
 def test_driver_generator_applies_the_same_grf_policy_and_its_binaries_load_natively():
     out = run_json("""
         import dataclasses
-        spilling = dataclasses.replace(kernels.SPECS["layernorm"], constexprs={"BLOCK": 4096}, options={"num_warps": 8})
+        spilling = dataclasses.replace(kernels.SPECS["layernorm"], constexprs={"BLOCK": 8192}, options={"num_warps": 8})
         result = {}
         for name in ("ocloc", "driver"):
             opts = dict(spilling.options, native_compiler=name)
@@ -24,8 +24,8 @@ def test_driver_generator_applies_the_same_grf_policy_and_its_binaries_load_nati
             result[name] = {"compiler": k.metadata.native_compiler, "version": k.metadata.native_compiler_version,
                             "flags": [a["flags"] for a in k.metadata.grf_attempts], "grf": k.metadata.grf_mode,
                             "spill": k.metadata.spill_bytes}
-            x = driver.active.alloc(4 * 4096, "shared", "float32")
-            ran = spilling.fn[(1, )](x, x, x, x, 4096, 4096, 1e-5, BLOCK=4096, num_warps=8, native_compiler=name)
+            x = driver.active.alloc(4 * 8192, "shared", "float32")
+            ran = spilling.fn[(1, )](x, x, x, x, 8192, 8192, 1e-5, BLOCK=8192, num_warps=8, native_compiler=name)
             driver.active.synchronize()
             result[name]["loaded"] = ran.module != 0 and ran.metadata.native_compiler == name
         print(json.dumps(result))

@@ -26,25 +26,14 @@ except ImportError as exc:  # pragma: no cover - reported as the failure of ever
     ze = None
     _IMPORT_ERROR = exc
 
-# NEO's AUB-capture emulation.  Sub-capture mode "toggle" with capture toggled off: NEO writes no
-# .aub file at all (nothing in the working directory) and a launch costs microseconds instead of
-# the ~0.3-2 ms of dumping every resident allocation per submission.
-_BASE_ENV = {
-    "NEOReadDebugKeys": "1",
-    "SetCommandStreamReceiver": "1",
-    "AUBDumpSubCaptureMode": "1",
-    "AUBDumpToggleCaptureOnOff": "0",
-}
-EMULATION = {
-    "pvc": {**_BASE_ENV, "ProductFamilyOverride": "pvc", "HardwareInfoOverride": "1x4x8"},
-    # Without HardwareInfoOverride dg2 reports 0 threads per EU and zeKernelCreate fails; ForceDeviceId gives
-    # the acm-g10 id (else 0) and OverrideRevision=8 the stepping ocloc's acm-g10 targets (revision 0 limits
-    # work-groups to 512).
-    "acm-g10": {**_BASE_ENV, "ProductFamilyOverride": "dg2", "HardwareInfoOverride": "1x4x16",
-                "ForceDeviceId": "56A0", "OverrideRevision": "8"},
-    "tgllp": {**_BASE_ENV, "ProductFamilyOverride": "tgllp"},
-}
-NEO_KEYS = set().union(*EMULATION.values()) | {"AUBDumpCaptureFileName", "CreateMultipleRootDevices"}
+# NEO's AUB-capture emulation, with the backend's own settings per product (emulation.environment): they
+# differ between NEO versions (UseAubStream=0 for Debian's NEO 26.x, which has no aubstream).
+from triton.backends.intel import emulation  # noqa: E402
+
+EMULATED = ("pvc", "acm-g10", "tgllp")
+EMULATION = {name: emulation.environment(emulation.PRODUCTS[name]) for name in EMULATED}
+NEO_KEYS = set().union(*EMULATION.values()) | {"AUBDumpCaptureFileName", "CreateMultipleRootDevices",
+                                               "AUBDumpToggleCaptureOnOff"}
 
 ADD_KINDS = ["ptr", "ptr", "ptr", "i32"]
 ADD_GROUP = (128, 1, 1)  # num_warps 4 x 32 threads per warp

@@ -24,8 +24,9 @@ def spec(name, constexprs=None, **options):
                                options=dict(base.options, **options))
 
 
-# A layernorm row of 4096 floats over 8 sub-groups spills at 128 GRF on pvc and fits in 256.
-SPILLING = spec("layernorm", {"BLOCK": 4096}, num_warps=8)
+# A layernorm row of 8192 floats over 8 sub-groups spills at 128 GRF on pvc and less at 256, with IGC 1 and 2
+# (IGC 2: 10048 bytes -> 0).
+SPILLING = spec("layernorm", {"BLOCK": 8192}, num_warps=8)
 
 
 def test_kernel_leaves_the_compiler_as_a_zebin_for_its_target():
@@ -54,7 +55,8 @@ def test_metadata_describes_the_chosen_binary():
 def test_kernel_that_does_not_spill_compiles_once():
     md = kernels.SPECS["add"].compile("pvc").metadata
     assert len(md.grf_attempts) == 1
-    assert set(md.grf_attempts[0]) == {"grf_mode", "flags", "spill_bytes", "scratch_bytes", "n_regs", "ms"}
+    assert set(md.grf_attempts[0]) == {"grf_mode", "flags", "spill_bytes", "spill_source", "scratch_bytes", "n_regs",
+                                       "ms"}
 
 
 def test_spilling_kernel_on_pvc_gets_the_256_grf_binary():
@@ -69,12 +71,15 @@ def test_spilling_kernel_on_pvc_gets_the_256_grf_binary():
     assert zebin.read_zebin(compiled.asm["zebin"]).kernel("layernorm_kernel").grf_count == 256
 
 
-def test_larger_mode_that_spills_more_is_not_kept_on_acm_g10():
-    # The 64x64x32 fp16 matmul spills at 128 GRF on DG2, and more at 256: keep 128.
+def test_the_larger_mode_is_kept_only_when_it_spills_less():
+    # The 64x64x32 fp16 matmul spills at 128 GRF on DG2 with IGC 1 and 2; whether 256 spills less depends on
+    # the IGC (IGC 1: more), so the expectation is derived from the two attempts.
     md = kernels.SPECS["matmul"].compile("acm-g10").metadata
     first, second = md.grf_attempts
-    assert second["n_regs"] == 256 and second["spill_bytes"] >= first["spill_bytes"] > 0
-    assert md.grf_mode == "128" and md.build_flags == "" and md.spill_bytes == first["spill_bytes"]
+    assert first["n_regs"] == 128 and second["n_regs"] == 256 and first["spill_bytes"] > 0
+    kept = second if second["spill_bytes"] < first["spill_bytes"] else first
+    assert md.grf_mode == str(kept["n_regs"]) and md.build_flags == kept["flags"]
+    assert md.spill_bytes == kept["spill_bytes"]
 
 
 def test_threshold_knob_tolerates_spills():
@@ -233,20 +238,30 @@ def test_crashing_ocloc_is_a_clear_error_with_a_repro_on_the_cached_spirv(tmp_pa
     assert Path(spv).is_file() and Path(spv).read_bytes()[:4] == b"\x03\x02\x23\x07"
 
 
-def test_scratch_overflow_tries_the_larger_mode_then_is_out_of_resources(cl_spirv, opencl):
+class OverflowingGenerator(RecordingGenerator):
+    """A test double for a compiler whose every binary overflows the scratch limit: IGC 2 never emits one for
+    real inputs (it moves large private arrays to global memory), IGC 1 does (test_ocloc covers that)."""
+
+    def compile(self, spirv, device, flags):
+        from triton.runtime.errors import OutOfResources
+        self.flags.append(flags)
+        raise OutOfResources(512 * 1024, 256 * 1024, "scratch space per thread of kernel overflow")
+
+
+def test_scratch_overflow_tries_the_larger_mode_then_is_out_of_resources():
     from triton.runtime.errors import OutOfResources
-    gen = RecordingGenerator()
+    gen = OverflowingGenerator()
     with pytest.raises(OutOfResources, match="scratch space per thread of kernel overflow"):
-        grf_policy.select_binary(cl_spirv(opencl.SCRATCH_OVERFLOW), "overflow", PVC, 4, "default", 0, gen)
-    # The private array does not shrink with more registers: both modes overflow, the error stands.
+        grf_policy.select_binary(b"spirv", "overflow", PVC, 4, "default", 0, gen)
+    # Both modes overflow: the error stands.
     assert gen.flags == ["", "-cl-intel-256-GRF-per-thread"]
 
 
-def test_scratch_overflow_with_explicit_mode_is_not_retried(cl_spirv, opencl):
+def test_scratch_overflow_with_explicit_mode_is_not_retried():
     from triton.runtime.errors import OutOfResources
-    gen = RecordingGenerator()
+    gen = OverflowingGenerator()
     with pytest.raises(OutOfResources):
-        grf_policy.select_binary(cl_spirv(opencl.SCRATCH_OVERFLOW), "overflow", PVC, 4, "128", 0, gen)
+        grf_policy.select_binary(b"spirv", "overflow", PVC, 4, "128", 0, gen)
     assert gen.flags == ["-cl-intel-128-GRF-per-thread"]
 
 
@@ -279,6 +294,17 @@ def test_zebin_calling_undefined_functions_is_a_compile_error(cl_zebin):
                                  "default", 0, gen)
     assert str(err.value).startswith("calls_missing calls functions the compiler (ocloc) left undefined: "
                                      "triton_xpu_missing; the driver cannot load it.")
+
+
+def test_symbols_the_driver_resolves_are_not_missing_functions():
+    # IGC 2 leaves __INTEL_PATCH_CROSS_THREAD_OFFSET_OFF_R0 undefined in every zebin; the driver resolves it.
+    binary = kernels.SPECS["add"].compile("pvc").asm["zebin"]
+    from elftools.elf.elffile import ELFFile
+    import io
+    undefined = {s.name for s in ELFFile(io.BytesIO(binary)).get_section_by_name(".symtab").iter_symbols()
+                 if s["st_shndx"] == "SHN_UNDEF" and s.name}
+    assert undefined <= zebin.DRIVER_RESOLVED_SYMBOLS
+    assert zebin.undefined_symbols(binary) == []
 
 
 def test_block_pointer_stores_on_pvc_compile_to_a_self_contained_zebin():

@@ -1,6 +1,6 @@
 """The emulated device: Intel's real Level Zero driver (NEO) in AUB-capture mode, for machines without a GPU.
 
-``TRITON_XPU_EMULATE=pvc`` (also ``acm-g10``/``dg2``, ``tgllp``) makes the driver present one device of that
+``TRITON_XPU_EMULATE=pvc`` (also ``acm-g10``/``dg2``, ``tgllp``, ``bmg``) makes the driver present one device of that
 product: every Level Zero call runs for real (module and kernel creation, memory, launches, synchronisation)
 but kernels do not execute, so memory keeps its contents.  NEO reads its debug keys from the environment
 when it loads, so :func:`activate` must run before the Level Zero loader initialises.
@@ -35,13 +35,16 @@ class EmulatedProduct:
     revision: Optional[str] = None  # NEO's OverrideRevision
 
 
-# Measured with NEO 22.43: pvc and dg2 report 0 threads per EU (every kernel creation fails) unless the
-# hardware layout is given; dg2 also needs a device id (else 0) and revision 8, whose binaries are the ones
-# ocloc builds for acm-g10 (another revision makes NEO recompile them from IR); tgllp needs only its id.
+# Measured with NEO 22.43 and 26.27: pvc, dg2 and bmg report 0 threads per EU (every kernel creation fails)
+# unless the hardware layout is given; dg2 also needs a device id (else 0) and revision 8, whose binaries are
+# the ones ocloc builds for acm-g10 (another revision makes NEO recompile them from IR); tgllp needs its id,
+# and on NEO 26.27 a layout too.  bmg exists only in newer drivers: where the installed NEO does not know it,
+# the driver finds no device and says so.
 PRODUCTS: Dict[str, EmulatedProduct] = {
     "pvc": EmulatedProduct("pvc", "pvc", hardware_info="1x4x8"),
     "acm-g10": EmulatedProduct("acm-g10", "dg2", hardware_info="1x4x16", device_id="56A0", revision="8"),
-    "tgllp": EmulatedProduct("tgllp", "tgllp", device_id="9A49"),
+    "tgllp": EmulatedProduct("tgllp", "tgllp", hardware_info="1x6x16", device_id="9A49"),
+    "bmg": EmulatedProduct("bmg", "bmg", hardware_info="1x4x8"),
 }
 
 _capture_dir: Optional[str] = None
@@ -107,6 +110,11 @@ def environment(product: EmulatedProduct) -> Dict[str, str]:
         "NEOReadDebugKeys": "1",
         "ProductFamilyOverride": product.product_family,
         "SetCommandStreamReceiver": "1",  # AUB capture: no hardware needed
+        # Debian builds NEO without the aubstream library: with it enabled zeInit segfaults (NEO 26.x).
+        # Bindless heaps abort on emulated dg2 and bmg (bindless_heaps_helper.cpp).  NEO 22.43 accepts
+        # both keys, so they are always set.
+        "UseAubStream": "0",
+        "UseBindlessMode": "0",
         # Capture only launches of a kernel that does not exist: a full capture grows by about 1 MB per
         # launch (16 GB after a 12,000-launch benchmark), and nothing here reads it.
         "AUBDumpSubCaptureMode": "1",
