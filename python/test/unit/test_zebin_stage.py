@@ -317,3 +317,31 @@ def test_block_pointer_stores_on_pvc_compile_to_a_self_contained_zebin():
     assert zebin.undefined_symbols(compiled.asm["zebin"]) == []
     backend = make_backend(GPUTarget("xpu", "pvc", 32))
     assert backend.target_info.has_subgroup_2d_block_io == capabilities.has_2d_block_write("pvc")
+
+
+def test_a_target_only_todays_ocloc_knows_compiles_or_names_the_toolchain_that_has_it():
+    from triton.backends.intel.errors import IntelBackendError
+    if generators.ocloc_knows("bmg"):  # Debian testing's ocloc 26.x
+        compiled = kernels.SPECS["add"].compile("bmg")
+        assert zebin.read_zebin(compiled.asm["zebin"]).product_family_name == "bmg"
+        assert compiled.metadata.native_compiler == "ocloc"
+        return
+    with pytest.raises(IntelBackendError) as err:  # Debian 12's ocloc 22.43
+        kernels.SPECS["add"].compile("bmg")
+    assert "the installed ocloc does not know it (`ocloc ids bmg`)" in str(err.value)
+    assert "`./run --toolchain current` has it" in str(err.value)
+
+
+def test_fp32_block_pointer_matmul_on_pvc_links_with_or_without_tf32():
+    # Triton's block-pointer fp32 matmul: tf32 DPAS where the installed IGC has the builtin (IGC 2), IEEE
+    # precision without DPAS where it lacks it (IGC 1.0.12504) -- never a zebin calling an undefined function.
+    from triton.backends.intel import capabilities
+    fp32 = dataclasses.replace(kernels.SPECS["block_ptr_matmul_bf16"], name="block_ptr_matmul_fp32",
+                               signature=kernels._matmul_sig("fp32"),
+                               constexprs={"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32}, options={"num_warps": 4})
+    compiled = fp32.compile("pvc")
+    kernel = zebin.read_zebin(compiled.asm["zebin"]).kernel("block_ptr_matmul_kernel")
+    assert zebin.undefined_symbols(compiled.asm["zebin"]) == []
+    tf32 = capabilities.has_tf32_dpas("pvc")
+    assert compiled.metadata.default_dot_input_precision == ("tf32" if tf32 else "ieee")
+    assert kernel.has_dpas == tf32

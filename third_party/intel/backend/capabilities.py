@@ -3,7 +3,9 @@
 The target table says what the hardware has; an older IGC may still lack the builtins Triton's Intel passes
 call for it.  IGC 1.0.12504 (Debian 12) has no 2D block *write* builtins for pvc: a kernel storing through
 a block pointer compiles, but its zebin calls an undefined function and the driver refuses to create the
-kernel.  Where the probe finds that, the backend compiles as for a device without 2D block IO.
+kernel.  It also lacks the tf32 DPAS builtin an fp32 ``tl.dot`` calls on pvc.  Where a probe finds a builtin
+missing, the backend compiles as for a device without the feature: without 2D block IO, or with fp32 dots
+in IEEE precision (no tf32).
 """
 
 from __future__ import annotations
@@ -30,14 +32,27 @@ __kernel void probe(__global ushort* p) {
 }
 """
 
+# One tf32 DPAS, the builtin Triton's lowering calls for an fp32 dot in tf32 (IGC 1.0.12504 lacks it).
+_TF32_DPAS_PROBE = """
+__attribute__((overloadable)) float8 intel_sub_group_tf32_tf32_matrix_mad_k8(float4 a, float8 b, float8 acc);
+__attribute__((intel_reqd_sub_group_size(16)))
+__kernel void probe(__global float* p) {
+  int i = get_global_id(0);
+  float4 a = vload4(i, p);
+  float8 b = vload8(i, p);
+  vstore8(intel_sub_group_tf32_tf32_matrix_mad_k8(a, b, b), i, p);
+}
+"""
 
-def _probe_key(device: str, ocloc_version: str) -> str:
-    return hashlib.sha256(f"{device}|{ocloc_version}|{_BLOCK_WRITE_PROBE}".encode()).hexdigest()
+
+def _probe_key(device: str, ocloc_version: str, source: str) -> str:
+    return hashlib.sha256(f"{device}|{ocloc_version}|{source}".encode()).hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
-def has_2d_block_write(device: str) -> bool:
-    """Whether the installed IGC resolves the 2D block write builtins for ``device`` (True if unknown)."""
+def _links(device: str, name: str, source: str) -> bool:
+    """Whether the installed IGC compiles ``source`` for ``device`` into a zebin without undefined functions
+    (True when there is no ocloc to ask, or the probe itself fails: then the target table stands).  The answer
+    is cached per ocloc version in Triton's cache."""
     from triton.backends.intel import ocloc
     from triton.runtime.cache import get_cache_manager
     try:
@@ -45,22 +60,39 @@ def has_2d_block_write(device: str) -> bool:
         version = ocloc.ocloc_version()
     except ToolNotFoundError:
         return True  # no ocloc: nothing to probe with; the zebin stage reports the missing tool
-    cache = get_cache_manager(_probe_key(device, version))
+    cache = get_cache_manager(_probe_key(device, version, source))
     cached = cache.get_file("capabilities.json")
     if cached:
         with open(cached) as f:
-            return json.load(f)["has_2d_block_write"]
+            return json.load(f)[name]
     with tempfile.TemporaryDirectory(prefix="triton-xpu-probe-") as tmp:
         src = os.path.join(tmp, "probe.cl")
         with open(src, "w") as f:
-            f.write(_BLOCK_WRITE_PROBE)
-        proc = subprocess.run([exe, "compile", "-q", "-file", src, "-device", device, "-internal_options",
-                               "-cl-intel-allow-zebin", "-output", "probe", "-output_no_suffix", "-out_dir", tmp],
-                              capture_output=True)
+            f.write(source)
+        try:
+            proc = subprocess.run([exe, "compile", "-q", "-file", src, "-device", device, "-internal_options",
+                                   "-cl-intel-allow-zebin", "-output", "probe", "-output_no_suffix", "-out_dir", tmp],
+                                  capture_output=True, timeout=min(ocloc.compile_timeout(), ocloc.QUERY_TIMEOUT_S))
+        except subprocess.TimeoutExpired:
+            raise ToolNotFoundError(f"ocloc's capability probe ({name}) for {device} did not finish within "
+                                    f"{ocloc.QUERY_TIMEOUT_S:g} s and was stopped: the installed ocloc hangs; "
+                                    "reinstall intel-opencl-icd") from None
         out = os.path.join(tmp, "probe")
         if proc.returncode != 0 or not os.path.exists(out):
             return True  # the probe itself failed: keep what the table says
         with open(out, "rb") as f:
             result = not zebin.undefined_symbols(f.read())
-    cache.put(json.dumps({"has_2d_block_write": result}), "capabilities.json", binary=False)
+    cache.put(json.dumps({name: result}), "capabilities.json", binary=False)
     return result
+
+
+@functools.lru_cache(maxsize=None)
+def has_2d_block_write(device: str) -> bool:
+    """Whether the installed IGC resolves the 2D block write builtins for ``device`` (True if unknown)."""
+    return _links(device, "has_2d_block_write", _BLOCK_WRITE_PROBE)
+
+
+@functools.lru_cache(maxsize=None)
+def has_tf32_dpas(device: str) -> bool:
+    """Whether the installed IGC resolves the tf32 DPAS builtin for ``device`` (True if unknown)."""
+    return _links(device, "has_tf32_dpas", _TF32_DPAS_PROBE)

@@ -57,6 +57,10 @@ class XPUBackend(BaseBackend):
         if info.has_subgroup_2d_block_io and not capabilities.has_2d_block_write(info.name):
             # This IGC cannot link the 2D block IO Triton would emit (see capabilities.py).
             info = dataclasses.replace(info, has_subgroup_2d_block_io=False)
+        if (info.has_subgroup_matrix_multiply_accumulate_tensor_float32
+                and not capabilities.has_tf32_dpas(info.name)):
+            # This IGC cannot link tf32 DPAS: fp32 dots are computed in IEEE precision instead.
+            info = dataclasses.replace(info, has_subgroup_matrix_multiply_accumulate_tensor_float32=False)
         self.target_info = info
         # Kept in the shape of triton-xpu's backend for code that reads it.
         self.properties = self.target_info.properties()
@@ -66,7 +70,13 @@ class XPUBackend(BaseBackend):
 
     def parse_options(self, opts: Dict[str, Any]) -> XPUOptions:
         known = {f.name for f in fields(XPUOptions)}
-        options = XPUOptions(**{k: v for k, v in opts.items() if k in known})
+        args = {k: v for k, v in opts.items() if k in known}
+        if not self.target_info.has_subgroup_matrix_multiply_accumulate_tensor_float32:
+            # Without tf32 DPAS (the device or the installed IGC lacks it) fp32 dots run in IEEE precision;
+            # asking for tf32 is Triton's error naming the allowed precisions, not a link failure.
+            args.setdefault("default_dot_input_precision", "ieee")
+            args.setdefault("allowed_dot_input_precisions", ("ieee", ))
+        options = XPUOptions(**args)
         # "auto" becomes the generator it means for this target, so the cache key names the real one.
         object.__setattr__(options, "native_compiler",
                            generators.resolve(options.native_compiler, self.target_info.name))

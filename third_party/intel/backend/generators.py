@@ -70,7 +70,12 @@ def ocloc_knows(device: str) -> bool:
         exe = find_tool("ocloc")
     except ToolNotFoundError:
         return False
-    proc = subprocess.run([exe, "ids", device], capture_output=True, text=True)
+    try:
+        proc = subprocess.run([exe, "ids", device], capture_output=True, text=True,
+                              timeout=min(ocloc.compile_timeout(), ocloc.QUERY_TIMEOUT_S))
+    except subprocess.TimeoutExpired:
+        raise ToolNotFoundError(f"`{exe} ids {device}` did not answer within {ocloc.QUERY_TIMEOUT_S:g} s and was "
+                                f"stopped: the installed ocloc hangs; reinstall intel-opencl-icd") from None
     return proc.returncode == 0 and "Matched ids" in proc.stdout
 
 
@@ -133,8 +138,21 @@ def resolve(name: str, target: str) -> str:
                                 f"TRITON_XPU_EMULATE={target})")
     raise IntelBackendError(f"no way to compile native code for {target}: the installed ocloc does not know it "
                             f"(`ocloc ids {target}`) and no Level Zero device of it is present; install an ocloc "
-                            f"that supports {target} (intel-opencl-icd), or compile on a machine with a {target} "
-                            f"device using native_compiler 'driver'")
+                            f"that supports {target} (intel-opencl-icd{_toolchain_hint(target)}), or compile on a "
+                            f"machine with a {target} device using native_compiler 'driver'")
+
+
+def _toolchain_hint(target: str) -> str:
+    """Where this project's toolchains have an ocloc that knows ``target``."""
+    from triton.backends.intel import targets
+    try:
+        info = targets.lookup(target)
+    except Exception:
+        return ""
+    if info.toolchain == "current":
+        return (f" 26.x, as in Debian testing: this repository's `./run --toolchain current` has it; Debian 12's "
+                f"22.43 does not know {target}")
+    return ""
 
 
 def get_generator(name: str, target: str = "") -> NativeGenerator:

@@ -65,7 +65,7 @@ INSTALL_HINT = "install it with `apt-get install intel-opencl-icd`"
 
 # Maximum per-thread scratch space by product family (NEO GfxCoreHelper::getMaxScratchSize):
 # Xe-HP and later 256 KiB, Gen12LP and earlier 2 MiB.  Families not listed are not checked.
-_XE_HP_AND_LATER = (1250, 1270, 1271, 1272, 1273, 1274, 1275)
+_XE_HP_AND_LATER = (1250, 1270, 1271, 1272, 1273, 1274, 1275, 1300)
 MAX_SCRATCH_PER_THREAD: Dict[int, int] = {
     **{family: 256 * 1024 for family in _XE_HP_AND_LATER},
     **{family: 2 * 1024 * 1024 for family in (26, 27, 28, 29, 30, 31, 32, 33, 1210)},

@@ -6,7 +6,12 @@ present.  A real device's driver reports a dict of properties instead; both
 forms end up as one :class:`TargetInfo`.
 
 Sources of the facts below:
-  [ocloc]  ``ocloc ids <name>`` / ``ocloc compile -device <name>`` of intel-opencl-icd 22.43 (Debian 12).
+  [ocloc]  ``ocloc ids <name>`` / ``ocloc compile -device <name>`` of intel-opencl-icd 22.43 (Debian 12) and
+           26.27 (Debian testing); ``ocloc query CL_DEVICE_EXTENSIONS -device <name>`` (26.27).
+  [neo-src] NEO's source (intel/compute-runtime): ``hw_info_<product>.cpp`` (threads per EU, fp64),
+           ``release_helper*`` (GRF sizes), ``compiler_product_helper*`` and ``caps_*.h`` (DPAS, tf32,
+           2D block IO), ``gfx_core_helper*`` (sub-group sizes; threads per EU by GRF count: half at 256),
+           ``device_ids_configs_<product>.h`` (device ids); gmmlib's igfxfmid.h (product families).
   [neo]    Intel compute-runtime (NEO) hardware tables: ``hw_cmds_<product>.h`` (threadsPerEu,
            maxEuPerSubslice) and ``calculateAvailableThreadCount`` (threads per EU by GRF count:
            <=128 GRF -> 8, <=256 GRF -> 4 on Xe-HPG/Xe-HPC).
@@ -46,6 +51,9 @@ class TargetInfo:
     max_work_group_size: int
     grf_bytes: int = 32  # bytes per register: 32 up to Xe-HPG, 64 from Xe-HPC on [igc]
     device_id: Optional[int] = None  # PCI device id of a representative SKU
+    # The oldest of this project's toolchains whose ocloc knows the target (scripts/toolchains/*.conf):
+    # "legacy" (Debian 12, ocloc 22.43) or "current" (Debian testing, ocloc 26.x) [ocloc].
+    toolchain: str = "legacy"
     aliases: Tuple[str, ...] = field(default=())
 
     @property
@@ -100,6 +108,48 @@ def _xe_hpg(name: str, device_id: int) -> TargetInfo:
     )
 
 
+def _integrated(name: str, family: str, dpas: bool, device_id: Optional[int] = None, aliases: Tuple[str, ...] = ()) -> TargetInfo:
+    return TargetInfo(
+        name=name,
+        family=family,
+        product_family=name.split("-")[0],
+        sub_group_sizes=(8, 16, 32),
+        has_subgroup_2d_block_io=False,
+        has_subgroup_matrix_multiply_accumulate=dpas,
+        has_subgroup_matrix_multiply_accumulate_tensor_float32=False,
+        has_bfloat16_conversions=True,
+        has_fp64=True,
+        threads_per_eu=8,
+        eus_per_subslice=16,
+        grf_modes=(128, 256),
+        max_work_group_size=1024,
+        device_id=device_id,
+        toolchain="current",
+        aliases=aliases,
+    )
+
+
+def _xe2_or_later(name: str, family: str, product_family: str, device_id: Optional[int]) -> TargetInfo:
+    return TargetInfo(
+        name=name,
+        family=family,
+        product_family=product_family,
+        sub_group_sizes=(16, 32),
+        has_subgroup_2d_block_io=True,
+        has_subgroup_matrix_multiply_accumulate=True,
+        has_subgroup_matrix_multiply_accumulate_tensor_float32=True,
+        has_bfloat16_conversions=True,
+        has_fp64=True,
+        threads_per_eu=8,
+        eus_per_subslice=8,
+        grf_modes=(128, 256),
+        max_work_group_size=1024,
+        grf_bytes=64,
+        device_id=device_id,
+        toolchain="current",
+    )
+
+
 TARGETS: Dict[str, TargetInfo] = {
     t.name: t
     for t in (
@@ -145,6 +195,19 @@ TARGETS: Dict[str, TargetInfo] = {
             max_work_group_size=512,
             device_id=0x9A49,
         ),
+        # Xe-LPG (Meteor Lake integrated): no DPAS, no 2D block IO, bf16 conversions, fp64; 8 threads per EU,
+        # 128/256 GRF [neo-src]; 16 EUs per Xe-core (not stated in NEO's source: the Xe-LPG core).
+        _integrated("mtl", "Xe-LPG (Meteor Lake integrated)", dpas=False),
+        # Xe-LPG+ (Arrow Lake-H integrated): as mtl, with DPAS (no tf32) [neo-src].
+        _integrated("arl-h", "Xe-LPG+ (Arrow Lake-H integrated)", dpas=True, aliases=("arl", )),
+        # Xe2 (Battlemage discrete, Lunar Lake integrated) and Xe3 (Panther Lake integrated): sub-groups 16
+        # and 32, DPAS incl. tf32, 2D block IO, bf16 conversions, fp64, 64-byte GRFs, 8 threads per EU at 128
+        # GRF and half at 256 [neo-src]; 8 EUs per Xe-core (the Xe2/Xe3 core; NEO reads it from the kernel
+        # driver).  Xe3 also has smaller register files (32-96 GRF, 10 threads per EU); the GRF policy only
+        # moves up from the default 128.
+        _xe2_or_later("bmg", "Xe2-HPG (Arc B-series, Battlemage)", "bmg", 0xE202),
+        _xe2_or_later("lnl", "Xe2-LPG (Lunar Lake integrated)", "lnl", None),
+        _xe2_or_later("ptl", "Xe3-LPG (Panther Lake integrated)", "ptl", 0xB080),
     )
 }
 
@@ -228,6 +291,7 @@ def from_device_dict(props: Mapping[str, Any]) -> TargetInfo:
         max_work_group_size=number("max_work_group_size", 1024),
         grf_bytes=base.grf_bytes if base else 32,
         device_id=props.get("device_id", base.device_id if base else None),
+        toolchain=base.toolchain if base else "legacy",
     )
 
 

@@ -92,7 +92,7 @@ IP_VERSIONS: Dict[str, str] = {
     "12.10.0": "dg1", "12.55.8": "acm-g10", "12.56.5": "acm-g11", "12.57.0": "acm-g12",
     "12.60.1": "pvc-sdv", "12.60.7": "pvc",
     # ocloc 26.27 (Debian testing)
-    "12.70.4": "mtl", "12.74.4": "arl", "20.1.0": "bmg", "20.4.4": "lnl", "30.0.4": "ptl",
+    "12.70.4": "mtl", "12.74.4": "arl-h", "20.1.0": "bmg", "20.4.4": "lnl", "30.0.4": "ptl",
 }
 
 _GENERATORS = {0: "unregistered", 1: "IGC", 2: "nGEN"}
