@@ -10,6 +10,10 @@ from typing import Any, Dict, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
+# NEO 26.x keeps compiled SPIR-V in a persistent cache ($HOME/.cache/neo_compiler_cache): a repeated
+# JIT-at-load baseline would cost ~0 ms.  Off before the driver loads, so every baseline compiles.
+os.environ.setdefault("NEO_CACHE_PERSISTENT", "0")
+
 
 def private_cache() -> None:
     """Compile into a fresh Triton cache unless the caller chose one: benchmarks measure cold compiles."""

@@ -27,6 +27,9 @@ sys.path.insert(0, str(HERE.parent / "benchmarks"))
 
 import kernels  # noqa: E402
 
+# The SPIR-V-at-load baseline must really compile: NEO 26.x would answer repeats from its persistent cache.
+os.environ.setdefault("NEO_CACHE_PERSISTENT", "0")
+
 DEFAULT_KERNELS = "add,softmax,layernorm,matmul,matmul_128,attention,sort"
 FRONT_END = ("ttir", "ttgir", "llir", "spv")
 

@@ -1,8 +1,10 @@
 """The built wheel is a drop-in replacement of PyPI's triton-xpu: replaces it, passes pip check, uninstalls clean.
 
-Uses the wheel scripts/setup.sh built (build/wheelhouse); in develop mode there is none and the test skips.
+Uses the wheel scripts/setup.sh built for this toolchain (build/wheelhouse-<toolchain>); in develop mode there
+is none and the test skips.
 """
 
+import os
 import subprocess
 import venv
 from pathlib import Path
@@ -10,7 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-WHEELS = sorted((REPO / "build" / "wheelhouse").glob("triton_xpu-*+native-*.whl"))
+WHEELS = sorted((REPO / "build" / f"wheelhouse-{os.environ.get('TRITON_XPU_TOOLCHAIN', 'host')}")
+                .glob("triton_xpu-*+native-*.whl"))
 
 
 def run(*cmd, **kw):

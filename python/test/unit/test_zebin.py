@@ -117,7 +117,7 @@ def test_spilling_kernel(cl_zebin, opencl):
     assert kernel.grf_count == 128
     assert kernel.spill_bytes > 0 and kernel.spill_source in SPILL_SOURCES
     if kernel.spill_source == "build_log":
-        assert spill_from_build_log(log)["spill"] == (128, kernel.spill_bytes)
+        assert spill_from_build_log(log)["spill"] == (128, kernel.spill_bytes // 64)  # GRFs of 64 bytes on pvc
     # Without the log the zebin alone may not say -- but it never says 0.
     alone = read_zebin(binary).kernel("spill")
     assert alone.spill_bytes is None or (alone.spill_bytes > 0 and alone.spill_source in SPILL_SOURCES)
@@ -136,9 +136,10 @@ def test_private_memory_is_scratch_not_spill(cl_zebin, opencl):
     binary, log = cl_zebin(opencl.PRIVATE)
     kernel = read_zebin(binary, log).kernel("private_array")
     assert kernel.scratch_bytes >= 1024 * 4 and set(kernel.scratch) <= {"single_space", "private_space"}
-    assert (kernel.spill_bytes, kernel.spill_source) in ((0, "build_log"), (0, "spill_size"))
-    alone = read_zebin(binary).kernel("private_array")
-    assert alone.spill_bytes in (None, 0) and alone.spill_bytes != kernel.scratch_bytes
+    if kernel.private_bytes is not None:  # zeinfo 1.39+ (IGC 2): private memory is told apart, no spill
+        assert (kernel.spill_bytes, kernel.spill_source) == (0, "spill_size")
+    else:  # IGC 1: nothing separates private memory from spills; the scratch is the (upper-bound) figure
+        assert (kernel.spill_bytes, kernel.spill_source) == (kernel.scratch_bytes, "scratch")
 
 
 def test_two_kernels_slm_and_barrier(cl_zebin, opencl):
