@@ -14,7 +14,7 @@ from triton.backends.intel.errors import IntelBackendError, ZebinFormatError
 from triton.backends.intel.zebin import (is_fat_binary, is_zebin, read_ar_members, read_fat_binary, read_zebin,
                                          spill_from_build_log)
 
-SPILL_SOURCES = ("spill_size", "build_log", "spill_fill_space")
+SPILL_SOURCES = ("spill_size", "build_log", "spill_fill_space", "scratch")  # sources a spilling kernel may have
 VERSION = re.compile(r"^\d+\.\d+$")
 
 
