@@ -44,14 +44,29 @@ load_conf() {
 host_python() {
   local py=${PYTHON:-python3}
   command -v "$py" >/dev/null || die "no Python interpreter '$py' on PATH: install Python 3.9-3.12 or set PYTHON"
+  # What to bind-mount for it: its own prefix (pyenv, a python.org build), or for a Python of the
+  # distribution (/usr) its executable, standard library, headers and shared libpython.
   # shellcheck disable=SC2016
-  read -r PY_EXE PY_PREFIX PY_VERSION < <("$py" -c 'import sys, os; print(os.path.realpath(sys.executable), sys.base_prefix, "%d.%d" % sys.version_info[:2])')
+  mapfile -t PY_INFO < <("$py" -c '
+import os, sys, sysconfig
+exe = os.path.realpath(sys.executable)
+print(exe); print("%d.%d" % sys.version_info[:2])
+if sys.base_prefix not in ("/usr", "/usr/local", "/"):
+    print(sys.base_prefix)
+else:
+    print(exe)
+    paths = sysconfig.get_paths()
+    for key in ("stdlib", "platstdlib", "include"):
+        print(paths[key])
+    lib = sysconfig.get_config_var("INSTSONAME")
+    if sysconfig.get_config_var("Py_ENABLE_SHARED") and lib:
+        print(os.path.realpath(os.path.join(sysconfig.get_config_var("LIBDIR"), lib)))
+')
+  [ ${#PY_INFO[@]} -ge 3 ] || die "cannot query the Python interpreter '$py': set PYTHON to a Python 3.9-3.12"
+  PY_EXE=${PY_INFO[0]}; PY_VERSION=${PY_INFO[1]}; PY_BINDS=("${PY_INFO[@]:2}")
   case "$PY_VERSION" in
     3.9|3.10|3.11|3.12) ;;
     *) die "Python $PY_VERSION ($PY_EXE) cannot run triton-xpu 3.3.0b1 (wheels for 3.9-3.12 only): set PYTHON to such an interpreter" ;;
-  esac
-  case "$PY_PREFIX" in
-    /usr|/usr/local|/) die "Python $PY_EXE lives in $PY_PREFIX, which cannot be shared with a Debian root file system: set PYTHON to a Python 3.9-3.12 installed in its own prefix (pyenv, a python.org build)" ;;
   esac
 }
 
@@ -108,12 +123,16 @@ mount_script() {
   echo "set -e"
   echo "mount -t proc proc '$r/proc'; mount --rbind /sys '$r/sys'; mount --rbind /dev '$r/dev'"
   echo "mount --bind /tmp '$r/tmp'"
-  echo "mkdir -p '$r$PY_PREFIX' && mount --bind '$PY_PREFIX' '$r$PY_PREFIX' && mount -o remount,bind,ro '$r$PY_PREFIX'"
+  local f
+  for f in "${PY_BINDS[@]}"; do   # the host's Python, read-only
+    [ -e "$f" ] || continue
+    if [ -d "$f" ]; then echo "mkdir -p '$r$f'"; else echo "mkdir -p '$r$(dirname "$f")'; [ -e '$r$f' ] || touch '$r$f'"; fi
+    echo "mount --bind '$f' '$r$f' && mount -o remount,bind,ro '$r$f'"
+  done
   case "$ROOT/" in /tmp/*) ;; *) echo "mkdir -p '$r$ROOT' && mount --bind '$ROOT' '$r$ROOT'" ;; esac
   case "$PWD/" in /tmp/*|"$ROOT"/*) ;; *) [ -d "$PWD" ] && echo "mkdir -p '$r$PWD' && mount --bind '$PWD' '$r$PWD'" ;; esac
   mkdir -p "$PIP_CACHE"
   echo "mkdir -p '$r$PIP_CACHE' && mount --bind '$PIP_CACHE' '$r$PIP_CACHE'"
-  local f
   for f in /etc/resolv.conf /etc/hosts /etc/ssl/certs/ca-certificates.crt /etc/pip.conf /etc/xdg/pip /opt/wheels; do
     [ -e "$f" ] || continue
     if [ -d "$f" ]; then echo "mkdir -p '$r$f'"; else echo "mkdir -p '$r$(dirname "$f")'; touch '$r$f'"; fi
@@ -138,11 +157,11 @@ ensure() {
   # The venv is made and kept current by scripts/setup.sh, run inside; its stamp names the root file
   # system, so a rebuilt toolchain rebuilds the venv.
   mkdir -p "$(dirname "$VENV")"
-  if [ "$(cat "$VENV/.stamp-rootfs" 2>/dev/null)" != "$KEY" ]; then
+  if [ "$(cat "$VENV/.stamp-rootfs" 2>/dev/null)" != "$KEY $PY_EXE" ]; then
     rm -rf "$VENV"
   fi
   ( cd "$ROOT" && PYTHON=$PY_EXE TRITON_XPU_VENV=$VENV enter_sub scripts/setup.sh --no-system-packages )
-  printf '%s' "$KEY" > "$VENV/.stamp-rootfs"
+  printf '%s' "$KEY $PY_EXE" > "$VENV/.stamp-rootfs"
 }
 
 enter_sub() { ( enter "$@" ); }

@@ -338,3 +338,25 @@ def test_kernels_using_shared_memory_get_their_local_memory_argument():
     """)
     assert out[0] > 0 and out[1] > 0
     assert out[2].startswith("<Launcher softmax_kernel(ptr, ptr, i32, i32, i32)")
+
+
+def test_bmg_is_emulated_where_the_driver_knows_it_else_the_error_says_which_driver_does():
+    out = run_json("""
+        from triton.backends.intel.errors import IntelBackendError
+        try:
+            devices = [d.target.name for d in level_zero.runtime().devices]
+        except IntelBackendError as e:
+            print(json.dumps({"error": str(e)}))
+            sys.exit(0)
+        n = 1024
+        x = driver.active.alloc(4 * n, kind="shared", dtype="float32")
+        ran = kernels.add_kernel[(1, )](x, x, x, n, BLOCK=1024)
+        driver.active.synchronize()
+        print(json.dumps({"devices": devices, "arch": ran.metadata.target_arch}))
+    """, emulate="bmg")
+    if "error" in out:  # NEO 22.43 does not know Battlemage
+        assert out["error"].startswith("TRITON_XPU_EMULATE=bmg: the installed Level Zero driver (NEO) cannot "
+                                       "emulate bmg (")
+        assert "`./run --toolchain current`" in out["error"]
+    else:  # NEO 26.x
+        assert out == {"devices": ["bmg"], "arch": "bmg"}

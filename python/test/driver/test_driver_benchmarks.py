@@ -57,9 +57,14 @@ def test_report_runs_every_benchmark_and_writes_tables_and_plots(tmp_path, fresh
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = (tmp_path / "REPORT.md").read_text()
     for section in ("## Compile: the zebin stage vs a raw ocloc subprocess", "## Load: native binary vs SPIR-V",
-                    "## Launch overhead vs a raw Level Zero loop", "## Native-code generators"):
+                    "## Launch overhead vs a raw Level Zero loop", "## Native-code generators",
+                    "## The main job (`examples/main.py`)"):
         assert section in report
     assert "Machine: " in report and "| add | pvc |" in report
+    # Labelled with the toolchain and its Intel stack's versions.
+    toolchain = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
+    assert f"Toolchain {toolchain}: NEO " in report and ", IGC " in report
+    assert "\nadd      pvc " in report  # the main job's table
     for png in ("load_native_vs_jit.png", "grf_attempts.png", "launch_overhead.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({png})" in report

@@ -99,7 +99,16 @@ def runtime() -> Runtime:
     if product is not None:
         emulation.activate(product)
     from triton.backends.intel import _level_zero as ze
-    ze.init()
+    try:
+        ze.init()
+    except ze.ZeError as e:
+        if product is None:
+            raise
+        # An older driver may not know the product (NEO 22.43 and bmg: a device without compute engines).
+        raise IntelBackendError(f"{emulation.EMULATE_ENV}={product.target}: the installed Level Zero driver (NEO) "
+                                f"cannot emulate {product.target} ({e}); a newer intel-opencl-icd / "
+                                f"libze-intel-gpu1 can (this repository's `./run --toolchain current`), or emulate "
+                                f"another device") from None
     devices = []
     for i in range(ze.device_count()):
         props = dict(ze.device_properties(i))
