@@ -23,7 +23,7 @@ CONF_DIR=$ROOT/scripts/toolchains
 STORE=${TRITON_XPU_TOOLCHAIN_DIR:-/var/cache/triton-xpu/toolchains}
 MIRROR=${TRITON_XPU_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PIP_CACHE=${TRITON_XPU_PIP_CACHE:-/var/cache/triton-xpu/pip}
-NEEDED_MB=3000   # one root file system (~1 GB), apt's downloads and the venv, with room to spare
+NEEDED_MB=${TRITON_XPU_TOOLCHAIN_NEEDED_MB:-3000}   # a root file system (~1 GB), apt's downloads, the venv
 
 say() { printf '[toolchain] %s\n' "$*" >&2; }
 die() { printf 'toolchain: %s\n' "$*" >&2; exit 1; }
@@ -95,13 +95,15 @@ build_rootfs() {
   exec 9>"$STORE/$NAME.lock"
   flock 9   # another run may be building the same toolchain
   [ -f "$ROOTFS/.complete" ] && return
-  rm -rf "$ROOTFS" "$STORE/$NAME"-*.partial   # remains of interrupted builds
+  rm -rf --one-file-system "$ROOTFS" "$STORE/$NAME"-*.partial   # remains of interrupted builds
   local tmp=$ROOTFS.partial log=$STORE/$NAME-$KEY.log
   say "building the '$NAME' toolchain ($DESCRIPTION) from $MIRROR $SUITE (about a minute)"
   # Check-Valid-Until off: mirrors may serve a frozen snapshot whose testing Release file has expired.
-  if ! mmdebstrap --variant=apt --components=main --aptopt='Acquire::Check-Valid-Until "false"' \
+  # In a private mount namespace: what mmdebstrap mounts inside the new tree goes away with it, even when it
+  # is killed, so removing an interrupted tree never reaches through a mount into the host's /dev or /proc.
+  if ! unshare --mount --propagation private -- mmdebstrap --variant=apt --components=main --aptopt='Acquire::Check-Valid-Until "false"' \
        --include="${PACKAGES// /,}" "$SUITE" "$tmp" "$MIRROR" >"$log" 2>&1; then
-    rm -rf "$tmp"
+    rm -rf --one-file-system "$tmp"
     if grep -qiE 'No space left|not enough free space' "$log"; then
       die "building '$NAME' ran out of disk space in $STORE: free space or set TRITON_XPU_TOOLCHAIN_DIR (log: $log)"
     elif grep -qiE 'could not resolve|failed to fetch|unable to connect|connection (refused|timed out)|temporary failure' "$log"; then
@@ -177,8 +179,8 @@ describe() {
 cmd=${1:-}; shift || true
 case "$cmd" in
   list) for n in $(known); do load_conf "$n"; printf '%-8s %s\n' "$n" "$DESCRIPTION"; done ;;
-  ensure) [ $# -eq 1 ] || die "usage: toolchain.sh ensure NAME"; load_conf "$1"; ensure ;;
-  exec) [ $# -ge 2 ] || die "usage: toolchain.sh exec NAME CMD..."; load_conf "$1"; shift; host_python
+  ensure) [ $# -eq 1 ] || die "usage: toolchain.sh ensure NAME"; load_conf "$1"; need_root; ensure ;;
+  exec) [ $# -ge 2 ] || die "usage: toolchain.sh exec NAME CMD..."; load_conf "$1"; shift; need_root; host_python
         [ -f "$ROOTFS/.complete" ] || die "toolchain '$NAME' is not built: run scripts/toolchain.sh ensure $NAME"
         enter "$@" ;;
   describe) [ $# -eq 1 ] || die "usage: toolchain.sh describe NAME"; load_conf "$1"; host_python

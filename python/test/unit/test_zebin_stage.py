@@ -345,3 +345,21 @@ def test_fp32_block_pointer_matmul_on_pvc_links_with_or_without_tf32():
     tf32 = capabilities.has_tf32_dpas("pvc")
     assert compiled.metadata.default_dot_input_precision == ("tf32" if tf32 else "ieee")
     assert kernel.has_dpas == tf32
+
+
+@pytest.mark.parametrize("probe, builtin, answer", [("BLOCK_WRITE_PROBE", "2d_block_write", "has_2d_block_write"),
+                                                    ("TF32_DPAS_PROBE", "tf32_tf32_matrix_mad", "has_tf32_dpas")])
+def test_capability_probes_answer_for_the_missing_builtin_only(probe, builtin, answer):
+    # IGC 2 has both builtins (and leaves only driver-resolved symbols undefined), IGC 1.0.12504 lacks both on
+    # pvc: a "no" must come from the builtin itself, never from another undefined symbol.
+    from triton.backends.intel import capabilities
+    missing = capabilities.missing_builtins("pvc", getattr(capabilities, probe))
+    assert missing is not None
+    assert all(builtin in name for name in missing), missing
+    assert getattr(capabilities, answer)("pvc") == (missing == [])
+
+
+def test_pvc_kernels_keep_2d_block_io_where_igc_links_it():
+    from triton.backends.intel import capabilities
+    ttgir = kernels.SPECS["block_ptr_matmul_bf16"].compile("pvc").asm["ttgir"]
+    assert ("triton_intel_gpu.support_sg_2d_block" in ttgir) == capabilities.has_2d_block_write("pvc")

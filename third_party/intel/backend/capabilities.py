@@ -16,13 +16,14 @@ import json
 import os
 import subprocess
 import tempfile
+from typing import List, Optional
 
 from triton.backends.intel import zebin
 from triton.backends.intel.errors import ToolNotFoundError
 from triton.backends.intel.tools import find_tool
 
 # One 2D block write, declared overloadable so it gets the mangled name Triton's lowering calls.
-_BLOCK_WRITE_PROBE = """
+BLOCK_WRITE_PROBE = """
 __attribute__((overloadable)) void intel_sub_group_2d_block_write_16b_8r16x1c(
     __global void* base, int width, int height, int pitch, int2 coord, ushort* val);
 __attribute__((intel_reqd_sub_group_size(16)))
@@ -33,7 +34,7 @@ __kernel void probe(__global ushort* p) {
 """
 
 # One tf32 DPAS, the builtin Triton's lowering calls for an fp32 dot in tf32 (IGC 1.0.12504 lacks it).
-_TF32_DPAS_PROBE = """
+TF32_DPAS_PROBE = """
 __attribute__((overloadable)) float8 intel_sub_group_tf32_tf32_matrix_mad_k8(float4 a, float8 b, float8 acc);
 __attribute__((intel_reqd_sub_group_size(16)))
 __kernel void probe(__global float* p) {
@@ -49,22 +50,14 @@ def _probe_key(device: str, ocloc_version: str, source: str) -> str:
     return hashlib.sha256(f"{device}|{ocloc_version}|{source}".encode()).hexdigest()
 
 
-def _links(device: str, name: str, source: str) -> bool:
-    """Whether the installed IGC compiles ``source`` for ``device`` into a zebin without undefined functions
-    (True when there is no ocloc to ask, or the probe itself fails: then the target table stands).  The answer
-    is cached per ocloc version in Triton's cache."""
+def missing_builtins(device: str, source: str) -> Optional[List[str]]:
+    """The functions the installed IGC leaves undefined compiling OpenCL C ``source`` for ``device`` (besides
+    those the driver resolves), or None when ocloc is missing or the probe itself fails."""
     from triton.backends.intel import ocloc
-    from triton.runtime.cache import get_cache_manager
     try:
         exe = find_tool("ocloc")
-        version = ocloc.ocloc_version()
     except ToolNotFoundError:
-        return True  # no ocloc: nothing to probe with; the zebin stage reports the missing tool
-    cache = get_cache_manager(_probe_key(device, version, source))
-    cached = cache.get_file("capabilities.json")
-    if cached:
-        with open(cached) as f:
-            return json.load(f)[name]
+        return None
     with tempfile.TemporaryDirectory(prefix="triton-xpu-probe-") as tmp:
         src = os.path.join(tmp, "probe.cl")
         with open(src, "w") as f:
@@ -74,14 +67,34 @@ def _links(device: str, name: str, source: str) -> bool:
                                    "-cl-intel-allow-zebin", "-output", "probe", "-output_no_suffix", "-out_dir", tmp],
                                   capture_output=True, timeout=min(ocloc.compile_timeout(), ocloc.QUERY_TIMEOUT_S))
         except subprocess.TimeoutExpired:
-            raise ToolNotFoundError(f"ocloc's capability probe ({name}) for {device} did not finish within "
+            raise ToolNotFoundError(f"ocloc's capability probe for {device} did not finish within "
                                     f"{ocloc.QUERY_TIMEOUT_S:g} s and was stopped: the installed ocloc hangs; "
                                     "reinstall intel-opencl-icd") from None
         out = os.path.join(tmp, "probe")
         if proc.returncode != 0 or not os.path.exists(out):
-            return True  # the probe itself failed: keep what the table says
+            return None
         with open(out, "rb") as f:
-            result = not zebin.undefined_symbols(f.read())
+            return zebin.undefined_symbols(f.read())
+
+
+def _links(device: str, name: str, source: str) -> bool:
+    """Whether the installed IGC links ``source`` for ``device`` (True when there is no ocloc to ask or the
+    probe fails: then the target table stands).  Cached per ocloc version in Triton's cache."""
+    from triton.backends.intel import ocloc
+    from triton.runtime.cache import get_cache_manager
+    try:
+        version = ocloc.ocloc_version()
+    except ToolNotFoundError:
+        return True  # no ocloc: nothing to probe with; the zebin stage reports the missing tool
+    cache = get_cache_manager(_probe_key(device, version, source))
+    cached = cache.get_file("capabilities.json")
+    if cached:
+        with open(cached) as f:
+            return json.load(f)[name]
+    missing = missing_builtins(device, source)
+    if missing is None:
+        return True
+    result = not missing
     cache.put(json.dumps({name: result}), "capabilities.json", binary=False)
     return result
 
@@ -89,10 +102,10 @@ def _links(device: str, name: str, source: str) -> bool:
 @functools.lru_cache(maxsize=None)
 def has_2d_block_write(device: str) -> bool:
     """Whether the installed IGC resolves the 2D block write builtins for ``device`` (True if unknown)."""
-    return _links(device, "has_2d_block_write", _BLOCK_WRITE_PROBE)
+    return _links(device, "has_2d_block_write", BLOCK_WRITE_PROBE)
 
 
 @functools.lru_cache(maxsize=None)
 def has_tf32_dpas(device: str) -> bool:
     """Whether the installed IGC resolves the tf32 DPAS builtin for ``device`` (True if unknown)."""
-    return _links(device, "has_tf32_dpas", _TF32_DPAS_PROBE)
+    return _links(device, "has_tf32_dpas", TF32_DPAS_PROBE)
