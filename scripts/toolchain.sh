@@ -72,6 +72,9 @@ else:
 
 need_root() {
   [ "$(id -u)" -eq 0 ] || die "building and entering toolchain environments needs root (chroot and mounts): run as root, e.g. sudo ./run ...; or use --toolchain host"
+  # Mounts are made in a private mount namespace, which needs / to be a mount point: it is on a machine or
+  # in a container, not in a plain chroot.
+  mountpoint -q / || die "/ is not a mount point (inside a chroot?), so no private mount namespace can be made: bind-mount the chroot's directory onto itself before entering it (mount --bind DIR DIR)"
 }
 
 # --- building the root file system -------------------------------------------------------------------
