@@ -72,6 +72,11 @@ else:
 
 need_root() {
   [ "$(id -u)" -eq 0 ] || die "building and entering toolchain environments needs root (chroot and mounts): run as root, e.g. sudo ./run ...; or use --toolchain host"
+  local tool package
+  for tool in unshare:util-linux mount:mount mountpoint:util-linux flock:util-linux chroot:coreutils; do
+    package=${tool#*:}; tool=${tool%%:*}
+    command -v "$tool" >/dev/null || die "'$tool' is missing, needed for toolchain environments: apt-get install $package"
+  done
   # Mounts are made in a private mount namespace, which needs / to be a mount point: it is on a machine or
   # in a container, not in a plain chroot.
   mountpoint -q / || die "/ is not a mount point (inside a chroot?), so no private mount namespace can be made: bind-mount the chroot's directory onto itself before entering it (mount --bind DIR DIR)"
