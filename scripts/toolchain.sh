@@ -131,6 +131,7 @@ build_rootfs() {
 mount_script() {
   local r=$ROOTFS
   echo "set -e"
+  echo "mount --bind '$r' '$r'"   # its / a mount point, as on a machine
   echo "mount -t proc proc '$r/proc'; mount --rbind /sys '$r/sys'; mount --rbind /dev '$r/dev'"
   echo "mount --bind /tmp '$r/tmp'"
   local f

@@ -70,8 +70,10 @@ def missing_builtins(device: str, source: str) -> Optional[List[str]]:
             raise ToolNotFoundError(f"ocloc's capability probe for {device} did not finish within "
                                     f"{ocloc.QUERY_TIMEOUT_S:g} s and was stopped: the installed ocloc hangs; "
                                     "reinstall intel-opencl-icd") from None
-        out = os.path.join(tmp, "probe")
-        if proc.returncode != 0 or not os.path.exists(out):
+        # ocloc 26.x appends ".bin" despite -output_no_suffix.
+        outputs = [os.path.join(tmp, name) for name in ("probe", "probe.bin")]
+        out = next((path for path in outputs if os.path.isfile(path)), None)
+        if proc.returncode != 0 or out is None:
             return None
         with open(out, "rb") as f:
             return zebin.undefined_symbols(f.read())
