@@ -352,3 +352,13 @@ def test_ocloc_version(monkeypatch):
     assert versions["lib"] == versions["subprocess"]
     assert versions["lib"].startswith("ocloc ") and " igc " in versions["lib"]
     assert "unknown" not in versions["lib"]
+
+
+def test_short_ocloc_jobs_that_hang_are_stopped_and_named(tmp_path, monkeypatch):
+    # Version queries, `ocloc ids` and the capability probes all go through run_short.
+    exe = fake_ocloc(tmp_path, "#!/bin/sh\nexec sleep 600\n")
+    monkeypatch.setenv(ocloc.TIMEOUT_ENV, "1")
+    with pytest.raises(ToolNotFoundError) as info:
+        ocloc.run_short(exe, ["ids", "pvc"])
+    assert str(info.value) == (f"`{exe} ids pvc` did not answer within 1 s and was stopped: the installed ocloc "
+                               "hangs; reinstall intel-opencl-icd or raise TRITON_XPU_OCLOC_TIMEOUT")

@@ -14,7 +14,6 @@ import functools
 import hashlib
 import json
 import os
-import subprocess
 import tempfile
 from typing import List, Optional
 
@@ -62,21 +61,16 @@ def missing_builtins(device: str, source: str) -> Optional[List[str]]:
         src = os.path.join(tmp, "probe.cl")
         with open(src, "w") as f:
             f.write(source)
-        try:
-            proc = subprocess.run([exe, "compile", "-q", "-file", src, "-device", device, "-internal_options",
-                                   "-cl-intel-allow-zebin", "-output", "probe", "-output_no_suffix", "-out_dir", tmp],
-                                  capture_output=True, timeout=min(ocloc.compile_timeout(), ocloc.QUERY_TIMEOUT_S))
-        except subprocess.TimeoutExpired:
-            raise ToolNotFoundError(f"ocloc's capability probe for {device} did not finish within "
-                                    f"{ocloc.QUERY_TIMEOUT_S:g} s and was stopped: the installed ocloc hangs; "
-                                    "reinstall intel-opencl-icd") from None
-        # ocloc 26.x appends ".bin" despite -output_no_suffix.
-        outputs = [os.path.join(tmp, name) for name in ("probe", "probe.bin")]
-        out = next((path for path in outputs if os.path.isfile(path)), None)
-        if proc.returncode != 0 or out is None:
+        proc = ocloc.run_short(exe, ["compile", "-q", "-file", src, "-device", device, "-internal_options",
+                                     "-cl-intel-allow-zebin", "-output", "probe", "-output_no_suffix", "-out_dir", tmp])
+        outputs = {}
+        for name in os.listdir(tmp):
+            with open(os.path.join(tmp, name), "rb") as f:
+                outputs[name] = f.read()
+        binary = ocloc.binary_output(outputs)
+        if proc.returncode != 0 or binary is None:
             return None
-        with open(out, "rb") as f:
-            return zebin.undefined_symbols(f.read())
+        return zebin.undefined_symbols(binary)
 
 
 def _links(device: str, name: str, source: str) -> bool:

@@ -38,8 +38,8 @@ class EmulatedProduct:
 # Measured with NEO 22.43 and 26.27: pvc, dg2 and bmg report 0 threads per EU (every kernel creation fails)
 # unless the hardware layout is given; dg2 also needs a device id (else 0) and revision 8, whose binaries are
 # the ones ocloc builds for acm-g10 (another revision makes NEO recompile them from IR); tgllp needs its id,
-# and on NEO 26.27 a layout too.  bmg exists only in newer drivers: where the installed NEO does not know it,
-# the driver finds no device and says so.
+# and on NEO 26.27 a layout too.  bmg exists only in newer drivers: NEO 22.43 presents a device without
+# compute engines, and level_zero.runtime() says which driver can emulate it.
 PRODUCTS: Dict[str, EmulatedProduct] = {
     "pvc": EmulatedProduct("pvc", "pvc", hardware_info="1x4x8"),
     "acm-g10": EmulatedProduct("acm-g10", "dg2", hardware_info="1x4x16", device_id="56A0", revision="8"),

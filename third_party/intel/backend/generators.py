@@ -14,12 +14,11 @@ knows the target, else the driver where a device of the target is present.
 from __future__ import annotations
 
 import functools
-import subprocess
 from dataclasses import dataclass
 from typing import Optional, Protocol
 
 from triton.backends.intel import ocloc
-from triton.backends.intel.errors import CompilationError, IntelBackendError, ToolNotFoundError
+from triton.backends.intel.errors import CompilationError, IntelBackendError, TargetError, ToolNotFoundError
 
 NAMES = ("ocloc", "driver", "auto")
 # The driver's compiler emits the older patch-token format unless asked for a zebin.
@@ -70,13 +69,8 @@ def ocloc_knows(device: str) -> bool:
         exe = find_tool("ocloc")
     except ToolNotFoundError:
         return False
-    try:
-        proc = subprocess.run([exe, "ids", device], capture_output=True, text=True,
-                              timeout=min(ocloc.compile_timeout(), ocloc.QUERY_TIMEOUT_S))
-    except subprocess.TimeoutExpired:
-        raise ToolNotFoundError(f"`{exe} ids {device}` did not answer within {ocloc.QUERY_TIMEOUT_S:g} s and was "
-                                f"stopped: the installed ocloc hangs; reinstall intel-opencl-icd") from None
-    return proc.returncode == 0 and "Matched ids" in proc.stdout
+    proc = ocloc.run_short(exe, ["ids", device])
+    return proc.returncode == 0 and b"Matched ids" in proc.stdout
 
 
 class DriverGenerator:
@@ -147,7 +141,7 @@ def _toolchain_hint(target: str) -> str:
     from triton.backends.intel import targets
     try:
         info = targets.lookup(target)
-    except Exception:
+    except TargetError:
         return ""
     if info.toolchain == "current":
         return (f" 26.x, as in Debian testing: this repository's `./run --toolchain current` has it; Debian 12's "

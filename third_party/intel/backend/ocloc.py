@@ -2,8 +2,10 @@
 
 Two ways to run the same ocloc command line:
 
-* in process, through libocloc's ``oclocInvoke`` (ctypes): the SPIR-V goes in
-  and the binary and log come back as memory buffers, no files;
+* libocloc's ``oclocInvoke`` (ctypes), called in a resident worker process
+  (``ocloc_worker.py``) so that an IGC crash or hang cannot take the caller
+  with it: the SPIR-V goes in and the binary and log come back as buffers,
+  no files;
 * the ``ocloc`` executable in a temporary directory.
 
 ``TRITON_XPU_OCLOC_MODE=lib|subprocess|auto`` picks one (default ``auto``:
@@ -25,9 +27,11 @@ itself ("total scratch space exceeds HW supported limit"); IGC 1.0.12504
 (ocloc 22.43) says nothing and emits the kernel, so the zebin's scratch sizes
 are checked against the device's limit.
 
-In process, libocloc 22.43 calls exit() when the input lacks the SPIR-V magic
-number (the header is checked first) and printf()s "Command was: ..." to
-stdout on failure (captured and dropped).
+libocloc 22.43 calls exit() when the input lacks the SPIR-V magic number (the
+header is checked first) and printf()s "Command was: ..." to stdout on failure
+(captured by the worker and dropped).  Every ocloc run has a timeout
+(``TRITON_XPU_OCLOC_TIMEOUT``); short ones -- queries, ``ocloc ids``, capability
+probes -- go through :func:`run_short`.
 """
 
 from __future__ import annotations
@@ -225,6 +229,26 @@ def compile_timeout() -> float:
 QUERY_TIMEOUT_S = 60.0  # a version query answers in milliseconds
 
 
+def query_timeout() -> float:
+    return min(compile_timeout(), QUERY_TIMEOUT_S)
+
+
+def _hang_error(command: str, timeout: float) -> ToolNotFoundError:
+    return ToolNotFoundError(f"`{command}` did not answer within {timeout:g} s and was stopped: the installed ocloc "
+                             f"hangs; reinstall intel-opencl-icd or raise {TIMEOUT_ENV}")
+
+
+def run_short(exe: str, args: Sequence[str], cwd: Optional[str] = None) -> subprocess.CompletedProcess:
+    """Run the ocloc executable for a short job (a query, ``ids``, a capability probe) under the query
+    timeout, output captured; ToolNotFoundError naming the command when it hangs."""
+    timeout = query_timeout()
+    try:
+        return subprocess.run([exe, *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=timeout)
+    except subprocess.TimeoutExpired:  # subprocess.run killed it
+        raise _hang_error(shlex.join([exe, *args]), timeout) from None
+
+
 def _start_timeout() -> float:
     return min(compile_timeout(), 120.0)
 
@@ -339,8 +363,9 @@ def _without_command_echo(log: str) -> str:
     return "".join(line for line in log.splitlines(keepends=True) if not line.startswith("Command was:"))
 
 
-def _binary_output(outputs: Dict[str, bytes]) -> Optional[bytes]:
-    """The device binary among ocloc's outputs (not the .spv/.bc/.ll/.txt/.log side files)."""
+def binary_output(outputs: Dict[str, bytes]) -> Optional[bytes]:
+    """The device binary among ocloc's outputs (not the .spv/.bc/.ll/.txt/.log side files), whatever ocloc
+    named it (26.x appends ".bin" despite -output_no_suffix)."""
     if OUTPUT_NAME in outputs:
         return outputs[OUTPUT_NAME]
     ranked = sorted((not (zebin.is_zebin(data) or zebin.is_fat_binary(data)), name, data)
@@ -531,7 +556,7 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
         _raise_if_scratch_overflow(log, repro)
         raise CompilationError(f"ocloc failed compiling for {device_list} ({_describe_code(result.code, via)})",
                                log, repro)
-    binary = _binary_output(result.outputs)
+    binary = binary_output(result.outputs)
     if not binary:
         raise CompilationError(f"ocloc exited successfully but produced no output for {device_list}", log, repro)
     _check_binary(binary, log, repro, check_limits)
@@ -541,23 +566,19 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
 
 def _query(via: str, lib: Optional[_Libocloc], exe: str, what: str) -> Optional[str]:
     """``ocloc query WHAT`` (the answer is written as a file named WHAT), or None if unsupported."""
-    timeout = min(compile_timeout(), QUERY_TIMEOUT_S)
     try:
         if lib is not None:
-            code, outputs = lib.run(["query", what], {}, timeout=timeout)
+            code, outputs = lib.run(["query", what], {}, timeout=query_timeout())
         else:
             with tempfile.TemporaryDirectory(prefix="triton-ocloc-") as tmp:
-                proc = subprocess.run([exe, "query", what], cwd=tmp, stdin=subprocess.DEVNULL,
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+                proc = run_short(exe, ["query", what], cwd=tmp)
                 code, outputs = proc.returncode, {}
                 path = os.path.join(tmp, what)
                 if os.path.isfile(path):
                     with open(path, "rb") as f:
                         outputs[what] = f.read()
-    except (OclocTimedOut, subprocess.TimeoutExpired):
-        raise ToolNotFoundError(f"`ocloc query {what}` did not answer within {timeout:g} s and was stopped: the "
-                                f"installed ocloc ({exe if lib is None else lib.path}) hangs; reinstall "
-                                f"intel-opencl-icd or raise {TIMEOUT_ENV}") from None
+    except OclocTimedOut:
+        raise _hang_error(f"ocloc query {what} (libocloc {lib.path})", query_timeout()) from None
     except (OSError, OclocCrashed):
         return None
     answer = outputs.get(what)

@@ -108,7 +108,8 @@ def _xe_hpg(name: str, device_id: int) -> TargetInfo:
     )
 
 
-def _integrated(name: str, family: str, dpas: bool, device_id: Optional[int] = None, aliases: Tuple[str, ...] = ()) -> TargetInfo:
+def _integrated(name: str, family: str, dpas: bool, device_id: Optional[int] = None,
+                aliases: Tuple[str, ...] = ()) -> TargetInfo:
     return TargetInfo(
         name=name,
         family=family,

@@ -393,8 +393,9 @@ def _spill(env: Dict[str, Any], scratch: Dict[str, int], zeinfo_version: Optiona
         return 0, "spill_size"  # the spec's default: IGC writes spill_size only when non-zero
     if not scratch:
         return 0, "no_scratch"  # spills live in scratch; a kernel without scratch did not spill
-    if sum(scratch.values()) > 0:
-        return sum(scratch.values()), "scratch"
+    unexplained = sum(scratch.values())
+    if unexplained > 0:
+        return unexplained, "scratch"
     if log_grfs is not None:
         return 0, "build_log"  # a complete log without a spill line, and no scratch in use
     return None, None
