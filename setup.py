@@ -9,7 +9,7 @@ packages the result as one distribution named ``triton-xpu``:
 
 * ``pip install .`` installs a plain wheel: no ``.pth`` hooks, no patching at
   run time; it replaces an installed ``triton-xpu`` and uninstalls cleanly.
-* The front end gets two small build-time changes (FRONTEND_PATCHES below).
+* The front end gets three small build-time changes (FRONTEND_PATCHES below).
 * ``pip install -e .`` is the developer mode: ``python/`` goes on ``sys.path``,
   so edits under ``third_party/intel/backend/`` take effect without reinstalling.
 
@@ -44,11 +44,12 @@ BASE_BACKEND = Path("triton") / "backends" / "intel"
 KEPT_FROM_BASE_BACKEND = ("lib/libsycl-spir64-unknown-unknown.bc", )
 
 
-# Two changes to the base front end (triton/compiler/compiler.py), the only ones this fork makes outside the
-# backend, both upstreamable: a backend may name several binary artifacts (`binary_extensions`: the zebin
-# and the SPIR-V it came from) which CompiledKernel then reads as bytes, and TRITON_STORE_BINARY_ONLY keeps
-# the backend's own binary.  Applied to the copied tree at build time; a base that no longer matches fails
-# the build instead of being patched blindly.
+# Three changes to the base front end (triton/compiler/compiler.py), the only ones this fork makes outside the
+# backend, all upstreamable: a backend may name several binary artifacts (`binary_extensions`: the zebin
+# and the SPIR-V it came from) which CompiledKernel then reads as bytes; TRITON_STORE_BINARY_ONLY keeps
+# the backend's own binary; and a backend may check a cache entry before it is used (`accept_cached`: a
+# damaged entry is compiled again instead of failing every later run).  Applied to the copied tree at build
+# time; a base that no longer matches fails the build instead of being patched blindly.
 FRONTEND_PATCHES = (
     ("triton/compiler/compiler.py",
      "file.suffix[1:]: file.read_bytes() if file.suffix[1:] == binary_ext else file.read_text()",
@@ -57,6 +58,10 @@ FRONTEND_PATCHES = (
     ("triton/compiler/compiler.py",
      "if (not store_only_binary) or (ext in (\"cubin\", \"hsaco\", \"json\", \"spv\")):",
      "if (not store_only_binary) or (ext in (\"cubin\", \"hsaco\", \"json\", \"spv\", backend.binary_ext)):"),
+    ("triton/compiler/compiler.py",
+     "    if not always_compile and metadata_path is not None:\n",
+     "    if (not always_compile and metadata_path is not None\n"
+     "            and getattr(backend, \"accept_cached\", lambda group: True)(metadata_group)):\n"),
 )
 PATCHES_KEY = hashlib.sha256(repr(FRONTEND_PATCHES).encode()).hexdigest()[:12]
 
@@ -208,7 +213,7 @@ setup(
     distclass=BinaryDistribution,
     ext_modules=[CMakeExtension("triton.backends.intel._level_zero")],
     cmdclass={"build_ext": CMakeBuild},
-    install_requires=["setuptools>=40.8.0", "pyelftools>=0.29", "PyYAML>=5.1"],
+    install_requires=["setuptools>=40.8.0", "PyYAML>=5.1"],
     entry_points={
         "console_scripts": [
             "proton = triton.profiler.proton:main",

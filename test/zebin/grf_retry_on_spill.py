@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 import kernels  # noqa: E402
-from triton.backends.intel import zebin  # noqa: E402
+from triton.backends.intel.binary import zebin  # noqa: E402
 
 spec = kernels.SPECS[sys.argv[1]]
 if spec.name == "layernorm":
@@ -32,6 +32,6 @@ for i, a in enumerate(md.grf_attempts, 1):
     if i > 1:
         print(f"attempt {i} spills less: {a['spill_bytes'] < md.grf_attempts[0]['spill_bytes']}")
 print(f"chosen: grf {md.grf_mode} flags {md.build_flags!r}")
-info = zebin.read_zebin(compiled.asm["zebin"])
+info = zebin.read(compiled.asm["zebin"])
 k = info.kernel(md.name)
 print(f"zebin: {k.name} grf_count {k.grf_count} for {info.product_family_name}")

@@ -3,7 +3,8 @@
 import pytest
 
 from aot_helpers import AOT_KERNELS, EXAMPLES
-from triton.backends.intel import aot, c_loader, zebin
+from triton.backends.intel import aot, c_loader
+from triton.backends.intel.binary import fatbin
 
 
 def test_signature_in_the_form_of_tritons_aot_tool():
@@ -58,13 +59,13 @@ def test_fat_binary_layout_is_ocloc_s():
     import kernels
     from triton.backends.intel import ocloc
     fat = ocloc.compile_spirv(kernels.SPECS["add"].compile("pvc").asm["spv"], ["pvc", "acm-g10"]).binary
-    members = [(name, body) for name, body in zebin.read_ar_members(fat) if not name.startswith("pad_")]
+    members = [(name, body) for name, body in fatbin.members(fat) if not name.startswith("pad_")]
     assert [name for name, _ in members] == ["64.12.60.7", "64.12.55.8", "generic_ir"]
-    ours, places = aot.fat_binary(members)
+    ours, places = fatbin.write(members)
     assert ours == fat
     for (_, body), (offset, size) in zip(members, places):
         assert ours[offset:offset + size] == body and offset % 8 == 0
-    assert [aot.member_name(t, body) for t, (_, body) in zip(("pvc", "acm-g10"), members)] == \
+    assert [aot.member_name(t) for t in ("pvc", "acm-g10")] == \
         ["64.12.60.7", "64.12.55.8"]
 
 

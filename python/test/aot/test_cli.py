@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from aot_helpers import ADD_SIGNATURE, AOT_KERNELS, EXAMPLES, run_cli
-from triton.backends.intel import level_zero, zebin
+from triton.backends.intel import level_zero
+from triton.backends.intel.binary import fatbin, zebin
 
 
 def test_compile_writes_binary_and_metadata_per_target(built):
@@ -20,15 +21,15 @@ def test_compile_writes_binary_and_metadata_per_target(built):
     assert [a["c_type"] for a in doc["arguments"]] == ["void *", "void *", "void *", "int32_t"]
     assert doc["binary"] == {"file": "add.zebin", "format": "fat", "bytes": len(data),
                              "sha256": hashlib.sha256(data).hexdigest()}
-    members = zebin.read_fat_binary(data)
+    members = fatbin.device_binaries(data)
     assert list(members) == ["pvc", "acm-g10"]  # no generic_ir: nothing to JIT from
-    assert [name for name, _ in zebin.read_ar_members(data) if not name.startswith("pad_")] == \
+    assert [name for name, _ in fatbin.members(data) if not name.startswith("pad_")] == \
         ["64.12.60.7", "64.12.55.8"]
     for t in doc["targets"]:
         member = members[t["target"]]
         assert data[t["offset"]:t["offset"] + t["zebin_bytes"]] == member and t["offset"] % 8 == 0
         assert hashlib.sha256(member).hexdigest() == t["zebin_sha256"]
-        kernel = zebin.read_zebin(member).kernel("add_kernel")
+        kernel = zebin.read(member).kernel("add_kernel")
         assert t["n_regs"] == kernel.grf_count and t["spill_bytes"] == kernel.spill_bytes == 0
         assert t["grf_mode"] in ("128", "256") and t["grf_mode_requested"] == "default"
         assert t["grf_attempts"] and all({"grf_mode", "flags", "spill_bytes"} <= set(a) for a in t["grf_attempts"])
@@ -37,7 +38,7 @@ def test_compile_writes_binary_and_metadata_per_target(built):
         assert t["group_size"] == [32, 1, 1] and t["simd_width"] == kernel.simd_width == 32
     # The member the zebin stage chose for pvc is the binary triton.compile gives (the GRF policy applied once).
     single = (built["pvc"] / "add.zebin").read_bytes()
-    assert zebin.is_zebin(single) and zebin.read_zebin(single).product_family_name == "pvc"
+    assert zebin.is_zebin(single) and zebin.read(single).product_family_name == "pvc"
 
 
 def test_compile_runs_jobs_in_parallel_with_progress_on_stderr(built):

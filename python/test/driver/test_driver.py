@@ -290,9 +290,9 @@ def test_a_binary_the_driver_would_recompile_from_ir_never_reaches_it():
     # runtime refuses any module NEO recompiled (test_level_zero_module.py loads an acm-g10 zebin on pvc).
     out = run_json("""
         import struct
-        from triton.backends.intel import zebin
+        from triton.backends.intel.binary import zebin
         binary = bytearray(kernels.SPECS["add"].compile("pvc").asm["zebin"])
-        word = zebin.read_zebin(bytes(binary)).target_metadata.packed
+        word = zebin.read(bytes(binary)).target_metadata.packed
         at = bytes(binary).find(b"IntelGT\\0" + struct.pack("<I", word))
         assert at > 0
         demand_rev_31 = (word & ~(0x1F << 8 | 0x1F << 16)) | 1 << 13 | 31 << 8 | 31 << 16

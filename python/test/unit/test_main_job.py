@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import kernels
-from triton.backends.intel import level_zero, zebin
+from triton.backends.intel import level_zero
+from triton.backends.intel.binary import zebin
 
 MAIN = Path(__file__).resolve().parents[3] / "examples" / "main.py"
 
@@ -29,7 +30,7 @@ def test_rows_match_the_binaries_and_every_kernel_loads(fresh_cache):
         assert row["zebin_bytes"] == len(compiled.asm["zebin"]) and row["spv_bytes"] == len(compiled.asm["spv"])
         assert (row["grf_mode"], row["spill_bytes"], row["grf_attempts"]) == (md.grf_mode, md.spill_bytes,
                                                                              md.grf_attempts)
-        assert zebin.read_zebin(compiled.asm["zebin"]).kernel(md.name).grf_count == md.n_regs
+        assert zebin.read(compiled.asm["zebin"]).kernel(md.name).grf_count == md.n_regs
         assert row["zebin_ms"] == md.stage_ms["zebin"]
         assert row["front_end_ms"] == round(sum(md.stage_ms[s] for s in ("ttir", "ttgir", "llir", "spv")), 1)
         if not level_zero.intel_render_nodes():

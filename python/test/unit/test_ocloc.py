@@ -13,7 +13,18 @@ from elftools.elf.elffile import ELFFile
 
 from triton.backends.intel import ocloc
 from triton.backends.intel.errors import CompilationError, ToolNotFoundError
-from triton.backends.intel.zebin import is_fat_binary, is_zebin, read_fat_binary, read_zebin
+from triton.backends.intel import build_log
+from triton.backends.intel.binary import fatbin, zebin
+from triton.backends.intel.binary.fatbin import is_fat_binary
+from triton.backends.intel.binary.zebin import is_zebin
+
+
+def read_zebin(data, log=""):
+    return zebin.read(data, build_log.spills(log))
+
+
+def read_fat_binary(data):
+    return fatbin.device_binaries(data)
 from triton.runtime.errors import OutOfResources
 
 MODES = {"lib": "libocloc", "subprocess": "subprocess"}

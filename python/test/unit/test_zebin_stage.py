@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import kernels
-from triton.backends.intel import generators, grf_policy, targets, zebin
+from triton.backends.intel import generators, grf_policy, targets
+from triton.backends.intel.binary import zebin
 from triton.backends.intel.errors import CompilationError
 
 REPO = Path(__file__).resolve().parents[3]
@@ -36,14 +37,14 @@ def test_kernel_leaves_the_compiler_as_a_zebin_for_its_target():
     assert int.from_bytes(binary[18:20], "little") == zebin.EM_INTELGT
     assert compiled.kernel is binary  # what the driver loads
     assert isinstance(compiled.asm["spv"], bytes) and compiled.asm["spv"][:4] == b"\x03\x02\x23\x07"
-    info = zebin.read_zebin(binary)
+    info = zebin.read(binary)
     assert info.product_family_name == "pvc"
     assert [k.name for k in info.kernels] == ["add_kernel"]
 
 
 def test_metadata_describes_the_chosen_binary():
     md = kernels.SPECS["add"].compile("pvc").metadata
-    kernel = zebin.read_zebin(kernels.SPECS["add"].compile("pvc").asm["zebin"]).kernel("add_kernel")
+    kernel = zebin.read(kernels.SPECS["add"].compile("pvc").asm["zebin"]).kernel("add_kernel")
     assert md.target_arch == "pvc"
     assert md.grf_mode == "128" and md.n_regs == kernel.grf_count == 128
     assert md.build_flags == ""
@@ -68,7 +69,7 @@ def test_spilling_kernel_on_pvc_gets_the_256_grf_binary():
     assert second["spill_bytes"] < first["spill_bytes"]
     assert md.grf_mode == "256" and md.build_flags == "-cl-intel-256-GRF-per-thread"
     assert md.spill_bytes == second["spill_bytes"] and md.n_regs == 256
-    assert zebin.read_zebin(compiled.asm["zebin"]).kernel("layernorm_kernel").grf_count == 256
+    assert zebin.read(compiled.asm["zebin"]).kernel("layernorm_kernel").grf_count == 256
 
 
 def test_the_larger_mode_is_kept_only_when_it_spills_less():
@@ -216,7 +217,7 @@ def test_concurrent_processes_share_one_cache_without_corruption(counting_ocloc,
         files = json.loads(group.read_text())["child_paths"]
         meta = json.loads(Path(next(p for n, p in files.items() if n.endswith(".json"))).read_text())
         binary = Path(next(p for n, p in files.items() if n.endswith(".zebin"))).read_bytes()
-        assert zebin.read_zebin(binary).kernel(meta["name"]).grf_count == meta["n_regs"]
+        assert zebin.read(binary).kernel(meta["name"]).grf_count == meta["n_regs"]
     before = len([c for c in compiles() if c == "compile"])
     assert run(names) == outs[:1]
     assert len([c for c in compiles() if c == "compile"]) == before
@@ -280,14 +281,14 @@ class FixedBinaryGenerator(RecordingGenerator):
 
     def compile(self, spirv, device, flags):
         out = super().compile(spirv, device, flags)
-        return generators.NativeBinary(self.binary, out.log, out.command, out.ms)
+        return generators.NativeBinary(self.binary, out.log, out.command, out.ms, zebin.read(self.binary))
 
 
 def test_zebin_calling_undefined_functions_is_a_compile_error(cl_zebin):
     # IGC leaves calls to functions it cannot resolve (a builtin an older IGC lacks) undefined; the driver
     # would refuse the module at kernel creation, so the compiler refuses it first.
     binary, _ = cl_zebin(MISSING_FUNCTION_CL)
-    assert zebin.undefined_symbols(binary) == ["triton_xpu_missing"]
+    assert zebin.read(binary).undefined_symbols == ["triton_xpu_missing"]
     gen = FixedBinaryGenerator(binary)
     with pytest.raises(CompilationError) as err:
         grf_policy.select_binary(kernels.SPECS["add"].compile("pvc").asm["spv"], "calls_missing", PVC, 4,
@@ -299,12 +300,12 @@ def test_zebin_calling_undefined_functions_is_a_compile_error(cl_zebin):
 def test_symbols_the_driver_resolves_are_not_missing_functions():
     # IGC 2 leaves __INTEL_PATCH_CROSS_THREAD_OFFSET_OFF_R0 undefined in every zebin; the driver resolves it.
     binary = kernels.SPECS["add"].compile("pvc").asm["zebin"]
-    from elftools.elf.elffile import ELFFile
+    from elftools.elf.elffile import ELFFile  # an independent reader
     import io
     undefined = {s.name for s in ELFFile(io.BytesIO(binary)).get_section_by_name(".symtab").iter_symbols()
                  if s["st_shndx"] == "SHN_UNDEF" and s.name}
     assert undefined <= zebin.DRIVER_RESOLVED_SYMBOLS
-    assert zebin.undefined_symbols(binary) == []
+    assert zebin.read(binary).undefined_symbols == []
 
 
 def test_block_pointer_stores_on_pvc_compile_to_a_self_contained_zebin():
@@ -314,7 +315,7 @@ def test_block_pointer_stores_on_pvc_compile_to_a_self_contained_zebin():
     from triton.compiler.compiler import make_backend
     from triton.backends.compiler import GPUTarget
     compiled = kernels.SPECS["block_ptr_matmul_bf16"].compile("pvc")
-    assert zebin.undefined_symbols(compiled.asm["zebin"]) == []
+    assert zebin.read(compiled.asm["zebin"]).undefined_symbols == []
     backend = make_backend(GPUTarget("xpu", "pvc", 32))
     assert backend.target_info.has_subgroup_2d_block_io == capabilities.has_2d_block_write("pvc")
 
@@ -323,7 +324,7 @@ def test_a_target_only_todays_ocloc_knows_compiles_or_names_the_toolchain_that_h
     from triton.backends.intel.errors import IntelBackendError
     if generators.ocloc_knows("bmg"):  # Debian testing's ocloc 26.x
         compiled = kernels.SPECS["add"].compile("bmg")
-        assert zebin.read_zebin(compiled.asm["zebin"]).product_family_name == "bmg"
+        assert zebin.read(compiled.asm["zebin"]).product_family_name == "bmg"
         assert compiled.metadata.native_compiler == "ocloc"
         return
     with pytest.raises(IntelBackendError) as err:  # Debian 12's ocloc 22.43
@@ -340,8 +341,8 @@ def test_fp32_block_pointer_matmul_on_pvc_links_with_or_without_tf32():
                                signature=kernels._matmul_sig("fp32"),
                                constexprs={"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32}, options={"num_warps": 4})
     compiled = fp32.compile("pvc")
-    kernel = zebin.read_zebin(compiled.asm["zebin"]).kernel("block_ptr_matmul_kernel")
-    assert zebin.undefined_symbols(compiled.asm["zebin"]) == []
+    kernel = zebin.read(compiled.asm["zebin"]).kernel("block_ptr_matmul_kernel")
+    assert zebin.read(compiled.asm["zebin"]).undefined_symbols == []
     tf32 = capabilities.has_tf32_dpas("pvc")
     assert compiled.metadata.default_dot_input_precision == ("tf32" if tf32 else "ieee")
     assert kernel.has_dpas == tf32

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from triton.backends.intel import targets as targets_mod
-from triton.backends.intel import zebin
+from triton.backends.intel.binary import fatbin, ids, zebin
 from triton.backends.intel.errors import IntelBackendError
 
 # Triton's type names (triton.language.str_to_ty); pointers are "*T" or "*kT" (const).
@@ -530,48 +530,11 @@ def default_workers() -> int:
 # Fat binaries
 
 
-def member_name(target: str, binary: bytes) -> str:
-    """ocloc's fat-binary member name for ``target``'s zebin: ``<pointer size>.<IP version>``."""
-    ip = {name: version for version, name in zebin.IP_VERSIONS.items()}.get(target)
-    bits = "32" if zebin.is_zebin(binary) and binary[4] == 1 else "64"
+def member_name(target: str) -> str:
+    """ocloc's fat-binary member name for ``target``'s zebin: ``64.<IP version>`` (zebins are 64-bit)."""
+    ip = {name: version for version, name in ids.IP_VERSIONS.items()}.get(target)
     # NEO also matches "<pointer size>.<product abbreviation>" when it does not know the IP version.
-    return f"{bits}.{ip or target}"
-
-
-_AR_HEADER = 60
-
-
-def _ar_header(name: str, size: int) -> bytes:
-    # NEO's ArFileEntryHeader: name terminated by "/", then timestamp, owner, group, mode, size, "`\n".
-    header = (f"{name + '/':<16}{'0':<12}{'0':<6}{'0':<6}{'644':<8}{size:<10}").encode("ascii") + b"`\n"
-    assert len(header) == _AR_HEADER
-    return header
-
-
-def fat_binary(members: Sequence[Tuple[str, bytes]]) -> Tuple[bytes, List[Tuple[int, int]]]:
-    """An ocloc-style fat binary of ``(member name, zebin)``; returns it and each member's (offset, size).
-
-    The layout is NEO's ``ArEncoder(padTo8Bytes=true)`` (what ocloc writes): each member's data starts at an
-    8-byte aligned offset, ``pad_N`` members of spaces fill the gaps, odd sizes get one zero byte.
-    """
-    out = bytearray(zebin.AR_MAGIC)
-    entries = bytearray()
-    places = []
-    pad = 0
-    for name, data in members:
-        if not name or len(name) > 15:
-            raise ValueError(f"fat-binary member name {name!r} must have 1 to 15 characters")
-        if (len(entries) + _AR_HEADER) % 8:
-            size = 8 - (len(entries) + 2 * _AR_HEADER) % 8
-            entries += _ar_header(f"pad_{pad}", size) + b" " * size
-            pad += 1
-        entries += _ar_header(name, len(data))
-        places.append((len(zebin.AR_MAGIC) + len(entries), len(data)))
-        entries += data
-        if len(data) & 1:
-            entries += b"\0"
-    out += entries
-    return bytes(out), places
+    return fatbin.member_name(64, ip or target)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -622,14 +585,14 @@ def assemble(spec: KernelSpec, options: Options, results: Sequence[JobResult]) -
     """Combine one kernel's per-target results (all successful) into its binary."""
     parsed = []
     for result in results:
-        info = zebin.read_zebin(result.zebin)
+        info = zebin.read(result.zebin)
         parsed.append(info.kernel(result.metadata.get("name") or spec.kernel))
     if len(results) == 1:
         r = results[0]
         builds = [TargetBuild(r.job.target, r.zebin, r.metadata, parsed[0], 0, None, r.ms)]
         return Artifact(spec, options, r.zebin, builds)
-    names = [member_name(r.job.target, r.zebin) for r in results]
-    binary, places = fat_binary(list(zip(names, (r.zebin for r in results))))
+    names = [member_name(r.job.target) for r in results]
+    binary, places = fatbin.write(list(zip(names, (r.zebin for r in results))))
     builds = [
         TargetBuild(r.job.target, r.zebin, r.metadata, k, offset, name, r.ms)
         for r, k, name, (offset, _) in zip(results, parsed, names, places)

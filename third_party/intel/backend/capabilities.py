@@ -17,8 +17,8 @@ import os
 import tempfile
 from typing import List, Optional
 
-from triton.backends.intel import zebin
-from triton.backends.intel.errors import ToolNotFoundError
+from triton.backends.intel.binary import zebin
+from triton.backends.intel.errors import ToolNotFoundError, ZebinFormatError
 from triton.backends.intel.tools import find_tool
 
 # One 2D block write, declared overloadable so it gets the mangled name Triton's lowering calls.
@@ -70,7 +70,10 @@ def missing_builtins(device: str, source: str) -> Optional[List[str]]:
         binary = ocloc.binary_output(outputs)
         if proc.returncode != 0 or binary is None:
             return None
-        return zebin.undefined_symbols(binary)
+        try:
+            return zebin.read(binary).undefined_symbols
+        except ZebinFormatError:
+            return None
 
 
 def _links(device: str, name: str, source: str) -> bool:

@@ -168,31 +168,34 @@ def _read(path: str) -> bytes:
         raise UsageError(f"{path}: {e.strerror or e}") from None
 
 
-def device_binaries(path: str, data: bytes) -> List[Dict[str, Any]]:
-    """[{device, member, data, parsed}] of a zebin or an ocloc fat binary; ZebinFormatError (naming the file)
-    for anything else."""
-    from triton.backends.intel import zebin
+def device_binaries(path: str, data: bytes, force: bool = False) -> List[Dict[str, Any]]:
+    """[{device, member, data, parsed}] of a zebin or an ocloc fat binary, each read and checked as the loader
+    does; ZebinFormatError naming the file and the fault for anything the loader refuses.  With ``force``, a
+    binary that reads but fails the loader's checks is shown anyway, after a warning naming the fault."""
+    from triton.backends.intel.binary import fatbin, validate, zebin
     from triton.backends.intel.errors import ZebinFormatError
     try:
-        entries = _device_binaries(path, data)
+        if fatbin.is_fat_binary(data):
+            devices = fatbin.device_binaries(data)
+            if not devices:
+                raise ZebinFormatError("fat binary without device binaries")
+            names = {body: name for name, body in fatbin.members(data)}
+            entries = [{"device": device, "member": names.get(body), "data": body} for device, body in devices.items()]
+        else:
+            entries = [{"device": None, "member": None, "data": data}]
         for entry in entries:
-            entry["parsed"] = zebin.read_zebin(entry["data"])
+            where = f"{path} ({entry['device']})" if entry["device"] else path
+            parsed = zebin.read(entry["data"])
+            try:
+                entry["parsed"] = validate.check(parsed)
+            except ZebinFormatError as e:
+                if not force:
+                    raise
+                warnings.warn(f"{where}: the driver would refuse it: {e}")
+                entry["parsed"] = parsed
         return entries
     except ZebinFormatError as e:
         raise ZebinFormatError(f"{path}: {e}") from None
-
-
-def _device_binaries(path: str, data: bytes) -> List[Dict[str, Any]]:
-    from triton.backends.intel import zebin
-    from triton.backends.intel.errors import ZebinFormatError
-    if zebin.is_fat_binary(data):
-        members = zebin.read_ar_members(data)
-        devices = zebin.read_fat_binary(data)
-        if not devices:
-            raise ZebinFormatError("fat binary without device binaries")
-        return [{"device": device, "member": next((n for n, b in members if b == body), None), "data": body}
-                for device, body in devices.items()]
-    return [{"device": None, "member": None, "data": data}]
 
 
 def _device_label(parsed, device: Optional[str]) -> str:
@@ -249,12 +252,12 @@ def _arguments(kernel) -> List[Dict[str, Any]]:
     return out
 
 
-def inspect_binary(path: str) -> Dict[str, Any]:
-    from triton.backends.intel import zebin
+def inspect_binary(path: str, force: bool = False) -> Dict[str, Any]:
+    from triton.backends.intel.binary import fatbin
     data = _read(path)
-    fat = zebin.is_fat_binary(data)
+    fat = fatbin.is_fat_binary(data)
     result = {"file": path, "format": "fat" if fat else "zebin", "bytes": len(data), "targets": []}
-    for entry in device_binaries(path, data):
+    for entry in device_binaries(path, data, force):
         parsed = entry["parsed"]
         kernels = []
         for k in parsed.kernels:
@@ -318,7 +321,7 @@ def format_info(info: Dict[str, Any]) -> str:
 
 
 def cmd_info(args) -> int:
-    info = inspect_binary(args.file)
+    info = inspect_binary(args.file, args.force)
     print(json.dumps(info, indent=2) if args.json else format_info(info))
     return 0
 
@@ -331,7 +334,7 @@ def cmd_disasm(args) -> int:
     from triton.backends.intel import disasm, targets
     from triton.backends.intel.tools import find_tool
     data = _read(args.file)
-    binaries = device_binaries(args.file, data)
+    binaries = device_binaries(args.file, data, args.force)
     iga = find_tool("iga64")
     wanted_target = targets.lookup(args.target).name if args.target else None
     shown = 0
@@ -350,7 +353,7 @@ def cmd_disasm(args) -> int:
             available.append(device)
             continue
         platform = disasm.iga_platform(parsed.product_family_name, iga)
-        for code in disasm.kernel_code(entry["data"]):
+        for code in disasm.kernel_code(parsed):
             available.append(f"{code.name}@{device}")
             if args.kernel and code.name != args.kernel:
                 continue
@@ -454,12 +457,16 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="resource usage per kernel and target of a zebin or fat binary")
     i.add_argument("file")
     i.add_argument("--json", action="store_true")
+    i.add_argument("--force", action="store_true",
+                   help="show a binary the driver would refuse, as far as it reads (after a warning)")
     i.set_defaults(func=cmd_info)
 
     d = sub.add_parser("disasm", help="the ISA of a zebin's kernels (through iga64)")
     d.add_argument("file")
     d.add_argument("--kernel", "-k", metavar="NAME")
     d.add_argument("--target", "-t", metavar="T", help="only this target of a fat binary")
+    d.add_argument("--force", action="store_true",
+                   help="disassemble a binary the driver would refuse, as far as it reads (after a warning)")
     d.set_defaults(func=cmd_disasm)
 
     v = sub.add_parser("devices", help="the Level Zero devices seen (real or emulated) and their targets")

@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict
 from triton.backends.compiler import BaseBackend, GPUTarget
 from triton._C.libtriton import intel
 
-from triton.backends.intel import capabilities, generators, grf_policy, pipelines, targets
+from triton.backends.intel import cache_entry, capabilities, generators, grf_policy, pipelines, targets
 from triton.backends.intel.errors import CompilationError
 from triton.backends.intel.options import XPUOptions
 
@@ -67,6 +67,8 @@ class XPUBackend(BaseBackend):
         self.binary_ext = "zebin"
         # Artifacts the front end reads as bytes: the native binary and the SPIR-V it was compiled from.
         self.binary_extensions = {"zebin", "spv"}
+        # Checks a cache entry before the front end uses it (see FRONTEND_PATCHES in setup.py).
+        self.accept_cached = cache_entry.accept
 
     def parse_options(self, opts: Dict[str, Any]) -> XPUOptions:
         known = {f.name for f in fields(XPUOptions)}
@@ -134,6 +136,7 @@ class XPUBackend(BaseBackend):
             native_compiler=generator.name,
             native_compiler_version=generator.version(),
         )
+        cache_entry.seal(metadata, chosen.binary, chosen.product_family)
         return chosen.binary
 
     @functools.lru_cache()

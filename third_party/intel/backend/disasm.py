@@ -1,7 +1,6 @@
 """The ISA of the kernels in a zebin, through IGA (``iga64`` of Debian's libigc-tools).
 
-A kernel's code is its ``.text.<kernel>`` section (or its symbol's range of one ``.text`` section in newer
-IGC).  IGC pads that section with zeros (instruction prefetch); the padding is cut before disassembly, as
+A kernel's code is its ``.text.<kernel>`` section.  IGC pads that section with zeros (instruction prefetch); the padding is cut before disassembly, as
 IGA would print it as ``illegal`` instructions.  The IGA platform comes from the zebin's product family;
 its spelling is one the installed ``iga64`` lists (``iga64 -h=p``: ``xehpc``/``12p72`` for pvc, ...).
 """
@@ -9,7 +8,6 @@ its spelling is one the installed ``iga64`` lists (``iga64 -h=p``: ``xehpc``/``1
 from __future__ import annotations
 
 import functools
-import io
 import os
 import re
 import subprocess
@@ -17,9 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from elftools.elf.elffile import ELFFile
-
-from triton.backends.intel import zebin
+from triton.backends.intel.binary.zebin import Zebin
 from triton.backends.intel.errors import IntelBackendError
 from triton.backends.intel.tools import find_tool
 
@@ -49,28 +45,14 @@ class KernelCode:
     padding: int  # bytes of zeros cut off
 
 
-def kernel_code(data: bytes) -> List[KernelCode]:
-    """Each kernel's machine code in a zebin, in ``.ze_info`` order."""
-    info = zebin.read_zebin(data)
-    elf = ELFFile(io.BytesIO(bytes(data)))
-    sections = {s.name: s for s in elf.iter_sections()}
-    symbols: Dict[str, Tuple[int, int, int]] = {}
-    symtab = elf.get_section_by_name(".symtab")
-    if symtab is not None:
-        for sym in symtab.iter_symbols():
-            if isinstance(sym["st_shndx"], int):
-                symbols[sym.name] = (sym["st_shndx"], sym["st_value"], sym["st_size"])
+def kernel_code(parsed: Zebin) -> List[KernelCode]:
+    """Each kernel's machine code in a read zebin, in ``.ze_info`` order."""
     out = []
-    for kernel in info.kernels:
-        section = sections.get(f".text.{kernel.name}")
-        if section is not None:
-            code = section.data()
-        elif kernel.name in symbols:
-            index, value, size = symbols[kernel.name]
-            text = elf.get_section(index).data()
-            code = text[value:value + size] if size else text[value:]
-        else:
-            raise DisassemblyError(f"no code for kernel {kernel.name}: no .text.{kernel.name} section or symbol")
+    for kernel in parsed.kernels:
+        try:
+            code = parsed.text(kernel.name)
+        except KeyError:
+            raise DisassemblyError(f"no code for kernel {kernel.name}: no .text.{kernel.name} section") from None
         trimmed = len(code.rstrip(b"\0"))
         trimmed = min(len(code), (trimmed + 7) // 8 * 8)  # instructions are 8 (compacted) or 16 bytes
         out.append(KernelCode(kernel.name, bytes(code[:trimmed]), len(code) - trimmed))

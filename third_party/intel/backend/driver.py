@@ -34,10 +34,9 @@ class XPUUtils:
     def load_binary(self, name: str, kernel: bytes, shared: int, build_flags: str, device: int):
         # build_flags record what the compiler used; they are baked into the zebin, never passed to the driver.
         loaded = level_zero.load_kernel(level_zero.device(device), kernel, name)
-        info = loaded.info
         # The zebin's own spill figure where it has one; else the driver's spill (scratch) size, an upper bound.
-        n_spills = info.spill_bytes if info.spill_bytes is not None else loaded.spill_mem_size
-        return loaded.module, loaded.kernel, info.grf_count or 0, n_spills
+        n_spills = loaded.spill_bytes if loaded.spill_bytes is not None else loaded.spill_mem_size
+        return loaded.module, loaded.kernel, loaded.grf_count or 0, n_spills
 
     def unload_binary(self, module: int, function: int) -> None:
         level_zero.runtime().ze.unload(module, function)

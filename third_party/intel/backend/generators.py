@@ -17,8 +17,11 @@ import functools
 from dataclasses import dataclass
 from typing import Optional, Protocol
 
-from triton.backends.intel import ocloc
-from triton.backends.intel.errors import CompilationError, IntelBackendError, TargetError, ToolNotFoundError
+from triton.backends.intel import build_log, ocloc
+from triton.backends.intel.binary import validate
+from triton.backends.intel.binary.zebin import Zebin
+from triton.backends.intel.errors import (CompilationError, IntelBackendError, TargetError, ToolNotFoundError,
+                                         ZebinFormatError)
 
 NAMES = ("ocloc", "driver", "auto")
 # The driver's compiler emits the older patch-token format unless asked for a zebin.
@@ -31,6 +34,7 @@ class NativeBinary:
     log: str  # the compiler's build log (IGC spill warnings included)
     command: str  # how to reproduce the compile
     ms: float  # wall time of the compile
+    zebin: Zebin  # the binary, read and checked (binary.validate) once
 
 
 class NativeGenerator(Protocol):
@@ -53,7 +57,7 @@ class OclocGenerator:
 
     def compile(self, spirv: bytes, device: str, flags: str) -> NativeBinary:
         result = ocloc.compile_spirv(spirv, [device], options=flags)
-        return NativeBinary(result.binary, result.log, result.command, result.ms)
+        return NativeBinary(result.binary, result.log, result.command, result.ms, result.zebins[""])
 
 
 @functools.lru_cache(maxsize=None)
@@ -103,7 +107,12 @@ class DriverGenerator:
         except ze.ZeError as e:
             raise CompilationError(f"the Level Zero driver failed to compile the SPIR-V for {device} "
                                    f"({e.result_name})", e.log, repro) from None
-        return NativeBinary(out["binary"], out["build_log"], repro, out["ms"])
+        try:
+            parsed = validate.loadable(out["binary"], build_log.spills(out["build_log"]))
+        except ZebinFormatError as e:
+            raise CompilationError(f"the Level Zero driver's compiler produced an unusable binary for {device}: {e}",
+                                   out["build_log"], repro) from None
+        return NativeBinary(out["binary"], out["build_log"], repro, out["ms"], parsed)
 
 
 def device_for(target: str) -> Optional[int]:

@@ -15,14 +15,15 @@ from __future__ import annotations
 import atexit
 import ctypes
 import glob
-import hashlib
 import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from triton.backends.intel import emulation, spirv, targets, zebin
-from triton.backends.intel.errors import IntelBackendError, TargetError, ZebinFormatError
+from triton.backends.intel import emulation, spirv, targets
+from triton.backends.intel.binary import digest, fatbin, ids, validate
+from triton.backends.intel.binary.zebin import Zebin
+from triton.backends.intel.errors import IntelBackendError, ZebinFormatError
 
 INTEL_VENDOR_ID = 0x8086
 DRM_ROOT = "/sys/class/drm"
@@ -64,7 +65,7 @@ def _target_for(props: Dict[str, Any], product: Optional[emulation.EmulatedProdu
         return targets.lookup(product.target)
     ip = props.get("ip_version")
     if ip:
-        name = zebin.IP_VERSIONS.get(f"{ip >> 22 & 0x3FF}.{ip >> 14 & 0xFF}.{ip & 0x3F}")
+        name = ids.IP_VERSIONS.get(ids.gmd_version(ip))
         if name in targets.TARGETS:
             return targets.lookup(name)
     for info in targets.TARGETS.values():
@@ -136,20 +137,37 @@ def device(index: int) -> Device:
 # --- native-only loading ---------------------------------------------------------------------------------
 
 
-# Checked binaries by content: a kernel loaded again (another device, a new CompiledKernel) is not re-parsed.
+# Binaries already checked in this process, by (SHA-256, device target, kernel): loading one again (another
+# device, a new CompiledKernel) costs only its digest.
 _CHECKED_MAX = 256
-_checked: "OrderedDict[Tuple[bytes, str], Tuple[bytes, zebin.Zebin]]" = OrderedDict()
+_checked: "OrderedDict[Tuple[str, str, str], Tuple[bytes, digest.Trusted]]" = OrderedDict()
 
 
-def checked_native(binary: bytes, target: targets.TargetInfo) -> Tuple[bytes, zebin.Zebin]:
-    """(the zebin for ``target`` in ``binary``, its parsed contents); NativeBinaryError if there is none."""
+def native_kernel(binary: bytes, target: targets.TargetInfo, kernel_name: str) -> Tuple[bytes, digest.Trusted]:
+    """(the zebin for ``target`` in ``binary``, what loading ``kernel_name`` from it needs to know);
+    NativeBinaryError if the driver must not be handed it.
+
+    A binary this process compiled, or found in Triton's cache with matching digests, is recognised by its
+    SHA-256 (binary.digest) and not checked again; any other gets the full check (binary.validate).
+    """
     binary = bytes(binary)
-    key = (hashlib.sha256(binary).digest(), target.name)
+    sha = digest.of(binary)
+    key = (sha, target.name, kernel_name)
     hit = _checked.get(key)
     if hit is not None:
         _checked.move_to_end(key)
         return hit
-    result = _check(binary, target)
+    trusted = digest.trusted(sha)
+    if trusted is not None and trusted.kernel == kernel_name:
+        _check_family(trusted.product_family, None, target)
+        result = (binary, trusted)
+    else:
+        native, parsed = _check(binary, target)
+        try:
+            info = parsed.kernel(kernel_name)
+        except KeyError as e:
+            raise NativeBinaryError(f"cannot load {kernel_name}: {e.args[0]}") from None
+        result = (native, digest.Trusted(kernel_name, parsed.product_family_name, info.grf_count, info.spill_bytes))
     _checked[key] = result
     if len(_checked) > _CHECKED_MAX:
         _checked.popitem(last=False)
@@ -157,39 +175,36 @@ def checked_native(binary: bytes, target: targets.TargetInfo) -> Tuple[bytes, ze
 
 
 def native_binary_for(binary: bytes, target: targets.TargetInfo) -> bytes:
-    """The zebin in ``binary`` that is for ``target``'s product; NativeBinaryError otherwise."""
-    return checked_native(binary, target)[0]
+    """The zebin in ``binary`` that is for ``target``'s product, fully checked; NativeBinaryError otherwise."""
+    return _check(bytes(binary), target)[0]
 
 
-def _check(binary: bytes, target: targets.TargetInfo) -> Tuple[bytes, zebin.Zebin]:
+def _check(binary: bytes, target: targets.TargetInfo) -> Tuple[bytes, Zebin]:
     if spirv.is_spirv(binary):
         raise NativeBinaryError("refusing SPIR-V: this driver loads only native binaries (zebin) and never compiles "
                                 "at load time; compile the kernel for this device's target "
                                 f"({target.name}) so the zebin stage produces one")
-    if zebin.is_fat_binary(binary):
-        members = zebin.read_fat_binary(binary)
-        for name, member in members.items():
-            if name == target.name or (target.product_family and _family_of(name) == target.product_family):
-                return _check(member, target)
-        raise NativeBinaryError(f"fat binary has no member for {target.name} (members: "
-                                f"{', '.join(sorted(members)) or 'none'}); compile it with {target.name} among "
-                                "the targets")
+    if fatbin.is_fat_binary(binary):
+        try:
+            member, names = fatbin.member_for(binary, target)
+        except ZebinFormatError as e:
+            raise NativeBinaryError(f"not a loadable native binary: {e}") from None
+        if member is None:
+            raise NativeBinaryError(f"fat binary has no member for {target.name} (members: "
+                                    f"{', '.join(names) or 'none'}); compile it with {target.name} among the targets")
+        return _check(member, target)
     try:
-        info = zebin.validate_for_load(binary)
+        parsed = validate.loadable(binary)
     except ZebinFormatError as e:
         raise NativeBinaryError(f"not a loadable native binary: {e}") from None
-    family = info.product_family_name
+    _check_family(parsed.product_family_name, parsed.product_family, target)
+    return binary, parsed
+
+
+def _check_family(family: Optional[str], number: Optional[int], target: targets.TargetInfo) -> None:
     if target.product_family and family != target.product_family:
-        raise NativeBinaryError(f"zebin is for {family or f'product family {info.product_family}'}, but the "
-                                f"device is {target.name} ({target.product_family}); compile for {target.name}")
-    return binary, info
-
-
-def _family_of(name: str) -> Optional[str]:
-    try:
-        return targets.lookup(name).product_family
-    except TargetError:
-        return name
+        raise NativeBinaryError(f"zebin is for {family or f'product family {number}'}, but the device is "
+                                f"{target.name} ({target.product_family}); compile for {target.name}")
 
 
 @dataclass
@@ -199,16 +214,13 @@ class LoadedKernel:
     spill_mem_size: int
     private_mem_size: int
     build_log: str
-    info: zebin.KernelInfo  # what the zebin says of the kernel
+    grf_count: Optional[int]  # as the zebin says
+    spill_bytes: Optional[int]  # as the zebin (or its build log) says; None when nothing does
 
 
 def load_kernel(dev: Device, binary: bytes, kernel_name: str) -> LoadedKernel:
     """Create the module (native only) and the kernel on ``dev``."""
-    native, parsed = checked_native(binary, dev.target)
-    try:
-        info = parsed.kernel(kernel_name)
-    except KeyError as e:
-        raise NativeBinaryError(f"cannot load {kernel_name}: {e.args[0]}") from None
+    native, facts = native_kernel(binary, dev.target, kernel_name)
     ze = runtime().ze
     try:
         out = ze.load_native(dev.index, native, kernel_name)
@@ -217,7 +229,7 @@ def load_kernel(dev: Device, binary: bytes, kernel_name: str) -> LoadedKernel:
                                 f"{e}") from None
     runtime().loaded[out["kernel"]] = out["module"]
     return LoadedKernel(out["module"], out["kernel"], out["spill_mem_size"], out["private_mem_size"],
-                        out["build_log"], info)
+                        out["build_log"], facts.grf_count, facts.spill_bytes)
 
 
 # --- memory ----------------------------------------------------------------------------------------------

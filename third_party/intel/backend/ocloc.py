@@ -49,12 +49,14 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from triton.runtime.errors import OutOfResources
 
-from triton.backends.intel import zebin
+from triton.backends.intel import build_log
+from triton.backends.intel.binary import fatbin, validate
+from triton.backends.intel.binary.zebin import Zebin, is_zebin
 from triton.backends.intel.errors import CompilationError, ToolNotFoundError, ZebinFormatError
 from triton.backends.intel.tools import env_var, find_tool
 
@@ -98,6 +100,7 @@ class OclocResult:
     command: str  # the equivalent shell command, reading the SPIR-V from kernel.spv
     ms: float  # wall time of the compile
     via: str  # "libocloc" or "subprocess"
+    zebins: Dict[str, Zebin] = field(default_factory=dict, repr=False)  # each device's zebin, read and checked
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,8 +371,8 @@ def binary_output(outputs: Dict[str, bytes]) -> Optional[bytes]:
     named it (26.x appends ".bin" despite -output_no_suffix)."""
     if OUTPUT_NAME in outputs:
         return outputs[OUTPUT_NAME]
-    ranked = sorted((not (zebin.is_zebin(data) or zebin.is_fat_binary(data)), name, data)
-                    for name, data in outputs.items() if zebin.is_fat_binary(data) or data[:4] == b"\x7fELF")
+    ranked = sorted((not (is_zebin(data) or fatbin.is_fat_binary(data)), name, data)
+                    for name, data in outputs.items() if fatbin.is_fat_binary(data) or data[:4] == b"\x7fELF")
     return ranked[0][2] if ranked else None
 
 
@@ -452,44 +455,39 @@ def _raise_if_scratch_overflow(log: str, repro: str) -> None:
 
 def _device_binaries(binary: bytes) -> Dict[str, bytes]:
     """{device: zebin} of a single zebin ("" as the device) or a fat binary."""
-    if zebin.is_fat_binary(binary):
-        return zebin.read_fat_binary(binary)
+    if fatbin.is_fat_binary(binary):
+        return fatbin.device_binaries(binary)
     return {"": binary}
 
 
-def _check_binary(binary: bytes, log: str, repro: str, check_limits: bool) -> None:
-    """Raise unless every device binary is a zebin with kernels that fit the device's scratch space."""
+def _check_binary(binary: bytes, log: str, repro: str, check_limits: bool) -> Dict[str, Zebin]:
+    """Every device binary, read and checked once ({device: Zebin}, "" for a single zebin); raises unless
+    each is a loadable zebin with kernels that fit the device's scratch space."""
     try:
         members = _device_binaries(binary)
     except ZebinFormatError as e:
         raise CompilationError(f"ocloc exited successfully but its output is unusable: {e}", log, repro) from e
     if not members:
         raise CompilationError("ocloc exited successfully but its fat binary holds no device binary", log, repro)
+    parsed: Dict[str, Zebin] = {}
     for device, data in members.items():
         where = f" for {device}" if device else ""
         try:
-            parsed = zebin.read_zebin(data)
+            zebin = validate.loadable(data, build_log.spills(log, device or None))
         except ZebinFormatError as e:
             raise CompilationError(
                 f"ocloc exited successfully but its output{where} is unusable: {e}. IGC drops kernels it "
                 "cannot compile, e.g. ones whose scratch space exceeds the hardware limit", log, repro) from e
-        limit = MAX_SCRATCH_PER_THREAD.get(parsed.product_family) if check_limits else None
-        for kernel in parsed.kernels if limit is not None else ():
+        limit = MAX_SCRATCH_PER_THREAD.get(zebin.product_family) if check_limits else None
+        for kernel in zebin.kernels if limit is not None else ():
             # Each scratch slot is a separate per-thread space; the largest must fit.
-            largest = max(_scratch_slots(kernel).values(), default=0)
+            largest = max(kernel.scratch_slots().values(), default=0)
             if largest > limit:
                 err = OutOfResources(largest, limit, f"scratch space per thread of kernel {kernel.name}{where}")
                 err.log, err.repro = log, repro
                 raise err
-
-
-def _scratch_slots(kernel: zebin.KernelInfo) -> Dict[int, int]:
-    slots: Dict[int, int] = {}
-    for buf in kernel.memory_buffers:
-        if buf.get("type") == "scratch":
-            slot = int(buf.get("slot", 0))
-            slots[slot] = slots.get(slot, 0) + int(buf.get("size", 0))
-    return slots
+        parsed[device] = zebin
+    return parsed
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,9 +557,9 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
     binary = binary_output(result.outputs)
     if not binary:
         raise CompilationError(f"ocloc exited successfully but produced no output for {device_list}", log, repro)
-    _check_binary(binary, log, repro, check_limits)
+    zebins = _check_binary(binary, log, repro, check_limits)
     ms = (time.perf_counter() - start) * 1e3
-    return OclocResult(binary=binary, log=log, command=repro, ms=ms, via=via)
+    return OclocResult(binary=binary, log=log, command=repro, ms=ms, via=via, zebins=zebins)
 
 
 def _query(via: str, lib: Optional[_Libocloc], exe: str, what: str) -> Optional[str]:

@@ -38,7 +38,7 @@ class TargetInfo:
 
     name: str  # ocloc device name, e.g. "pvc"
     family: str  # marketing / architecture family, for messages
-    product_family: str  # the zebin's product-family name (zebin.PRODUCT_FAMILIES): all acm-g1x are "dg2"
+    product_family: str  # the zebin's product-family name (binary.ids.PRODUCT_FAMILIES): all acm-g1x are "dg2"
     sub_group_sizes: Tuple[int, ...]
     has_subgroup_2d_block_io: bool
     has_subgroup_matrix_multiply_accumulate: bool  # DPAS

@@ -1,0 +1,265 @@
+"""May the driver be handed this zebin?  Cross-checks of what NEO trusts.
+
+NEO (the Level Zero GPU driver) trusts much of what it decodes: on some malformed zebins it does not return
+an error but aborts the process (UNRECOVERABLE_IF, an out-of-range ``.at()``, a lookup table read past its
+end), at module creation, at kernel creation or at the first launch.  :func:`check` is the gate in front of
+``zeModuleCreate``: after :func:`.zebin.read` has checked the format (ELF structure, notes, the ``.ze_info``
+schema), it checks what the pieces say about each other and every value NEO uses without checking, and
+refuses what no compiler writes, naming the field and the value.
+
+The rules come from NEO's source at the versions of this project's two toolchains (22.43 and 26.27; each
+rule below names the function and condition it guards) and from IGC's writer; the fuzzer
+(``tools/fuzz_zebin_load.py``) confirms them on both toolchains' emulated devices.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional
+
+from triton.backends.intel.binary import elf, ids, zebin
+from triton.backends.intel.binary.zeinfo import ARG_TYPES, MAX_CROSS_THREAD_BYTES
+from triton.backends.intel.binary.zebin import Zebin
+
+_fail = elf.fail
+_NAME_TEXT = re.compile(r"[A-Za-z0-9_$.\-]{1,1024}")
+
+
+def loadable(data: bytes, log_spills: Optional[zebin.LogSpills] = None) -> Zebin:
+    """Read ``data`` (:func:`.zebin.read`) and :func:`check` it: the zebin, if the driver may load it."""
+    return check(zebin.read(data, log_spills))
+
+
+def check(parsed: Zebin) -> Zebin:
+    """``parsed`` if the driver may be handed it; ZebinFormatError naming the first problem otherwise."""
+    image = parsed.elf
+    _check_target(parsed)
+    tree = parsed.zeinfo
+    kernels = tree["kernels"]
+    names = [k["name"] for k in kernels]
+    if len(set(names)) != len(names):
+        _fail(f"malformed .ze_info: a kernel is listed twice ({', '.join(names)})")
+    misc: Dict[str, Any] = {}
+    for m in tree.get("kernels_misc_info", ()):
+        if m["name"] not in names:
+            _fail(f"malformed .ze_info: kernels_misc_info names {m['name']!r}, which is not a kernel")
+        if m["name"] in misc:
+            _fail(f"malformed .ze_info: kernels_misc_info lists {m['name']} twice")
+        misc[m["name"]] = m
+    symbols = image.symbol_table()
+    for k, kernel in enumerate(kernels):
+        _check_kernel(kernel, k, image.section(".text." + kernel["name"]), symbols, misc.get(kernel["name"]))
+    return parsed
+
+
+def _check_target(parsed: Zebin) -> None:
+    """The notes that name the target agree with each other.  NEO's device check compares only the product
+    family (or, on newer drivers, the product config), so a note patched to another family would pass it and
+    run code built for another GPU."""
+    family = parsed.product_family
+    core = parsed.gfx_core or 0
+    cores = ids.GFX_CORES_OF_FAMILY.get(family)
+    where = "corrupt .note.intelgt.compat"
+    if core and cores is not None and core not in cores:
+        _fail(f"{where}: GFX core {core:#x} ({ids.GFX_CORES.get(core, 'unknown')}) is not the core of product "
+              f"family {family} ({ids.PRODUCT_FAMILIES.get(family)})")
+    if parsed.product_config is not None:
+        ips = ids.ip_versions_of_family(family)
+        version = parsed.product_config_version
+        if ips and version not in ips:
+            _fail(f"{where}: product config {version} is not a device of product family {family} "
+                  f"({ids.PRODUCT_FAMILIES.get(family)}: {', '.join(sorted(ips))})")
+    metadata = parsed.target_metadata
+    if metadata is not None:
+        if metadata.packed >> 24:
+            _fail(f"{where}: target metadata {metadata.packed:#010x} sets reserved bits 31:24")
+        if metadata.packed & (1 << 13 | 1 << 15):
+            # IGC leaves both 0.  Bit 13 makes NEO compare the device's stepping with bits 12:8 and 20:16
+            # and rebuild from SPIR-V on a mismatch; bit 15 makes e_machine a GFX core.
+            _fail(f"{where}: target metadata {metadata.packed:#010x} sets "
+                  f"{'validateRevisionId (bit 13)' if metadata.packed & 1 << 13 else 'bit 15 (e_machine is a GFX core)'}"
+                  ", which no compiler writes")
+        # IGC writes the target device's IP revision as both the minimum and the maximum hardware revision.
+        revisions = ids.revisions_of_family(family)
+        if revisions is not None and (metadata.min_hw_revision not in revisions
+                                      or metadata.max_hw_revision not in revisions):
+            _fail(f"{where}: target metadata names hardware revisions {metadata.min_hw_revision}.."
+                  f"{metadata.max_hw_revision}, but the devices of product family {family} "
+                  f"({ids.PRODUCT_FAMILIES.get(family)}) have revision {' or '.join(map(str, sorted(revisions)))}: "
+                  "the product family note does not belong to this binary")
+
+
+def _pointer_kind(arg: Dict[str, Any]) -> str:
+    space = arg.get("addrspace")
+    return "image" if space == "image" else "sampler" if space == "sampler" else "pointer"
+
+
+# Implicit arguments that belong to an explicit one, and the kind it must be.
+_IMPLICIT_OF = {"buffer_address": "pointer", "buffer_offset": "pointer", "buffer_size": "pointer"}
+_IMPLICIT_OF.update({t: "image" for t in ARG_TYPES if t.startswith(("image_", "flat_image_"))})
+_IMPLICIT_OF.update({t: "sampler" for t in ARG_TYPES if t.startswith(("sampler_", "vme_"))})
+# Allowed sizes of the other argument types (pointers 4 or 8 bytes, vectors of int32 partially programmed).
+_VEC3 = frozenset((4, 8, 12))
+_PTR = frozenset((4, 8))
+_ARG_SIZES = {"local_size": _VEC3, "group_count": _VEC3, "global_size": _VEC3, "enqueued_local_size": _VEC3,
+              "global_id_offset": _VEC3, "work_dimensions": frozenset((4,)), "buffer_offset": frozenset((4,)),
+              "buffer_size": _PTR, "flat_image_baseoffset": frozenset((8,)),
+              "region_group_size": _VEC3, "region_group_dimension": frozenset((4,)),
+              "region_group_wg_count": frozenset((4,))}
+for _t in ("private_base_stateless", "buffer_address", "printf_buffer", "implicit_arg_buffer", "sync_buffer",
+           "rt_global_buffer", "assert_buffer", "const_base", "global_base", "indirect_data_pointer",
+           "scratch_pointer", "region_group_barrier_buffer", "inline_sampler"):
+    _ARG_SIZES[_t] = _PTR
+for _t in _IMPLICIT_OF:
+    _ARG_SIZES.setdefault(_t, frozenset((4,)))
+# Keys only some argument types may carry.
+_POINTER_ONLY_KEYS = ("addrspace", "access_type", "slm_alignment", "image_type", "image_transformable",
+                      "sampler_type", "is_pipe")
+
+
+def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
+                  symbols: List[elf.Symbol], misc: Optional[Dict[str, Any]]) -> None:
+    name = kernel["name"]
+    where = f"kernel {name}"
+    if not _NAME_TEXT.fullmatch(name):
+        _fail(f"malformed .ze_info: kernels[{k}].name {name!r} is not a kernel name")
+    if text is None:
+        _fail(f"corrupt zebin: no .text.{name} section for {where} of .ze_info")
+    if text.type != elf.SHT_PROGBITS or text.size == 0:
+        _fail(f"corrupt zebin: .text.{name} of {where} is empty or has no data")
+    if not any(s.name == name and s.shndx == text.index and s.type in (elf.STT_NOTYPE, elf.STT_FUNC) for s in symbols):
+        _fail(f"corrupt zebin: no symbol {name} in .text.{name} for {where}")
+    env = kernel["execution_env"]
+    simd = env["simd_size"]
+    for key in ("offset_to_skip_per_thread_data_load", "offset_to_skip_set_ffid_gp"):
+        if env.get(key, 0) > text.size:
+            _fail(f"malformed .ze_info: {where}: execution_env.{key} {env[key]} is past the end of its code "
+                  f"({text.size} bytes)")
+
+    kinds: Dict[int, str] = {}  # arg_index -> pointer / image / sampler / value
+    stateful = set()
+    for i, arg in enumerate(kernel.get("payload_arguments", ())):
+        atype = arg["arg_type"]
+        what = f"payload argument {i} of {where} ({atype})"
+        offset, size = arg["offset"], arg["size"]
+        if offset + size > MAX_CROSS_THREAD_BYTES:
+            _fail(f"malformed .ze_info: {what} ends at byte {offset + size} of the cross-thread data, past "
+                  f"{MAX_CROSS_THREAD_BYTES}")
+        index = arg.get("arg_index")
+        if atype in ("arg_bypointer", "arg_byvalue"):
+            if index is None:
+                _fail(f"malformed .ze_info: {what} has no arg_index")
+            if atype == "arg_bypointer":
+                mode, space = arg.get("addrmode"), arg.get("addrspace")
+                for key in ("addrmode", "addrspace", "access_type"):  # NEO aborts without access_type
+                    if key not in arg:
+                        _fail(f"malformed .ze_info: {what} has no {key}")
+                if (space == "local") != (mode == "slm"):
+                    _fail(f"malformed .ze_info: {what} has addrspace {space} with addrmode {mode} (local memory is "
+                          "exactly the slm addressing mode)")
+                if space in ("image", "sampler") and mode not in ("stateful", "bindless"):
+                    _fail(f"malformed .ze_info: {what}: an {space} argument cannot have addrmode {mode}")
+                if mode in ("stateless", "bindless", "slm") and size not in _PTR:
+                    _fail(f"malformed .ze_info: {what} is a {mode} pointer of {size} bytes (4 or 8)")
+                if mode == "stateful":
+                    if size not in (0, 4, 8):
+                        _fail(f"malformed .ze_info: {what} is a stateful pointer of {size} bytes (0, 4 or 8)")
+                    stateful.add(index)
+                for key in ("is_ptr", "source_offset"):
+                    if key in arg:
+                        _fail(f"malformed .ze_info: {what} has {key}, which only by-value arguments have")
+                kind = _pointer_kind(arg)
+            else:
+                if size == 0:
+                    _fail(f"malformed .ze_info: {what} has size 0")
+                for key in _POINTER_ONLY_KEYS + ("addrmode", "bti_value", "sampler_index"):
+                    if key in arg:
+                        _fail(f"malformed .ze_info: {what} has {key}, which by-value arguments do not have")
+                kind = "value"
+            previous = kinds.setdefault(index, kind)
+            if previous != kind:
+                _fail(f"malformed .ze_info: arg_index {index} of {where} is used both as {previous} and as {kind} "
+                      f"(payload argument {i}, {atype})")
+            continue
+        sizes = _ARG_SIZES.get(atype)
+        if sizes is not None and size not in sizes:
+            _fail(f"malformed .ze_info: {what} has size {size}, not {' or '.join(map(str, sorted(sizes)))}")
+        if atype in ("local_id", "packed_local_ids"):
+            _fail(f"malformed .ze_info: {what} is a per-thread argument among payload_arguments")
+        for key in _POINTER_ONLY_KEYS + ("is_ptr", "source_offset"):
+            if key in arg:
+                _fail(f"malformed .ze_info: {what} has {key}, which only explicit arguments have")
+        if atype in _IMPLICIT_OF:
+            if index is None:
+                _fail(f"malformed .ze_info: {what} has no arg_index")
+        elif index is not None:
+            _fail(f"malformed .ze_info: {what} has an arg_index, which this argument type does not have")
+        if "addrmode" in arg and atype not in ("const_base", "global_base", "inline_sampler"):
+            _fail(f"malformed .ze_info: {what} has addrmode, which this argument type does not have")
+        if "sampler_index" in arg and atype != "inline_sampler":
+            _fail(f"malformed .ze_info: {what} has sampler_index, which only inline samplers have")
+        if "bti_value" in arg and atype not in ("const_base", "global_base"):
+            _fail(f"malformed .ze_info: {what} has bti_value, which only const_base and global_base have")
+    # Implicit arguments of an explicit one: it must exist and be of the right kind (NEO aborts otherwise).
+    for i, arg in enumerate(kernel.get("payload_arguments", ())):
+        want = _IMPLICIT_OF.get(arg["arg_type"])
+        if want is not None and kinds.get(arg["arg_index"]) != want:
+            got = kinds.get(arg["arg_index"])
+            _fail(f"malformed .ze_info: payload argument {i} of {where} ({arg['arg_type']}) belongs to argument "
+                  f"{arg['arg_index']}, which is {f'a {got} argument' if got else 'no explicit argument'}, not "
+                  f"{'an' if want == 'image' else 'a'} {want}")
+
+    for i, arg in enumerate(kernel.get("per_thread_payload_arguments", ())):
+        size = arg["size"]
+        if arg["offset"]:
+            _fail(f"malformed .ze_info: per-thread payload argument {i} of {where} ({arg['arg_type']}) is at offset "
+                  f"{arg['offset']}, not 0")
+        if arg["arg_type"] == "local_id":
+            ok = any(size % unit == 0 and size // unit <= 3
+                     for unit in {-(-2 * simd // 32) * 32, -(-2 * simd // 64) * 64})
+        else:
+            ok = simd == 1 and size in (2, 4, 6)
+        if not ok:
+            _fail(f"malformed .ze_info: per-thread payload argument {i} of {where} ({arg['arg_type']}) has size "
+                  f"{size}, which is not 1 to 3 local ids of a SIMD{simd} kernel")
+        if arg["offset"] + size > MAX_CROSS_THREAD_BYTES:
+            _fail(f"malformed .ze_info: per-thread payload argument {i} of {where} ends past "
+                  f"{MAX_CROSS_THREAD_BYTES} bytes")
+
+    for i, bti in enumerate(kernel.get("binding_table_indices", ())):
+        index = bti["arg_index"]
+        if index not in stateful:
+            _fail(f"malformed .ze_info: binding table entry {i} of {where} is for argument {index}, which is not a "
+                  "stateful pointer or image argument")
+
+    slots = set()
+    for i, buf in enumerate(kernel.get("per_thread_memory_buffers", ())):
+        btype = buf["type"]
+        what = f"per-thread memory buffer {i} of {where} ({btype})"
+        if btype == "global" and buf["usage"] != "private_space":
+            _fail(f"malformed .ze_info: {what} has usage {buf['usage']}; global buffers hold private_space only")
+        if "slot" in buf and btype != "scratch":
+            _fail(f"malformed .ze_info: {what} has a slot, which only scratch buffers have")
+        if "is_simt_thread" in buf and btype != "global":
+            _fail(f"malformed .ze_info: {what} has is_simt_thread, which only global buffers have")
+        key = (btype, buf.get("slot", 0))
+        if key in slots:
+            _fail(f"malformed .ze_info: {where} has two {btype} buffers"
+                  + (f" in slot {key[1]}" if btype == "scratch" else ""))
+        slots.add(key)
+
+    if misc is not None:
+        infos = misc.get("args_info", ())
+        count = max(kinds) + 1 if kinds else 0
+        seen = set()
+        for i, info in enumerate(infos):
+            index = info["index"]
+            what = f"kernels_misc_info args_info {i} of {where} is for argument {index}"
+            if index >= count:
+                _fail(f"malformed .ze_info: {what}, but the kernel has {count} arguments")
+            if index >= len(infos):  # NEO stores entry i at .at(index) of a table of len(args_info): throws
+                _fail(f"malformed .ze_info: {what}, but there are {len(infos)} args_info entries")
+            if index in seen:
+                _fail(f"malformed .ze_info: {what}, which another entry is for too")
+            seen.add(index)
+
