@@ -156,3 +156,87 @@ def test_bad_input_is_one_line_on_stderr_and_a_failure(case, tmp_path):
     assert lines[0].startswith("triton-xpu") and ": error: " in lines[0]
     assert message in lines[0]
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+# --------------------------------------------------------------------------------------------------------
+# info and disasm on binaries the loader refuses
+
+
+def with_zeinfo_line(data: bytes, after: str, line: str) -> bytes:
+    """``data`` with ``line`` inserted into .ze_info after the first line containing ``after``."""
+    from triton.backends.intel.binary import edit, elf
+    image = elf.parse(data, zebin.SECTION_TYPES)
+    text = image.content(image.section(".ze_info")).decode()
+    at = text.index("\n", text.index(after)) + 1
+    return edit.replace_section(image, ".ze_info", (text[:at] + line + "\n" + text[at:]).encode())
+
+
+@pytest.fixture
+def refused(built, tmp_path):
+    """A zebin that reads but that the loader refuses (barrier_count 3: NEO aborts at launch)."""
+    data = (built["pvc"] / "add.zebin").read_bytes()
+    path = tmp_path / "barriers.zebin"
+    path.write_bytes(with_zeinfo_line(data, "execution_env:", "      barrier_count:   3"))
+    return path
+
+
+@pytest.mark.parametrize("command", ["info", "disasm"])
+def test_a_binary_the_loader_refuses_is_one_line_and_a_failure(refused, command):
+    proc = run_cli(command, refused)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        f"triton-xpu {command}: error: {refused}: malformed .ze_info: kernel add_kernel: execution_env.barrier_count "
+        "is 3; the driver programs 0, 1, 2, 4, 8, 16, 24 or 32 barriers (NEO aborts on any other count)"]
+
+
+def test_info_force_shows_what_reads_after_naming_the_fault(refused):
+    proc = run_cli("info", refused, "--force")
+    assert proc.returncode == 0
+    assert proc.stderr.splitlines() == [
+        f"triton-xpu: warning: {refused}: the driver would refuse it: malformed .ze_info: kernel add_kernel: "
+        "execution_env.barrier_count is 3; the driver programs 0, 1, 2, 4, 8, 16, 24 or 32 barriers (NEO aborts on "
+        "any other count)"]
+    assert "kernel add_kernel: SIMD 32, GRF 128, spill 0 B, scratch 0 B, SLM 0 B, barriers 3" in proc.stdout
+
+
+def test_info_force_cannot_show_what_does_not_read(built, tmp_path):
+    path = tmp_path / "cut.zebin"
+    path.write_bytes((built["pvc"] / "add.zebin").read_bytes()[:4000])
+    proc = run_cli("info", path, "--force")
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert f"{path}: truncated zebin" in proc.stderr
+
+
+def test_info_agrees_with_the_loader_on_every_mutant(built, tmp_path, capsys):
+    # For a sample of single-bit flips and value edits: exit 0 exactly when the loader's checks accept the
+    # binary, otherwise exit 1 and one line naming the fault -- never an internal exception.
+    import importlib.util
+    from triton.backends.intel import cli
+    from triton.backends.intel.binary import validate
+    from triton.backends.intel.errors import ZebinFormatError
+    spec = importlib.util.spec_from_file_location("fuzz_zebin", EXAMPLES.parent.parent / "tools" / "fuzz_zebin.py")
+    tool = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = tool
+    spec.loader.exec_module(tool)
+    base = (built["pvc"] / "add.zebin").read_bytes()
+    path = tmp_path / "mutant.zebin"
+    outcomes = set()
+    for mode in ("all-bits", "values"):
+        mutants = tool.MutantSet(mode, base)
+        for i in mutants.indices(0, None, 150, seed=11):
+            data = mutants[i].data
+            path.write_bytes(data)
+            try:
+                validate.loadable(data)
+                accepted = True
+            except ZebinFormatError:
+                accepted = False
+            status = cli.main(["info", str(path)])
+            err = capsys.readouterr().err
+            assert status == (0 if accepted else 1), (mutants[i].what, err)
+            if not accepted:
+                assert err.count("\n") == 1 and err.startswith(f"triton-xpu info: error: {path}: "), err
+                assert not any(name in err for name in ("TypeError", "KeyError", "IndexError", "AttributeError",
+                                                         "ValueError", "struct.error", "Traceback")), err
+            outcomes.add(accepted)
+    assert outcomes == {True, False}

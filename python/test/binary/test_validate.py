@@ -237,7 +237,7 @@ def test_indices_that_make_the_driver_allocate_without_bound(add_pvc):
     at = text.index("      - bti_value:")
     end = text.index("\n", at)
     data = elf.with_zeinfo(text[:at] + "      - bti_value:       2147483647" + text[end:])
-    refuse(data, "malformed .ze_info: kernels[0].binding_table_indices[0].bti_value is 2147483647, outside [0, 255]")
+    refuse(data, "malformed .ze_info: kernels[0].binding_table_indices[0].bti_value is 2147483647, outside [0, 254]")
 
 
 def test_yaml_that_neo_parses_differently_or_aborts_on(add_pvc):
@@ -359,18 +359,21 @@ def test_target_notes_that_make_neo_rebuild_from_spirv(add_pvc):
 
 
 def _fuzz_tool():
-    spec = importlib.util.spec_from_file_location("fuzz_zebin_load", REPO / "tools" / "fuzz_zebin_load.py")
+    spec = importlib.util.spec_from_file_location("fuzz_zebin", REPO / "tools" / "fuzz_zebin.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
 
-def test_mutants_are_refused_or_read_alike(add_pvc):
-    tool = _fuzz_tool()
+@pytest.mark.parametrize("mode", ["all-bits", "values"])
+def test_mutants_are_refused_or_read_alike(add_pvc, mode):
+    # Whatever the bytes: a ZebinFormatError naming the fault, or the Zebin the reader gives -- never another
+    # exception.
+    mutants = _fuzz_tool().MutantSet(mode, add_pvc)
     accepted = 0
-    for i in range(400):
-        mutant, _ = tool.mutate(add_pvc, random.Random(f"test:{i}"))
+    for i in mutants.indices(0, None, 400, seed=3):
+        mutant = mutants[i].data
         try:
             info = validate.loadable(mutant)
         except ZebinFormatError:
@@ -386,3 +389,110 @@ def test_truncations_and_garbage_are_refused(add_pvc):
             validate.loadable(add_pvc[:n])
     with pytest.raises(ZebinFormatError, match="unsupported zebin: ELF class 1"):
         validate.loadable(add_pvc[:4] + b"\x01" + add_pvc[5:])
+
+
+# --------------------------------------------------------------------------------------------
+# What NEO's lookup tables and asserts allow (the rules of binary.validate._check_driver_limits)
+
+
+def with_env(elf, line):
+    """The zebin with ``line`` added to the first kernel's execution_env."""
+    text = elf.zeinfo()
+    at = text.index("\n", text.index("    execution_env:")) + 1
+    return elf.with_zeinfo(text[:at] + f"      {line}\n" + text[at:])
+
+
+@pytest.mark.parametrize("count", [3, 5, 7, 9, 15, 17, 31])
+def test_barrier_counts_the_encoder_cannot_program(add_pvc, count):
+    # NEO: EncodeDispatchKernel::programBarrierEnable looks the count up in a LookupArray of 0, 1, 2, 4, 8, 16,
+    # 24, 32 on Xe-HPC; lookUp() is UNRECOVERABLE_IF(!found): SIGABRT at the first launch.
+    refuse(with_env(Elf(add_pvc), f"barrier_count:   {count}"),
+           f"malformed .ze_info: kernel add_kernel: execution_env.barrier_count is {count}; the driver programs "
+           "0, 1, 2, 4, 8, 16, 24 or 32 barriers (NEO aborts on any other count)")
+
+
+def test_barrier_counts_per_gfx_core(triton_zebin):
+    assert validate.loadable(with_env(Elf(triton_zebin("add", "pvc")), "barrier_count:   24"))
+    # Xe-HPG's table has 0 and 1 only; Gen12LP's barrier is an enable bit any count sets.
+    refuse(with_env(Elf(triton_zebin("add", "acm-g10")), "barrier_count:   2"),
+           "malformed .ze_info: kernel add_kernel: execution_env.barrier_count is 2; the driver programs 0 or 1 "
+           "barriers (NEO aborts on any other count)")
+    assert validate.loadable(with_env(Elf(triton_zebin("add", "tgllp")), "barrier_count:   3"))
+
+
+@pytest.mark.parametrize("sizes", ["[ 1, 0, 1 ]", "[ 64, 1, 0 ]", "[ 0, 1, 1 ]", "[ 1024, 2, 1 ]"])
+def test_required_work_group_sizes_the_driver_aborts_on(add_pvc, sizes):
+    # NEO: KernelImp::initialize, UNRECOVERABLE_IF(reqdSize[1] == 0) / [2] once the first is set.
+    refuse(with_env(Elf(add_pvc), f"required_work_group_size: {sizes}"),
+           f"malformed .ze_info: kernel add_kernel: execution_env.required_work_group_size is "
+           f"{[int(v) for v in sizes.strip('[ ]').split(',')]}; each size must be at least 1 and their product at "
+           "most 1024")
+    assert validate.loadable(with_env(Elf(add_pvc), "required_work_group_size: [ 128, 1, 1 ]"))
+
+
+def test_inline_samplers(add_pvc):
+    # NEO: KernelImp::setInlineSamplers, UNRECOVERABLE_IF(sampler == nullptr) on pvc, which has no sampler.
+    elf = Elf(add_pvc)
+    text = elf.zeinfo()
+    at = text.index("    execution_env:")
+    block = ("    inline_samplers:\n      - sampler_index:   0\n        addrmode:        clamp_edge\n"
+             "        filtermode:      nearest\n")
+    refuse(elf.with_zeinfo(text[:at] + block + text[at:]),
+           "malformed .ze_info: kernel add_kernel: inline_samplers (1): this loader takes no kernels with inline "
+           "samplers (NEO aborts creating them on devices without samplers)")
+
+
+@pytest.mark.parametrize("size", [64, 128, 256])
+def test_local_ids_of_fewer_than_three_channels(add_pvc, size):
+    # NEO: the launch writes 3 channels of local ids into the space of as many as the size says
+    # (PerThreadDataHelper::sendPerThreadData): 1 or 2 channels overflow the heap (SIGABRT/SIGSEGV, NEO 22.43).
+    elf = Elf(add_pvc)
+    text = elf.zeinfo()
+    assert "arg_type:        local_id\n        offset:          0\n        size:            192" in text
+    mutant = text.replace("local_id\n        offset:          0\n        size:            192",
+                          f"local_id\n        offset:          0\n        size:            {size}")
+    refuse(elf.with_zeinfo(mutant),
+           f"malformed .ze_info: kernel add_kernel: per-thread payload argument 0 (local_id) has size {size}; a "
+           "SIMD32 kernel with 64-byte registers needs 192 (3 channels of local ids)")
+
+
+def test_bindless_arguments_need_a_driver_that_takes_them(add_pvc):
+    # NEO 22.43: KernelImp::patchBindlessSurfaceState dereferences the BindlessHeapsHelper, which exists only
+    # in bindless mode (SIGSEGV when the argument is set); 26.27 takes them.  IGC 2 addresses OpenCL C buffers
+    # bindless on Xe-HPG, so the format allows them and the load checks the driver present.
+    from triton.backends.intel import level_zero, targets
+    from triton.backends.intel.level_zero import NativeBinaryError
+    data, _ = edit_arg(Elf(add_pvc), {"arg_type": "arg_bypointer"}, "addrmode", new_value="bindless")
+    assert validate.driver_requirements(validate.loadable(data)) == {"bindless"}
+    pvc = targets.lookup("pvc")
+    with pytest.raises(NativeBinaryError) as info:
+        level_zero.native_kernel(data, pvc, "add_kernel", driver_build=24595)
+    assert str(info.value) == (
+        "not a loadable native binary: it addresses arguments bindless, which this Level Zero driver (NEO build 24595) "
+        "crashes on outside bindless mode; compile it without bindless mode (Triton's kernels never use it) or use "
+        "NEO build 39122 or newer")
+    assert level_zero.native_kernel(data, pvc, "add_kernel", driver_build=39122)[0] == data
+    assert validate.driver_requirements(validate.loadable(add_pvc)) == set()
+
+
+def test_misaligned_kernel_code(add_pvc):
+    elf = Elf(add_pvc)
+    i = elf.index(".text.add_kernel")
+    size = elf.field(i, "size")
+    refuse(elf.set_field(i, "size", size - 2),
+           f"corrupt zebin: .text.add_kernel at byte 64, {size - 2} bytes, is not dword-aligned (kernel code is)")
+
+
+def test_another_gpus_zebin_with_its_product_family_patched(triton_zebin):
+    # A tgllp zebin whose product-family note says pvc: NEO's device check compares the family only, so it
+    # would run Gen12LP code on Xe-HPC.  IGC 2 names the GFX core (Gen12LP); IGC 1 writes no core, but its
+    # target metadata carries the device's hardware revision (tgllp 0; pvc 1 or 7).
+    data = triton_zebin("add", "tgllp")
+    elf = Elf(data)
+    patched = elf.patch(edit.note_descriptor(elf.image, ".note.intelgt.compat", zebin.NT_PRODUCT_FAMILY), "I", 1271)
+    with pytest.raises(ZebinFormatError) as info:
+        validate.loadable(patched)
+    assert str(info.value) in (
+        "corrupt .note.intelgt.compat: GFX core 0x12 (gen12lp) is not the core of product family 1271 (pvc)",
+        "corrupt .note.intelgt.compat: target metadata names hardware revisions 0..0, but the devices of product "
+        "family 1271 (pvc) have revision 1 or 7: the product family note does not belong to this binary")

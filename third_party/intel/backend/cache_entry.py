@@ -18,11 +18,12 @@ import warnings
 from typing import Any, Dict, Mapping, Optional
 
 from triton.backends.intel import targets
-from triton.backends.intel.binary import digest
+from triton.backends.intel.binary import digest, validate
+from triton.backends.intel.binary.zebin import Zebin
 from triton.backends.intel.errors import TargetError
 
 LAUNCH_FIELDS = ("name", "target_arch", "num_warps", "threads_per_warp", "shared", "n_regs", "spill_bytes",
-                 "zebin_sha256")
+                 "driver_requirements", "zebin_sha256")
 
 
 class DamagedCacheEntry(UserWarning):
@@ -34,11 +35,12 @@ def launch_digest(metadata: Mapping[str, Any]) -> str:
     return hashlib.sha256(repr(tuple(metadata.get(f) for f in LAUNCH_FIELDS)).encode()).hexdigest()
 
 
-def seal(metadata: Dict[str, Any], binary: bytes, product_family: Optional[str]) -> None:
+def seal(metadata: Dict[str, Any], binary: bytes, parsed: Zebin) -> None:
     """Record the digests of a freshly compiled, checked zebin in its metadata, and trust it."""
+    metadata["driver_requirements"] = sorted(validate.driver_requirements(parsed))
     metadata["zebin_sha256"] = digest.of(binary)
     metadata["launch_digest"] = launch_digest(metadata)
-    _trust(metadata, product_family)
+    _trust(metadata, parsed.product_family_name)
 
 
 def accept(group: Mapping[str, str]) -> bool:
@@ -91,4 +93,5 @@ def _problem(group: Mapping[str, str]):
 
 def _trust(metadata: Mapping[str, Any], product_family: Optional[str]) -> None:
     digest.trust(metadata["zebin_sha256"], digest.Trusted(metadata["name"], product_family, metadata.get("n_regs"),
-                                                          metadata.get("spill_bytes")))
+                                                          metadata.get("spill_bytes"),
+                                                          tuple(metadata.get("driver_requirements") or ())))

@@ -136,7 +136,7 @@ class XPUBackend(BaseBackend):
             native_compiler=generator.name,
             native_compiler_version=generator.version(),
         )
-        cache_entry.seal(metadata, chosen.binary, chosen.product_family)
+        cache_entry.seal(metadata, chosen.binary, chosen.zebin)
         return chosen.binary
 
     @functools.lru_cache()

@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from triton.runtime.errors import OutOfResources
 
-from triton.backends.intel.binary.zebin import KernelInfo
+from triton.backends.intel.binary.zebin import KernelInfo, Zebin
 from triton.backends.intel.errors import CompilationError
 from triton.backends.intel.generators import NativeGenerator
 from triton.backends.intel.targets import TargetInfo
@@ -73,7 +73,7 @@ class Attempt:
 class Selection:
     binary: bytes
     kernel: KernelInfo
-    product_family: Optional[str]  # of the binary (its zebin's note)
+    zebin: Zebin  # the binary, read and checked
     chosen: Attempt
     attempts: List[Attempt]
     log: str
@@ -81,7 +81,7 @@ class Selection:
 
 
 def _compile(generator: NativeGenerator, spirv: bytes, target: TargetInfo, kernel_name: str, mode: str,
-             flags: str) -> Tuple[Attempt, bytes, KernelInfo, Optional[str], str, str]:
+             flags: str) -> Tuple[Attempt, bytes, KernelInfo, Zebin, str, str]:
     out = generator.compile(spirv, target.name, flags)
     missing = out.zebin.undefined_symbols
     if missing:
@@ -94,7 +94,7 @@ def _compile(generator: NativeGenerator, spirv: bytes, target: TargetInfo, kerne
     shown = mode if mode == "auto" else (str(grf) if grf else mode)
     attempt = Attempt(grf_mode=shown, flags=flags, spill_bytes=kernel.spill_bytes, spill_source=kernel.spill_source,
                       scratch_bytes=kernel.scratch_bytes, n_regs=grf, ms=round(out.ms, 3))
-    return attempt, out.binary, kernel, out.zebin.product_family_name, out.log, out.command
+    return attempt, out.binary, kernel, out.zebin, out.log, out.command
 
 
 def _check_explicit(mode: str, target: TargetInfo, num_warps: int) -> None:
@@ -118,8 +118,8 @@ def select_binary(spirv: bytes, kernel_name: str, target: TargetInfo, num_warps:
     if mode != "default":
         _check_explicit(mode, target, num_warps)
         flags = AUTO_FLAG if mode == "auto" else GRF_FLAGS[int(mode)]
-        attempt, binary, kernel, family, log, command = _compile(generator, spirv, target, kernel_name, mode, flags)
-        return Selection(binary, kernel, family, attempt, [attempt], log, command)
+        attempt, binary, kernel, parsed, log, command = _compile(generator, spirv, target, kernel_name, mode, flags)
+        return Selection(binary, kernel, parsed, attempt, [attempt], log, command)
 
     # The device's default mode: no GRF flag, as the driver would build it.
     larger = [g for g in target.grf_modes if g > target.default_grf and num_warps <= target.max_warps_at(g)]
@@ -139,8 +139,8 @@ def select_binary(spirv: bytes, kernel_name: str, target: TargetInfo, num_warps:
         attempts.append(candidate[0])
         if candidate[0].cost() < best[0].cost():
             best = candidate
-    attempt, binary, kernel, family, log, command = best
-    return Selection(binary, kernel, family, attempt, attempts, log, command)
+    attempt, binary, kernel, parsed, log, command = best
+    return Selection(binary, kernel, parsed, attempt, attempts, log, command)
 
 
 def _first_that_fits(generator: NativeGenerator, spirv: bytes, target: TargetInfo, kernel_name: str,
@@ -149,10 +149,10 @@ def _first_that_fits(generator: NativeGenerator, spirv: bytes, target: TargetInf
     error: Optional[OutOfResources] = None
     for grf in modes:
         try:
-            attempt, binary, kernel, family, log, command = _compile(generator, spirv, target, kernel_name,
+            attempt, binary, kernel, parsed, log, command = _compile(generator, spirv, target, kernel_name,
                                                                      str(grf), GRF_FLAGS[grf])
         except OutOfResources as e:
             error = e
             continue
-        return Selection(binary, kernel, family, attempt, [attempt], log, command)
+        return Selection(binary, kernel, parsed, attempt, [attempt], log, command)
     raise error

@@ -143,9 +143,10 @@ _CHECKED_MAX = 256
 _checked: "OrderedDict[Tuple[str, str, str], Tuple[bytes, digest.Trusted]]" = OrderedDict()
 
 
-def native_kernel(binary: bytes, target: targets.TargetInfo, kernel_name: str) -> Tuple[bytes, digest.Trusted]:
+def native_kernel(binary: bytes, target: targets.TargetInfo, kernel_name: str,
+                  driver_build: Optional[int] = None) -> Tuple[bytes, digest.Trusted]:
     """(the zebin for ``target`` in ``binary``, what loading ``kernel_name`` from it needs to know);
-    NativeBinaryError if the driver must not be handed it.
+    NativeBinaryError if the driver (NEO build ``driver_build``) must not be handed it.
 
     A binary this process compiled, or found in Triton's cache with matching digests, is recognised by its
     SHA-256 (binary.digest) and not checked again; any other gets the full check (binary.validate).
@@ -167,7 +168,9 @@ def native_kernel(binary: bytes, target: targets.TargetInfo, kernel_name: str) -
             info = parsed.kernel(kernel_name)
         except KeyError as e:
             raise NativeBinaryError(f"cannot load {kernel_name}: {e.args[0]}") from None
-        result = (native, digest.Trusted(kernel_name, parsed.product_family_name, info.grf_count, info.spill_bytes))
+        result = (native, digest.Trusted(kernel_name, parsed.product_family_name, info.grf_count, info.spill_bytes,
+                                         tuple(sorted(validate.driver_requirements(parsed)))))
+    _check_driver(result[1].requires, driver_build)
     _checked[key] = result
     if len(_checked) > _CHECKED_MAX:
         _checked.popitem(last=False)
@@ -201,6 +204,14 @@ def _check(binary: bytes, target: targets.TargetInfo) -> Tuple[bytes, Zebin]:
     return binary, parsed
 
 
+def _check_driver(requires: Tuple[str, ...], build: Optional[int]) -> None:
+    if "bindless" in requires and (build is None or build < validate.BINDLESS_SAFE_SINCE_BUILD):
+        raise NativeBinaryError(
+            f"not a loadable native binary: it addresses arguments bindless, which this Level Zero driver (NEO build "
+            f"{build or 'unknown'}) crashes on outside bindless mode; compile it without bindless mode (Triton's "
+            f"kernels never use it) or use NEO build {validate.BINDLESS_SAFE_SINCE_BUILD} or newer")
+
+
 def _check_family(family: Optional[str], number: Optional[int], target: targets.TargetInfo) -> None:
     if target.product_family and family != target.product_family:
         raise NativeBinaryError(f"zebin is for {family or f'product family {number}'}, but the device is "
@@ -220,7 +231,7 @@ class LoadedKernel:
 
 def load_kernel(dev: Device, binary: bytes, kernel_name: str) -> LoadedKernel:
     """Create the module (native only) and the kernel on ``dev``."""
-    native, facts = native_kernel(binary, dev.target, kernel_name)
+    native, facts = native_kernel(binary, dev.target, kernel_name, dev.properties.get("driver_version", 0) & 0xFFFF)
     ze = runtime().ze
     try:
         out = ze.load_native(dev.index, native, kernel_name)

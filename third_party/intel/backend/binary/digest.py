@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 _MAX = 4096
 
@@ -29,6 +29,7 @@ class Trusted:
     product_family: Optional[str]  # the zebin's product-family name (pvc, dg2, ...)
     grf_count: Optional[int]
     spill_bytes: Optional[int]
+    requires: Tuple[str, ...] = ()  # what the driver must support (binary.validate.driver_requirements)
 
 
 _trusted: "OrderedDict[str, Trusted]" = OrderedDict()

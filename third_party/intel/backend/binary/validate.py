@@ -15,8 +15,9 @@ rule below names the function and condition it guards) and from IGC's writer; th
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
+from triton.backends.intel import targets
 from triton.backends.intel.binary import elf, ids, zebin
 from triton.backends.intel.binary.zeinfo import ARG_TYPES, MAX_CROSS_THREAD_BYTES
 from triton.backends.intel.binary.zebin import Zebin
@@ -49,7 +50,110 @@ def check(parsed: Zebin) -> Zebin:
     symbols = image.symbol_table()
     for k, kernel in enumerate(kernels):
         _check_kernel(kernel, k, image.section(".text." + kernel["name"]), symbols, misc.get(kernel["name"]))
+        _check_driver_limits(kernel, parsed.product_family, image)
+    for function in tree.get("functions", ()):
+        # A called function's barriers are added to the kernel's (22.43 and 26.27).
+        _check_barriers(f"malformed .ze_info: function {function['name']}", function["execution_env"],
+                        parsed.product_family)
     return parsed
+
+
+# --- What NEO's tables and asserts allow (22.43 and 26.27 alike unless said) -----------------------------
+
+# Barrier counts the dispatch encoder programs, by GFX core: EncodeDispatchKernel::programBarrierEnable looks
+# the count up in a LookupArray whose lookUp() is UNRECOVERABLE_IF(!found) -- Xe-HPG has {0, 1}, Xe-HPC and
+# later {0, 1, 2, 4, 8, 16, 24, 32}; Gen12LP sets a one-bit enable that any count sets.
+_XE_HPC_BARRIERS = (0, 1, 2, 4, 8, 16, 24, 32)
+_BARRIER_COUNTS: Dict[int, Tuple[int, ...]] = {0x0C07: (0, 1), 0x0C08: _XE_HPC_BARRIERS, 0x0C09: _XE_HPC_BARRIERS,
+                                               0x1E00: _XE_HPC_BARRIERS, 18: tuple(range(33))}
+# The largest work-group of every Intel GPU the driver reports (maxTotalGroupSize).
+MAX_WORK_GROUP_SIZE = 1024
+
+
+# Scratch space per thread the driver programs: a power of two up to 256 KiB (22.43 aborts submitting more on
+# pvc; 26.27 returns an error).
+MAX_SCRATCH_SLOT = 256 * 1024
+
+
+def _check_barriers(where: str, env: Dict[str, Any], family: Optional[int]) -> None:
+    cores = ids.GFX_CORES_OF_FAMILY.get(family, ())
+    allowed = _BARRIER_COUNTS.get(cores[0], (0, 1)) if cores else (0, 1)
+    count = env.get("barrier_count", 0)
+    if count not in allowed:
+        _fail(f"{where}: execution_env.barrier_count is {count}; the driver programs "
+              f"{', '.join(map(str, allowed[:-1]))} or {allowed[-1]} barriers (NEO aborts on any other count)")
+
+
+def _check_driver_limits(kernel: Dict[str, Any], family: Optional[int], image: elf.ElfFile) -> None:
+    where = f"malformed .ze_info: kernel {kernel['name']}"
+    env = kernel["execution_env"]
+    _check_barriers(where, env, family)
+    if env["simd_size"] == 1:
+        # SIMD1 kernels run one thread per work-item: NEO aborts launching more than 1023 (threads per group).
+        _fail(f"{where}: execution_env.simd_size is 1; this loader takes SIMD8, 16 and 32 kernels")
+    for key, order in (("execution_env.work_group_walk_order_dimensions", env.get("work_group_walk_order_dimensions")),
+                       ("user_attributes.intel_reqd_workgroup_walk_order",
+                        kernel.get("user_attributes", {}).get("intel_reqd_workgroup_walk_order"))):
+        if order is not None and sorted(order) != [0, 1, 2]:
+            # The walk order indexes 3-entry tables at launch.
+            _fail(f"{where}: {key} is {order}, not an order of the dimensions 0, 1, 2")
+    for i, buf in enumerate(kernel.get("per_thread_memory_buffers", ())):
+        if buf["type"] == "scratch" and not 0 < buf["size"] <= MAX_SCRATCH_SLOT:
+            _fail(f"{where}: per-thread memory buffer {i} (scratch) has size {buf['size']}; the driver programs 1 "
+                  f"to {MAX_SCRATCH_SLOT} bytes per thread")
+    required = env.get("required_work_group_size")
+    if required is not None:
+        # KernelImp::initialize: with a first size set, UNRECOVERABLE_IF on a zero second or third; the sizes are
+        # kept in 16 bits and must form a work-group the device can run.
+        product = required[0] * required[1] * required[2]
+        if 0 in required or product > MAX_WORK_GROUP_SIZE:
+            _fail(f"{where}: execution_env.required_work_group_size is {required}; each size must be at least 1 "
+                  f"and their product at most {MAX_WORK_GROUP_SIZE}")
+    if kernel.get("inline_samplers"):
+        # KernelImp::setInlineSamplers: UNRECOVERABLE_IF when the device has no sampler (pvc), and the sampler
+        # state is written at offsets the binary chooses.  Triton kernels use no samplers.
+        _fail(f"{where}: inline_samplers ({len(kernel['inline_samplers'])}): this loader takes no kernels with "
+              "inline samplers (NEO aborts creating them on devices without samplers)")
+    for i, arg in enumerate(kernel.get("payload_arguments", ())):
+        if arg.get("addrspace") == "local" and not arg.get("slm_alignment"):
+            # Setting a local-memory argument aligns its offset to slm_alignment (22.43 and 26.27 abort on 0).
+            _fail(f"{where}: payload argument {i} ({arg['arg_type']}) is local memory without an slm_alignment")
+        data = {"const_base": ".data.const", "global_base": ".data.global"}.get(arg["arg_type"])
+        if data is not None and not (image.section(data) or image.section(".bss" + data[5:])):
+            # 26.27 patches the address of the module's data section, which it allocates only when it exists.
+            _fail(f"{where}: payload argument {i} ({arg['arg_type']}) refers to {data}, which the zebin does not have")
+    name = ids.PRODUCT_FAMILIES.get(family)
+    grf = targets.grf_bytes_of_family(name) if name else None
+    simd = env["simd_size"]
+    for i, arg in enumerate(kernel.get("per_thread_payload_arguments", ())):
+        # The decoder takes size / (bytes of one channel of local ids) channels, 1 to 3, but the launch always
+        # writes 3 channels into the space of that many (PerThreadDataHelper::sendPerThreadData,
+        # generateLocalIDs): fewer than 3 overflow the heap.
+        if arg["arg_type"] == "local_id":
+            channel = 2 * (32 if simd == 32 else 16)
+            sizes = sorted({3 * -(-channel // g) * g for g in ((grf,) if grf else (32, 64))})
+        else:
+            sizes = [6] if simd == 1 else []
+        if arg["size"] not in sizes:
+            _fail(f"{where}: per-thread payload argument {i} ({arg['arg_type']}) has size {arg['size']}; a SIMD{simd} "
+                  f"kernel{f' with {grf}-byte registers' if grf else ''} needs "
+                  f"{' or '.join(map(str, sizes)) or 'none'} (3 channels of local ids)")
+
+
+# What a binary needs of the driver beyond the rules above, checked against the driver present at load
+# (triton.backends.intel.level_zero):
+# * "bindless": an argument addressed bindless.  NEO 22.43 dereferences its BindlessHeapsHelper when such an
+#   argument is set (KernelImp::patchBindlessSurfaceState), and the helper exists only in bindless mode, which
+#   it does not run in; 26.27 keeps bindless state per allocation.  IGC 2 addresses OpenCL C buffers bindless
+#   on Xe-HPG by default; Triton's kernels are stateless.
+BINDLESS_SAFE_SINCE_BUILD = 39122  # the NEO build (26.27.39122) verified to take them; 22.43.24595 crashes
+
+
+def driver_requirements(parsed: Zebin) -> frozenset:
+    """What of the driver the binary relies on (see above)."""
+    bindless = any(a.get("addrmode") == "bindless" for k in parsed.zeinfo["kernels"]
+                   for a in k.get("payload_arguments", ()))
+    return frozenset(("bindless",)) if bindless else frozenset()
 
 
 def _check_target(parsed: Zebin) -> None:
@@ -210,21 +314,9 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
                   f"{'an' if want == 'image' else 'a'} {want}")
 
     for i, arg in enumerate(kernel.get("per_thread_payload_arguments", ())):
-        size = arg["size"]
         if arg["offset"]:
             _fail(f"malformed .ze_info: per-thread payload argument {i} of {where} ({arg['arg_type']}) is at offset "
                   f"{arg['offset']}, not 0")
-        if arg["arg_type"] == "local_id":
-            ok = any(size % unit == 0 and size // unit <= 3
-                     for unit in {-(-2 * simd // 32) * 32, -(-2 * simd // 64) * 64})
-        else:
-            ok = simd == 1 and size in (2, 4, 6)
-        if not ok:
-            _fail(f"malformed .ze_info: per-thread payload argument {i} of {where} ({arg['arg_type']}) has size "
-                  f"{size}, which is not 1 to 3 local ids of a SIMD{simd} kernel")
-        if arg["offset"] + size > MAX_CROSS_THREAD_BYTES:
-            _fail(f"malformed .ze_info: per-thread payload argument {i} of {where} ends past "
-                  f"{MAX_CROSS_THREAD_BYTES} bytes")
 
     for i, bti in enumerate(kernel.get("binding_table_indices", ())):
         index = bti["arg_index"]

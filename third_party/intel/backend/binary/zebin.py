@@ -56,8 +56,14 @@ _SECTION_NAMES = {
 }
 # The ELF types NEO takes for a zebin: ET_REL (what IGC writes) and ET_ZEBIN_EXE.
 ZEBIN_ETYPES = {1: "ET_REL", 0xFF12: "ET_ZEBIN_EXE"}
-# Relocation types (NEO zebin_elf.h RELOC_TYPE_ZEBIN; 5 = R_SYM_ADDR_16 from zeinfo 1.48) -> bytes patched.
-RELOC_WIDTH = {1: 8, 2: 4, 3: 4, 4: 4, 5: 2}
+# Relocation types NEO's linker patches -> bytes patched (zebin_elf.h RELOC_TYPE_ZEBIN: 1 address, 2 its low
+# 32 bits, 3 its high 32 bits, 4 the per-thread payload offset).  Linker::patchAddress and patchDataSegments end
+# in UNRECOVERABLE_IF for any other type they reach; type 4 only in code (22.43 and 26.27).
+RELOC_WIDTH = {1: 8, 2: 4, 3: 4, 4: 4}
+_DATA_RELOC_TYPES = (1, 2, 3)
+# Symbols NEO's linker resolves itself: in a relocation outside code it indexes a code segment that does not
+# exist (Linker::resolveBuiltins).
+_CODE_ONLY_SYMBOLS = frozenset(("__SubDeviceID", "__INTEL_PER_THREAD_OFF", "__INTEL_SURFACE_STATE_SIZE"))
 # Legacy (patch-token) Intel GPU binaries are ELF with machine 0 and these OpenCL e_types.
 _PATCH_TOKEN_ETYPES = {0xFF01: "ET_OPENCL_SOURCE", 0xFF02: "ET_OPENCL_OBJECTS", 0xFF03: "ET_OPENCL_LIBRARY",
                        0xFF04: "ET_OPENCL_EXECUTABLE", 0xFF05: "ET_OPENCL_DEBUG"}
@@ -314,7 +320,25 @@ def _check_sections(image: elf.ElfFile) -> None:
     if missing:
         elf.fail(f"degenerate zebin: no {' or '.join(missing)} section (sections: "
                  f"{', '.join(image.by_name) or 'none'}); IGC emitted no kernel code -- see the build log")
-    for sym in image.symbol_table():
+    symtab = image.section(".symtab")
+    if symtab.link != image.header.e_shstrndx:
+        # NEO reads symbol names from the section name table, not from the table sh_link names; IGC keeps both
+        # in one .strtab.
+        elf.fail(f"corrupt zebin: .symtab names its strings in section {symtab.link}, not in the section name table "
+                 f"({image.header.e_shstrndx}) where the driver reads them")
+    for s in image.sections:
+        # IGC writes kernel code dword-aligned and sized in dwords (ZEBinaryBuilder::addKernelBinary aligns to
+        # sizeof(DWORD); IGC 2 also starts every section at 8 bytes); instructions are 8 or 16 bytes.
+        if s.name.startswith(".text") and (s.offset % 4 or s.size % 4):
+            elf.fail(f"corrupt zebin: {s.name} at byte {s.offset}, {s.size} bytes, is not dword-aligned (kernel "
+                     "code is)")
+    symbols = image.symbol_table()
+    exported = set()
+    for sym in symbols:
+        if sym.shndx in (elf.SHN_ABS, elf.SHN_COMMON) and (sym.bind != elf.STB_LOCAL or sym.type == elf.STT_FUNC):
+            # The linker indexes the section table with st_shndx for global and function symbols.
+            elf.fail(f"corrupt zebin: symbol {sym.index} ({sym.name or 'unnamed'}) is a global or function symbol in "
+                     f"special section {sym.shndx:#x}")
         if sym.type != elf.STT_FUNC:
             continue
         home = image.sections[sym.shndx] if 0 < sym.shndx < len(image.sections) else None
@@ -322,8 +346,19 @@ def _check_sections(image: elf.ElfFile) -> None:
             # NEO takes the kernel name of a function from its section's name, past ".text."
             elf.fail(f"corrupt zebin: function symbol {sym.index} ({sym.name or 'unnamed'}) is not in a "
                      ".text.<kernel> section")
-    for _section, _relocation in elf.relocation_targets(image, RELOC_WIDTH):
-        pass
+        if sym.bind == elf.STB_GLOBAL:
+            exported.add(home.name)
+    if len(exported) > 1:
+        # NEO 22.43's linker: UNRECOVERABLE_IF when exported functions lie in more than one code section.
+        elf.fail(f"corrupt zebin: global functions in {len(exported)} code sections ({', '.join(sorted(exported))}); "
+                 "the driver takes them from one")
+    for section, relocation in elf.relocation_targets(image, RELOC_WIDTH):
+        if image.sections[section.info].name.startswith(".text"):
+            continue
+        name = symbols[relocation.symbol].name
+        if relocation.type not in _DATA_RELOC_TYPES or name in _CODE_ONLY_SYMBOLS:
+            elf.fail(f"corrupt zebin: relocation {relocation.index} of {section.name} (type {relocation.type}, symbol "
+                     f"{name or relocation.symbol}) is one the driver patches only in code")
 
 
 def _notes(image: elf.ElfFile) -> Dict[int, bytes]:
@@ -335,7 +370,7 @@ def _notes(image: elf.ElfFile) -> Dict[int, bytes]:
             elf.fail(f"{where} is not owned by IntelGT ({note.owner[:16]!r})")
         desc, ntype = note.desc, note.type
         if ntype == NT_ZEBIN_VERSION:
-            if not re.fullmatch(rb"\d{1,4}\.\d{1,4}\0*", desc) or not 4 <= len(desc) <= 16:
+            if not re.fullmatch(rb"\d{1,4}\.\d{1,4}\0+", desc) or not 4 <= len(desc) <= 16:
                 elf.fail(f"corrupt .note.intelgt.compat: zebin version note {desc!r} is not 'major.minor'")
             if not desc.startswith(b"1."):
                 elf.fail(f"unsupported zebin: zebin version {desc.rstrip(bytes(1))!r} (this loader reads 1.x)")
@@ -347,6 +382,9 @@ def _notes(image: elf.ElfFile) -> Dict[int, bytes]:
             elf.fail(f"corrupt .note.intelgt.compat: unknown IntelGT note type {ntype}")
         if ntype in notes:
             elf.fail(f"corrupt .note.intelgt.compat: two notes of type {ntype}")
+        if ntype == NT_INDIRECT_ACCESS_BUFFER_VERSION and desc[0] > 2:
+            # NEO 26.27's Linker::resolveImplicitArgs: UNRECOVERABLE_IF for a version other than 0, 1, 2.
+            elf.fail(f"unsupported zebin: implicit-arguments buffer version {desc[0]} (the driver knows 0 to 2)")
         notes[ntype] = desc
     if NT_PRODUCT_FAMILY not in notes:
         elf.fail("corrupt .note.intelgt.compat: no product family note (NT_INTELGT_PRODUCT_FAMILY)")

@@ -33,8 +33,9 @@ MAX_EXPLICIT_ARGS = 1024  # arg_index < this
 MAX_PER_THREAD_BYTES = 1 << 24  # per-thread memory buffers, private/spill sizes
 MAX_SLM_BYTES = 1 << 20
 MAX_GRF = 512
-MAX_BTI = 255
-MAX_SAMPLERS = 256
+MAX_BTI = 254  # NEO sizes the binding table and sampler state from these: 0..254 (22.43 and 26.27)
+MAX_SAMPLERS = 255
+MAX_GROUP_DIM = 65535  # NEO keeps work-group sizes in 16 bits
 _I32_MAX = (1 << 31) - 1
 
 
@@ -151,7 +152,7 @@ EXECUTION_ENV = _map({
     "offset_to_skip_per_thread_data_load": _int(0, 1 << 24),
     "offset_to_skip_set_ffid_gp": _int(0, 1 << 24),
     "required_sub_group_size": _int(values=(0,) + SIMD_SIZES),
-    "required_work_group_size": _int3(0, 1 << 16),
+    "required_work_group_size": _int3(0, MAX_GROUP_DIM),
     "simd_size": _int(values=SIMD_SIZES),
     "slm_size": _int(0, MAX_SLM_BYTES),
     "private_size": _int(0, MAX_PER_THREAD_BYTES),
@@ -191,9 +192,9 @@ KERNEL_FIELDS = {
         "intel_reqd_sub_group_size": _int(values=(0,) + SIMD_SIZES),
         "intel_reqd_workgroup_walk_order": _WALK_ORDER,
         "invalid_kernel": _STR,
-        "reqd_work_group_size": _int3(0, 1 << 16),
+        "reqd_work_group_size": _int3(0, MAX_GROUP_DIM),
         "vec_type_hint": _STR,
-        "work_group_size_hint": _int3(0, 1 << 16),
+        "work_group_size_hint": _int3(0, MAX_GROUP_DIM),
         "intel_reqd_thread_group_dispatch_size": _int(0, 1 << 16),
     }),
     "execution_env": EXECUTION_ENV,
@@ -323,6 +324,41 @@ def _describe(node) -> str:
     return "a mapping"
 
 
+# NEO's own YAML parser (shared/source/device_binary_format/yaml/yaml_parser.cpp, 22.43 and 26.27) aborts or
+# reads out of bounds on text PyYAML reads without complaint; IGC writes none of it.
+_MAX_LEAF_ITEMS = 255  # 26.27: 256 list items without children overflow its node cache (addNode)
+
+
+def _check_lines(text: str) -> None:
+    if not text.endswith("\n"):
+        # tokenizeEndLine takes the byte after the text as the last line's end (26.27 crashes).
+        _fail("malformed .ze_info: the text does not end with a newline")
+    lines = text[:-1].split("\n")
+    leaves = 0
+    for number, line in enumerate(lines, 1):
+        if line in ("---", "..."):
+            if (line == "---" and number != 1) or (line == "..." and number != len(lines)):
+                _fail(f"malformed .ze_info: line {number} {line!r} (IGC writes '---' first and '...' last only)")
+            continue
+        if not line.strip():
+            # Blank lines skew the node-count estimate NEO sizes its node cache with (UNRECOVERABLE_IF in addNode).
+            _fail(f"malformed .ze_info: line {number} is blank")
+        indent = len(line) - len(line.lstrip(" "))
+        if indent and number == (2 if lines[0] == "---" else 1):
+            # An indented first line leaves the root without a parent (NEO indexes nodes[-1]).
+            _fail(f"malformed .ze_info: the first line {line!r} is indented")
+        if line.lstrip(" ").startswith("- "):
+            if line.rstrip().endswith(":"):
+                # finalizeNode: UNRECOVERABLE_IF for a list item without a value on its first line.
+                _fail(f"malformed .ze_info: line {number} is a list item without a value: {line!r}")
+            following = lines[number] if number < len(lines) else ""
+            if len(following) - len(following.lstrip(" ")) <= indent:
+                leaves += 1
+    if leaves > _MAX_LEAF_ITEMS:
+        _fail(f"malformed .ze_info: {leaves} list items without children (the driver's parser takes at most "
+              f"{_MAX_LEAF_ITEMS})")
+
+
 def parse(raw: bytes) -> Dict[str, Any]:
     """The .ze_info tree of ``raw``, checked against the text subset and the schema; ZebinFormatError naming
     the line, key or value otherwise."""
@@ -347,6 +383,7 @@ def parse(raw: bytes) -> Dict[str, Any]:
                 _fail(f"malformed .ze_info: line {number} is not a 'key: value' line of the YAML subset IGC writes: "
                       f"{line[:120]!r}")
         _fail("malformed .ze_info: not the YAML subset IGC writes")  # pragma: no cover - a line fails above
+    _check_lines(text)
     try:
         root = yaml.compose(text, Loader=_YamlLoader)
     except yaml.YAMLError as e:

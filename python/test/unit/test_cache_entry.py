@@ -1,0 +1,104 @@
+"""Triton's cache entries of this backend: the digests a compile records, the check on every cache hit (a
+front-end change, FRONTEND_PATCHES in setup.py), and the loads they let skip the full check.
+
+No device is needed: compiles are for the named target pvc, and the loads below stop before the driver."""
+
+import json
+import warnings
+
+import pytest
+
+import kernels
+from triton.backends.intel import cache_entry, level_zero, targets
+from triton.backends.intel.binary import digest, validate
+
+PVC = targets.lookup("pvc")
+
+
+def entry_files(cache, name):
+    """{extension: path} of the one cache entry in ``cache`` holding kernel ``name``."""
+    (group,) = [p for p in cache.rglob(f"__grp__{name}.json")]
+    return {p.suffix[1:]: p for p in group.parent.iterdir() if not p.name.startswith("__grp__")}
+
+
+def compile_again():
+    """Compile add for pvc; ([warnings of damaged entries], the kernel)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compiled = kernels.SPECS["add"].compile("pvc")
+    return [str(w.message) for w in caught if w.category is cache_entry.DamagedCacheEntry], compiled
+
+
+def test_a_compile_records_the_digests(fresh_cache):
+    compiled = kernels.SPECS["add"].compile("pvc")
+    md = compiled.metadata
+    assert md.zebin_sha256 == digest.of(compiled.asm["zebin"])
+    assert md.launch_digest == cache_entry.launch_digest(md._asdict())
+    assert md.driver_requirements == []
+    assert digest.trusted(md.zebin_sha256) == digest.Trusted("add_kernel", "pvc", md.n_regs, md.spill_bytes)
+
+
+def test_a_whole_entry_is_used_and_trusted(fresh_cache):
+    first = kernels.SPECS["add"].compile("pvc")
+    digest.forget_all()  # as a new process would start
+    damaged, again = compile_again()
+    assert damaged == [] and again.asm["zebin"] == first.asm["zebin"]
+    assert digest.trusted(first.metadata.zebin_sha256) is not None
+
+
+@pytest.mark.parametrize("damage, reason", [
+    ("flip a bit of the zebin", "add_kernel.zebin does not match the digest its compile recorded"),
+    ("truncate the zebin", "add_kernel.zebin does not match the digest its compile recorded"),
+    ("delete the zebin", "no add_kernel.zebin in the entry"),
+    ("truncate the metadata", "add_kernel.json is not valid JSON"),
+    ("change num_warps", "the launch fields of add_kernel.json"),
+    ("change threads_per_warp", "the launch fields of add_kernel.json"),
+])
+def test_a_damaged_entry_is_compiled_again(fresh_cache, damage, reason):
+    first = kernels.SPECS["add"].compile("pvc")
+    files = entry_files(fresh_cache, "add_kernel")
+    zebin, meta = files["zebin"], files["json"]
+    if damage == "flip a bit of the zebin":
+        data = bytearray(zebin.read_bytes())
+        data[len(data) // 2] ^= 0x10
+        zebin.write_bytes(bytes(data))
+    elif damage == "truncate the zebin":
+        zebin.write_bytes(zebin.read_bytes()[:1000])
+    elif damage == "delete the zebin":
+        zebin.unlink()
+    elif damage == "truncate the metadata":
+        meta.write_text(meta.read_text()[:100])
+    else:
+        field = damage.split()[-1]
+        md = json.loads(meta.read_text())
+        md[field] = {"num_warps": 32, "threads_per_warp": 16}[field]
+        meta.write_text(json.dumps(md))
+    damaged, again = compile_again()
+    assert len(damaged) == 1 and reason in damaged[0] and damaged[0].endswith("; compiling it again"), damaged
+    assert damaged[0].startswith("damaged cache entry of kernel ")
+    # The entry was rewritten whole: the next run uses it without a word.
+    assert again.asm["zebin"] == first.asm["zebin"] and again.metadata.num_warps == first.metadata.num_warps
+    assert compile_again()[0] == []
+
+
+def test_a_trusted_binary_skips_the_full_check(fresh_cache, monkeypatch):
+    compiled = kernels.SPECS["add"].compile("pvc")
+    level_zero._checked.clear()
+
+    def no_full_check(*args, **kwargs):
+        raise AssertionError("the full check ran")
+
+    monkeypatch.setattr(validate, "loadable", no_full_check)
+    native, facts = level_zero.native_kernel(compiled.asm["zebin"], PVC, "add_kernel")
+    assert native == compiled.asm["zebin"] and facts.grf_count == compiled.metadata.n_regs
+    # One flipped bit anywhere: another digest, so the full check runs.
+    flipped = bytearray(compiled.asm["zebin"])
+    flipped[-100] ^= 1
+    with pytest.raises(AssertionError, match="the full check ran"):
+        level_zero.native_kernel(bytes(flipped), PVC, "add_kernel")
+
+
+def test_a_trusted_binary_is_still_for_one_device(fresh_cache):
+    compiled = kernels.SPECS["add"].compile("pvc")
+    with pytest.raises(level_zero.NativeBinaryError, match=r"zebin is for pvc, but the device is acm-g10 \(dg2\)"):
+        level_zero.native_kernel(compiled.asm["zebin"], targets.lookup("acm-g10"), "add_kernel")
