@@ -5,9 +5,9 @@
 * the text must be the YAML subset IGC writes -- block mappings and sequences of ``key: value`` lines, values
   plain, quoted or a flow list of integers; no comments, anchors, aliases, tags or multi-line scalars, all of
   which NEO's own YAML parser and PyYAML could read differently;
-* the tree must follow the zeinfo schema (IGC ``ZEBinWriter/zebin/spec/zeinfo.md``, zeinfo 1.20 as IGC 1.0
-  writes it up to today's 1.7x): only the spec's keys at each level, required keys present, values of the
-  right type, range and enumeration.
+* the tree must follow the zeinfo schema (IGC ``ZEBinWriter/zebin/spec/zeinfo.md`` and ``version.md``, zeinfo
+  1.20 as IGC 1.0.12504 writes it up to 1.73 of IGC 2.40): only the spec's keys at each level, required keys
+  present, values of the right type, range and enumeration.
 
 The schema below is declared once as data (:class:`Spec` trees); the bounds are generous for real kernels
 and far from any overflow in the driver.
@@ -165,6 +165,12 @@ EXECUTION_ENV = _map({
     "generate_local_id": _BOOL,
     "has_lsc_stores_with_non_default_l1_cache_controls": _BOOL,
     "require_iab": _BOOL,
+    "implicit_arg_buffer_used_by_code": _BOOL,  # 1.54-1.55 (IGC 2.12), renamed require_iab
+    "has_bindless_image_read": _BOOL,  # 1.67
+    "slm_alloc_mode": _int(values=(0, 1)),  # 1.73; NEO 26.27 aborts on any other mode
+    "quantum_size": _int(0, 1 << 16),
+    "quantum_walk_order": _int(0, 5),
+    "quantum_partition_dimension": _int(0, 2),
 }, required=("simd_size", "grf_count"))
 
 PAYLOAD_ARGUMENT = {
@@ -249,6 +255,7 @@ ZEINFO = _map({
         "kcm_loop_costs": _list({"cycle": _int(), "bytes_loaded": _int(), "bytes_stored": _int(),
                                  "num_loops": _int()}, required=("cycle", "bytes_loaded", "bytes_stored", "num_loops")),
     }, required=("name",)),
+    "l1_cache_policy": _enum("wbp", "uc", "wb", "wt", "ws"),  # 1.69
 }, required=("version", "kernels"))
 ZEINFO.fields["kernels_cost_info"].item.fields["Kcm_loop_costs"] = ZEINFO.fields["kernels_cost_info"].item.fields[
     "kcm_loop_costs"]  # spelled so in zeinfo.md
