@@ -47,8 +47,8 @@ KEPT_FROM_BASE_BACKEND = ("lib/libsycl-spir64-unknown-unknown.bc", )
 # Three changes to the base front end (triton/compiler/compiler.py), the only ones this fork makes outside the
 # backend, all upstreamable: a backend may name several binary artifacts (`binary_extensions`: the zebin
 # and the SPIR-V it came from) which CompiledKernel then reads as bytes; TRITON_STORE_BINARY_ONLY keeps
-# the backend's own binary; and a backend may check a cache entry before it is used (`accept_cached`: a
-# damaged entry is compiled again instead of failing every later run).  Applied to the copied tree at build
+# the backend's own binary; and a backend may check a cache entry as it is read (`cached_kernel`: a damaged
+# entry is compiled again instead of failing every later run).  Applied to the copied tree at build
 # time; a base that no longer matches fails the build instead of being patched blindly.
 FRONTEND_PATCHES = (
     ("triton/compiler/compiler.py",
@@ -59,9 +59,12 @@ FRONTEND_PATCHES = (
      "if (not store_only_binary) or (ext in (\"cubin\", \"hsaco\", \"json\", \"spv\")):",
      "if (not store_only_binary) or (ext in (\"cubin\", \"hsaco\", \"json\", \"spv\", backend.binary_ext)):"),
     ("triton/compiler/compiler.py",
-     "    if not always_compile and metadata_path is not None:\n",
-     "    if (not always_compile and metadata_path is not None\n"
-     "            and getattr(backend, \"accept_cached\", lambda group: True)(metadata_group)):\n"),
+     "        # cache hit!\n        return CompiledKernel(src, metadata_group, hash)\n",
+     "        # cache hit!  A backend may check the entry it read and refuse a damaged one: it is compiled again.\n"
+     "        kernel = getattr(backend, \"cached_kernel\", lambda make, group: make())(\n"
+     "            lambda: CompiledKernel(src, metadata_group, hash), metadata_group)\n"
+     "        if kernel is not None:\n"
+     "            return kernel\n"),
 )
 PATCHES_KEY = hashlib.sha256(repr(FRONTEND_PATCHES).encode()).hexdigest()[:12]
 

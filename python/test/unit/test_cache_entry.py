@@ -32,10 +32,11 @@ def compile_again():
 def test_a_compile_records_the_digests(fresh_cache):
     compiled = kernels.SPECS["add"].compile("pvc")
     md = compiled.metadata
-    assert md.zebin_sha256 == digest.of(compiled.asm["zebin"])
+    assert (md.zebin_bytes, md.zebin_crc32) == digest.key(compiled.asm["zebin"])
     assert md.launch_digest == cache_entry.launch_digest(md._asdict())
     assert md.driver_requirements == []
-    assert digest.trusted(md.zebin_sha256) == digest.Trusted("add_kernel", "pvc", md.n_regs, md.spill_bytes)
+    assert digest.trusted(digest.key(compiled.asm["zebin"])) == digest.Trusted("add_kernel", "pvc", md.n_regs,
+                                                                               md.spill_bytes)
 
 
 def test_a_whole_entry_is_used_and_trusted(fresh_cache):
@@ -43,12 +44,12 @@ def test_a_whole_entry_is_used_and_trusted(fresh_cache):
     digest.forget_all()  # as a new process would start
     damaged, again = compile_again()
     assert damaged == [] and again.asm["zebin"] == first.asm["zebin"]
-    assert digest.trusted(first.metadata.zebin_sha256) is not None
+    assert digest.trusted(digest.key(first.asm["zebin"])) is not None
 
 
 @pytest.mark.parametrize("damage, reason", [
-    ("flip a bit of the zebin", "add_kernel.zebin does not match the digest its compile recorded"),
-    ("truncate the zebin", "add_kernel.zebin does not match the digest its compile recorded"),
+    ("flip a bit of the zebin", "add_kernel.zebin does not match the length and CRC-32 its compile recorded"),
+    ("truncate the zebin", "add_kernel.zebin does not match the length and CRC-32 its compile recorded"),
     ("delete the zebin", "no add_kernel.zebin in the entry"),
     ("truncate the metadata", "add_kernel.json is not valid JSON"),
     ("change num_warps", "the launch fields of add_kernel.json"),

