@@ -205,11 +205,12 @@ def _check(binary: bytes, target: targets.TargetInfo) -> Tuple[bytes, Zebin]:
 
 
 def _check_driver(requires: Tuple[str, ...], build: Optional[int]) -> None:
-    if "bindless" in requires and (build is None or build < validate.BINDLESS_SAFE_SINCE_BUILD):
-        raise NativeBinaryError(
-            f"not a loadable native binary: it addresses arguments bindless, which this Level Zero driver (NEO build "
-            f"{build or 'unknown'}) crashes on outside bindless mode; compile it without bindless mode (Triton's "
-            f"kernels never use it) or use NEO build {validate.BINDLESS_SAFE_SINCE_BUILD} or newer")
+    for need in requires:
+        since, what = validate.DRIVER_REQUIREMENTS[need]
+        if not build or build < since:
+            raise NativeBinaryError(
+                f"not a loadable native binary: {what}, which this Level Zero driver (NEO build {build or 'unknown'}) "
+                f"crashes on; recompile it with this driver's ocloc or use NEO build {since} or newer")
 
 
 def _check_family(family: Optional[str], number: Optional[int], target: targets.TargetInfo) -> None:

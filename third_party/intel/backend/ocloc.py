@@ -57,6 +57,7 @@ from triton.runtime.errors import OutOfResources
 from triton.backends.intel import build_log
 from triton.backends.intel.binary import fatbin, validate
 from triton.backends.intel.binary.zebin import Zebin, is_zebin
+from triton.backends.intel.binary.zebin import read as read_zebin
 from triton.backends.intel.errors import CompilationError, ToolNotFoundError, ZebinFormatError
 from triton.backends.intel.tools import env_var, find_tool
 
@@ -472,20 +473,27 @@ def _check_binary(binary: bytes, log: str, repro: str, check_limits: bool) -> Di
     parsed: Dict[str, Zebin] = {}
     for device, data in members.items():
         where = f" for {device}" if device else ""
+        unusable = (f"ocloc exited successfully but its output{where} is unusable: {{}}. IGC drops kernels it "
+                    "cannot compile, e.g. ones whose scratch space exceeds the hardware limit")
         try:
-            zebin = validate.loadable(data, build_log.spills(log, device or None))
+            zebin = read_zebin(data, build_log.spills(log, device or None))
         except ZebinFormatError as e:
-            raise CompilationError(
-                f"ocloc exited successfully but its output{where} is unusable: {e}. IGC drops kernels it "
-                "cannot compile, e.g. ones whose scratch space exceeds the hardware limit", log, repro) from e
+            raise CompilationError(unusable.format(e), log, repro) from e
         limit = MAX_SCRATCH_PER_THREAD.get(zebin.product_family) if check_limits else None
         for kernel in zebin.kernels if limit is not None else ():
-            # Each scratch slot is a separate per-thread space; the largest must fit.
+            # Each scratch slot is a separate per-thread space; the largest must fit.  Checked before the
+            # driver's rules, which refuse it too: Triton's autotuner prunes on OutOfResources.
             largest = max(kernel.scratch_slots().values(), default=0)
             if largest > limit:
                 err = OutOfResources(largest, limit, f"scratch space per thread of kernel {kernel.name}{where}")
                 err.log, err.repro = log, repro
                 raise err
+        if check_limits:
+            try:
+                validate.check(zebin)
+            except ZebinFormatError as e:
+                raise CompilationError(f"ocloc's output{where} is not a binary the driver may load: {e}", log,
+                                       repro) from e
         parsed[device] = zebin
     return parsed
 

@@ -126,34 +126,50 @@ def _check_driver_limits(kernel: Dict[str, Any], family: Optional[int], image: e
     grf = targets.grf_bytes_of_family(name) if name else None
     simd = env["simd_size"]
     for i, arg in enumerate(kernel.get("per_thread_payload_arguments", ())):
-        # The decoder takes size / (bytes of one channel of local ids) channels, 1 to 3, but the launch always
-        # writes 3 channels into the space of that many (PerThreadDataHelper::sendPerThreadData,
-        # generateLocalIDs): fewer than 3 overflow the heap.
-        if arg["arg_type"] == "local_id":
-            channel = 2 * (32 if simd == 32 else 16)
-            sizes = sorted({3 * -(-channel // g) * g for g in ((grf,) if grf else (32, 64))})
-        else:
-            sizes = [6] if simd == 1 else []
+        # The decoder takes size / (bytes of one channel of local ids) channels, 1 to 3 (fewer than 3: a driver
+        # requirement, see DRIVER_REQUIREMENTS).
+        sizes = sorted(_local_id_sizes(arg["arg_type"], simd, grf))
         if arg["size"] not in sizes:
             _fail(f"{where}: per-thread payload argument {i} ({arg['arg_type']}) has size {arg['size']}; a SIMD{simd} "
                   f"kernel{f' with {grf}-byte registers' if grf else ''} needs "
-                  f"{' or '.join(map(str, sizes)) or 'none'} (3 channels of local ids)")
+                  f"{', '.join(map(str, sizes[:-1]))}{' or ' if len(sizes) > 1 else ''}{sizes[-1] if sizes else 'none'} "
+                  "(1 to 3 channels of local ids)")
 
 
-# What a binary needs of the driver beyond the rules above, checked against the driver present at load
-# (triton.backends.intel.level_zero):
-# * "bindless": an argument addressed bindless.  NEO 22.43 dereferences its BindlessHeapsHelper when such an
-#   argument is set (KernelImp::patchBindlessSurfaceState), and the helper exists only in bindless mode, which
-#   it does not run in; 26.27 keeps bindless state per allocation.  IGC 2 addresses OpenCL C buffers bindless
-#   on Xe-HPG by default; Triton's kernels are stateless.
-BINDLESS_SAFE_SINCE_BUILD = 39122  # the NEO build (26.27.39122) verified to take them; 22.43.24595 crashes
+def _local_id_sizes(arg_type: str, simd: int, grf: Optional[int]) -> Dict[int, int]:
+    """{size: channels} a per-thread local-id argument may have."""
+    if arg_type == "packed_local_ids":
+        return {2 * n: n for n in (1, 2, 3)} if simd == 1 else {}
+    channel = 2 * (32 if simd == 32 else 16)
+    return {n * -(-channel // g) * g: n for g in ((grf,) if grf else (32, 64)) for n in (1, 2, 3)}
+
+
+# What a binary may need of the driver beyond the rules above: checked against the driver present at load
+# (triton.backends.intel.level_zero), as {requirement: (the first NEO build verified to handle it, what the
+# binary does)}.  Older builds crash on these; 26.27.39122 takes both.
+DRIVER_REQUIREMENTS = {
+    # NEO 22.43 dereferences its BindlessHeapsHelper when such an argument is set
+    # (KernelImp::patchBindlessSurfaceState); the helper exists only in bindless mode.  IGC 2 addresses
+    # OpenCL C buffers bindless on Xe-HPG; Triton's kernels are stateless.
+    "bindless": (39122, "it addresses arguments bindless"),
+    # NEO 22.43 writes 3 channels of local ids into the space of as many as the binary declares
+    # (PerThreadDataHelper::sendPerThreadData).  IGC 2 declares one channel for SIMD32 kernels on Xe2 (bmg).
+    "local_id_channels": (39122, "it takes local ids in fewer than 3 channels"),
+}
 
 
 def driver_requirements(parsed: Zebin) -> frozenset:
-    """What of the driver the binary relies on (see above)."""
-    bindless = any(a.get("addrmode") == "bindless" for k in parsed.zeinfo["kernels"]
-                   for a in k.get("payload_arguments", ()))
-    return frozenset(("bindless",)) if bindless else frozenset()
+    """The DRIVER_REQUIREMENTS the binary has."""
+    needs = set()
+    grf = targets.grf_bytes_of_family(parsed.product_family_name) if parsed.product_family_name else None
+    for k in parsed.zeinfo["kernels"]:
+        if any(a.get("addrmode") == "bindless" for a in k.get("payload_arguments", ())):
+            needs.add("bindless")
+        simd = k["execution_env"]["simd_size"]
+        for a in k.get("per_thread_payload_arguments", ()):
+            if _local_id_sizes(a["arg_type"], simd, grf).get(a["size"], 3) < 3:
+                needs.add("local_id_channels")
+    return frozenset(needs)
 
 
 def _check_target(parsed: Zebin) -> None:
