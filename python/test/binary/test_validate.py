@@ -9,7 +9,6 @@ patched in place.  No device is needed.
 """
 
 import importlib.util
-import random
 import struct
 import sys
 from pathlib import Path

@@ -32,8 +32,10 @@ class DamagedCacheEntry(UserWarning):
 
 
 def launch_digest(metadata: Mapping[str, Any]) -> str:
-    # The fields are ints, strings or None, whose repr survives the JSON round trip unchanged.
-    return hashlib.sha256(repr(tuple(metadata.get(f) for f in LAUNCH_FIELDS)).encode()).hexdigest()
+    """SHA-256 of the launch fields of ``metadata`` (a dict, or the front end's KernelMetadata tuple)."""
+    get = metadata.get if isinstance(metadata, Mapping) else (lambda f: getattr(metadata, f, None))
+    # The fields are ints, strings, lists or None, whose repr survives the JSON round trip unchanged.
+    return hashlib.sha256(repr(tuple(get(f) for f in LAUNCH_FIELDS)).encode()).hexdigest()
 
 
 def seal(metadata: Dict[str, Any], binary: bytes, parsed: Zebin) -> None:
@@ -41,7 +43,8 @@ def seal(metadata: Dict[str, Any], binary: bytes, parsed: Zebin) -> None:
     metadata["driver_requirements"] = sorted(validate.driver_requirements(parsed))
     metadata["zebin_bytes"], metadata["zebin_crc32"] = digest.key(binary)
     metadata["launch_digest"] = launch_digest(metadata)
-    _trust(metadata, binary, parsed.product_family_name)
+    digest.trust(binary, digest.Trusted(metadata["name"], parsed.product_family_name, metadata.get("n_regs"),
+                                        metadata.get("spill_bytes"), tuple(metadata["driver_requirements"])))
 
 
 def cached_kernel(make: Callable[[], Any], group: Mapping[str, str]) -> Optional[Any]:
@@ -49,10 +52,9 @@ def cached_kernel(make: Callable[[], Any], group: Mapping[str, str]) -> Optional
     path) into a CompiledKernel; return it if it is whole, else None after one warning line, and the front end
     compiles the kernel again."""
     json_name = next((n for n in group if n.endswith(".json")), "?.json")
-    where = os.path.dirname(group.get(json_name, "")) or "Triton's cache"
     name = json_name[:-len(".json")]
     if f"{name}.zebin" not in group:
-        _warn(name, where, f"no {name}.zebin in the entry")
+        _warn(name, group, f"no {name}.zebin in the entry")
         return None
     try:
         kernel = make()
@@ -60,39 +62,35 @@ def cached_kernel(make: Callable[[], Any], group: Mapping[str, str]) -> Optional
         first = str(e).splitlines()[0] if str(e) else repr(e)
         what = f"{json_name} is not valid JSON ({first})" if isinstance(e, ValueError) else \
             f"it cannot be read ({type(e).__name__}: {first})"
-        _warn(name, where, what)
+        _warn(name, group, what)
         return None
-    metadata = kernel.metadata._asdict()
-    problem = _problem(metadata, kernel.asm.get("zebin"))
+    problem = _problem(kernel.metadata, kernel.asm.get("zebin"))
     if problem is not None:
-        _warn(metadata.get("name"), where, problem)
+        _warn(name, group, problem)
         return None
     return kernel
 
 
-def _warn(name: Optional[str], where: str, problem: str) -> None:
+def _warn(name: str, group: Mapping[str, str], problem: str) -> None:
+    where = os.path.dirname(next(iter(group.values()), "")) or "Triton's cache"
     warnings.warn(f"damaged cache entry of kernel {name} in {where}: {problem}; compiling it again",
                   DamagedCacheEntry, stacklevel=4)
 
 
-def _problem(metadata: Mapping[str, Any], data: Optional[bytes]) -> Optional[str]:
-    name = metadata.get("name")
+def _problem(metadata, data: Optional[bytes]) -> Optional[str]:
+    """What is wrong with a cache entry read into the front end's KernelMetadata and zebin bytes, or None."""
+    name = getattr(metadata, "name", None)
     if data is None:
         return f"no {name}.zebin in the entry"
-    if (metadata.get("zebin_bytes"), metadata.get("zebin_crc32")) != digest.key(data):
+    if (getattr(metadata, "zebin_bytes", None), getattr(metadata, "zebin_crc32", None)) != digest.key(data):
         return f"{name}.zebin does not match the length and CRC-32 its compile recorded"
-    if metadata.get("launch_digest") != launch_digest(metadata):
+    if getattr(metadata, "launch_digest", None) != launch_digest(metadata):
         return f"the launch fields of {name}.json ({', '.join(LAUNCH_FIELDS[:-2])}) were changed"
     try:
-        family = targets.lookup(str(metadata.get("target_arch"))).product_family
+        family = targets.lookup(str(getattr(metadata, "target_arch", None))).product_family
     except TargetError:
         family = None  # a device the target table does not know: its load gets the full check
     if family is not None:
-        _trust(metadata, data, family)
+        digest.trust(data, digest.Trusted(name, family, metadata.n_regs, metadata.spill_bytes,
+                                          tuple(metadata.driver_requirements)))
     return None
-
-
-def _trust(metadata: Mapping[str, Any], data: bytes, product_family: Optional[str]) -> None:
-    digest.trust(data, digest.Trusted(metadata["name"], product_family, metadata.get("n_regs"),
-                                                          metadata.get("spill_bytes"),
-                                                          tuple(metadata.get("driver_requirements") or ())))

@@ -37,9 +37,23 @@ class Trusted:
 _trusted: "OrderedDict[Tuple[int, int], Trusted]" = OrderedDict()
 
 
+# The keys of the last few bytes objects keyed: the cache check and the load that follows it are handed the
+# very same object (CompiledKernel.kernel is its asm["zebin"]), which is immutable, so its key is computed once.
+_RECENT_MAX = 32
+_recent: "OrderedDict[int, Tuple[bytes, Tuple[int, int]]]" = OrderedDict()
+
+
 def key(data: bytes) -> Tuple[int, int]:
     """(length, CRC-32) of ``data``: how a load recognises bytes it has seen."""
-    return len(data), zlib.crc32(data)
+    hit = _recent.get(id(data))
+    if hit is not None and hit[0] is data:
+        return hit[1]
+    k = (len(data), zlib.crc32(data))
+    if type(data) is bytes:
+        _recent[id(data)] = (data, k)
+        if len(_recent) > _RECENT_MAX:
+            _recent.popitem(last=False)
+    return k
 
 
 def trust(data: bytes, facts: Trusted) -> None:
@@ -57,5 +71,6 @@ def trusted(data_key: Tuple[int, int]) -> Optional[Trusted]:
 
 
 def forget_all() -> None:
-    """Trust nothing (benchmarks measure the first, full check with it)."""
+    """Trust nothing and remember no key (benchmarks measure first loads with it)."""
     _trusted.clear()
+    _recent.clear()

@@ -250,7 +250,6 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
     if not any(s.name == name and s.shndx == text.index and s.type in (elf.STT_NOTYPE, elf.STT_FUNC) for s in symbols):
         _fail(f"corrupt zebin: no symbol {name} in .text.{name} for {where}")
     env = kernel["execution_env"]
-    simd = env["simd_size"]
     for key in ("offset_to_skip_per_thread_data_load", "offset_to_skip_set_ffid_gp"):
         if env.get(key, 0) > text.size:
             _fail(f"malformed .ze_info: {where}: execution_env.{key} {env[key]} is past the end of its code "

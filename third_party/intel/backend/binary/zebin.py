@@ -25,7 +25,6 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from triton.backends.intel import targets
 from triton.backends.intel.binary import elf, ids, zeinfo
-from triton.backends.intel.errors import ZebinFormatError
 
 EM_INTELGT = 205
 
