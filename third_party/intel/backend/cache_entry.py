@@ -31,11 +31,22 @@ class DamagedCacheEntry(UserWarning):
     """A cache entry of this backend failed its check and is being recompiled."""
 
 
-def launch_digest(metadata: Mapping[str, Any]) -> str:
+def _getter(metadata) -> Callable[[str], Any]:
+    """Field lookup in a metadata dict, or in the front end's KernelMetadata tuple (None when absent)."""
+    return metadata.get if isinstance(metadata, Mapping) else (lambda f: getattr(metadata, f, None))
+
+
+def launch_digest(metadata) -> str:
     """SHA-256 of the launch fields of ``metadata`` (a dict, or the front end's KernelMetadata tuple)."""
-    get = metadata.get if isinstance(metadata, Mapping) else (lambda f: getattr(metadata, f, None))
+    get = _getter(metadata)
     # The fields are ints, strings, lists or None, whose repr survives the JSON round trip unchanged.
     return hashlib.sha256(repr(tuple(get(f) for f in LAUNCH_FIELDS)).encode()).hexdigest()
+
+
+def _trust(metadata, binary: bytes, product_family: Optional[str]) -> None:
+    get = _getter(metadata)
+    digest.trust(binary, digest.Trusted(get("name"), product_family, get("n_regs"), get("spill_bytes"),
+                                        tuple(get("driver_requirements") or ())))
 
 
 def seal(metadata: Dict[str, Any], binary: bytes, parsed: Zebin) -> None:
@@ -43,8 +54,7 @@ def seal(metadata: Dict[str, Any], binary: bytes, parsed: Zebin) -> None:
     metadata["driver_requirements"] = sorted(validate.driver_requirements(parsed))
     metadata["zebin_bytes"], metadata["zebin_crc32"] = digest.key(binary)
     metadata["launch_digest"] = launch_digest(metadata)
-    digest.trust(binary, digest.Trusted(metadata["name"], parsed.product_family_name, metadata.get("n_regs"),
-                                        metadata.get("spill_bytes"), tuple(metadata["driver_requirements"])))
+    _trust(metadata, binary, parsed.product_family_name)
 
 
 def cached_kernel(make: Callable[[], Any], group: Mapping[str, str]) -> Optional[Any]:
@@ -64,7 +74,7 @@ def cached_kernel(make: Callable[[], Any], group: Mapping[str, str]) -> Optional
             f"it cannot be read ({type(e).__name__}: {first})"
         _warn(name, group, what)
         return None
-    problem = _problem(kernel.metadata, kernel.asm.get("zebin"))
+    problem = _problem(kernel.metadata, kernel.asm["zebin"])  # present: checked above, and make() reads it
     if problem is not None:
         _warn(name, group, problem)
         return None
@@ -77,11 +87,9 @@ def _warn(name: str, group: Mapping[str, str], problem: str) -> None:
                   DamagedCacheEntry, stacklevel=4)
 
 
-def _problem(metadata, data: Optional[bytes]) -> Optional[str]:
+def _problem(metadata, data: bytes) -> Optional[str]:
     """What is wrong with a cache entry read into the front end's KernelMetadata and zebin bytes, or None."""
     name = getattr(metadata, "name", None)
-    if data is None:
-        return f"no {name}.zebin in the entry"
     if (getattr(metadata, "zebin_bytes", None), getattr(metadata, "zebin_crc32", None)) != digest.key(data):
         return f"{name}.zebin does not match the length and CRC-32 its compile recorded"
     if getattr(metadata, "launch_digest", None) != launch_digest(metadata):
@@ -91,6 +99,5 @@ def _problem(metadata, data: Optional[bytes]) -> Optional[str]:
     except TargetError:
         family = None  # a device the target table does not know: its load gets the full check
     if family is not None:
-        digest.trust(data, digest.Trusted(name, family, metadata.n_regs, metadata.spill_bytes,
-                                          tuple(metadata.driver_requirements)))
+        _trust(metadata, data, family)
     return None

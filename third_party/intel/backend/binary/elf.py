@@ -246,7 +246,7 @@ def parse(data: bytes, known_types: Dict[int, str], names: Optional[Dict[int, Pa
     symbols = {s.index: _symbols(data, s, sections) for s in sections if s.type == SHT_SYMTAB}
     for s in sections:
         if s.type in (SHT_REL, SHT_RELA):
-            _check_relocations(data, s, sections, symbols)
+            _check_relocations(s, sections, symbols)
     return ElfFile(data, h, sections, symbols)
 
 
@@ -327,7 +327,7 @@ def _symbols(data: bytes, s: Section, sections: List[Section]) -> List[Symbol]:
     return out
 
 
-def _check_relocations(data: bytes, s: Section, sections: List[Section], symbols: Dict[int, List[Symbol]]) -> None:
+def _check_relocations(s: Section, sections: List[Section], symbols: Dict[int, List[Symbol]]) -> None:
     layout = RELA if s.type == SHT_RELA else REL
     if s.entsize != layout.size or s.size % layout.size:
         fail(f"corrupt zebin: {s.name} entry size {s.entsize} / size {s.size} (entries are {layout.size} bytes)")
