@@ -275,8 +275,8 @@ def test_ocloc_path_not_executable(monkeypatch, add_spv):
     with pytest.raises(ToolNotFoundError) as info:
         ocloc.compile_spirv(add_spv, ["pvc"])
     assert str(info.value) == ("TRITON_OCLOC_PATH='/nonexistent/ocloc' is not an executable file; unset it or "
-                               "point it to ocloc; to install ocloc, install it with "
-                               "`apt-get install intel-opencl-icd`")
+                               "point it to ocloc; ocloc comes with intel-opencl-icd "
+                               "(`apt-get install intel-opencl-icd`)")
 
 
 def test_ocloc_not_on_path(monkeypatch, add_spv):
@@ -366,10 +366,20 @@ def test_ocloc_version(monkeypatch):
 
 
 def test_short_ocloc_jobs_that_hang_are_stopped_and_named(tmp_path, monkeypatch):
-    # Version queries, `ocloc ids` and the capability probes all go through run_short.
+    # Version queries, `ocloc ids` and the capability probes all go through short_job.
     exe = fake_ocloc(tmp_path, "#!/bin/sh\nexec sleep 600\n")
+    monkeypatch.setenv("TRITON_OCLOC_PATH", exe)
     monkeypatch.setenv(ocloc.TIMEOUT_ENV, "1")
     with pytest.raises(ToolNotFoundError) as info:
-        ocloc.run_short(exe, ["ids", "pvc"])
+        ocloc.short_job(["ids", "pvc"])
     assert str(info.value) == (f"`{exe} ids pvc` did not answer within 1 s and was stopped: the installed ocloc "
                                "hangs; reinstall intel-opencl-icd or raise TRITON_XPU_OCLOC_TIMEOUT")
+    with pytest.raises(ToolNotFoundError, match=f"`{exe} query OCL_DRIVER_VERSION` did not answer within 1 s"):
+        ocloc.ocloc_version()  # never "ocloc unknown": the cache key would not name the compiler
+
+
+def test_short_jobs_run_as_compiles_do(mode):
+    shown, result = ocloc.short_job(["ids", "pvc"])
+    assert result.code == 0 and "Matched ids" in result.log
+    assert shown.startswith("`ocloc ids pvc` (libocloc ") if mode == "lib" else shown.endswith("ocloc ids pvc`")
+    assert ocloc.device_support("pvc") is None

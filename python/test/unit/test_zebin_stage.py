@@ -329,7 +329,9 @@ def test_a_target_only_todays_ocloc_knows_compiles_or_names_the_toolchain_that_h
         return
     with pytest.raises(IntelBackendError) as err:  # Debian 12's ocloc 22.43
         kernels.SPECS["add"].compile("bmg")
-    assert "the installed ocloc does not know it (`ocloc ids bmg`)" in str(err.value)
+    assert ("no way to compile native code for bmg: the installed ocloc does not know bmg (`ocloc ids bmg` "
+            "(libocloc libocloc.so): Error: Invalid command line. Unknown acronym bmg.); install an ocloc that "
+            "supports bmg (intel-opencl-icd 26.x") in str(err.value)
     assert "`./run --toolchain current` has it" in str(err.value)
 
 

@@ -13,13 +13,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 from typing import List, Optional
 
 from triton.backends.intel.binary import zebin
-from triton.backends.intel.errors import ToolNotFoundError, ZebinFormatError
-from triton.backends.intel.tools import find_tool
+from triton.backends.intel.errors import ZebinFormatError
 
 # One 2D block write, declared overloadable so it gets the mangled name Triton's lowering calls.
 BLOCK_WRITE_PROBE = """
@@ -51,45 +48,37 @@ def _probe_key(device: str, ocloc_version: str, source: str) -> str:
 
 def missing_builtins(device: str, source: str) -> Optional[List[str]]:
     """The functions the installed IGC leaves undefined compiling OpenCL C ``source`` for ``device`` (besides
-    those the driver resolves), or None when ocloc is missing or the probe itself fails."""
+    those the driver resolves), or None when the probe itself fails.  Runs ocloc as compiles do."""
     from triton.backends.intel import ocloc
-    try:
-        exe = find_tool("ocloc")
-    except ToolNotFoundError:
+    _, result = ocloc.short_job(["compile", "-q", "-file", "probe.cl", "-device", device, "-internal_options",
+                                 "-cl-intel-allow-zebin", "-output", ocloc.OUTPUT_NAME, "-output_no_suffix"],
+                                {"probe.cl": source.encode() + b"\0"})  # libocloc reads text up to a NUL
+    binary = ocloc.binary_output(result.outputs)
+    if result.died or result.code != 0 or binary is None:
         return None
-    with tempfile.TemporaryDirectory(prefix="triton-xpu-probe-") as tmp:
-        src = os.path.join(tmp, "probe.cl")
-        with open(src, "w") as f:
-            f.write(source)
-        proc = ocloc.run_short(exe, ["compile", "-q", "-file", src, "-device", device, "-internal_options",
-                                     "-cl-intel-allow-zebin", "-output", "probe", "-output_no_suffix", "-out_dir", tmp])
-        outputs = {}
-        for name in os.listdir(tmp):
-            with open(os.path.join(tmp, name), "rb") as f:
-                outputs[name] = f.read()
-        binary = ocloc.binary_output(outputs)
-        if proc.returncode != 0 or binary is None:
-            return None
-        try:
-            return zebin.read(binary).undefined_symbols
-        except ZebinFormatError:
-            return None
+    try:
+        return zebin.read(binary).undefined_symbols
+    except ZebinFormatError:
+        return None
 
 
 def _links(device: str, name: str, source: str) -> bool:
-    """Whether the installed IGC links ``source`` for ``device`` (True when there is no ocloc to ask or the
-    probe fails: then the target table stands).  Cached per ocloc version in Triton's cache."""
+    """Whether the installed IGC links ``source`` for ``device`` (True when there is no working ocloc for the
+    device to ask, or the probe fails: then the target table stands).  Cached per ocloc version in Triton's
+    cache."""
     from triton.backends.intel import ocloc
     from triton.runtime.cache import get_cache_manager
-    try:
-        version = ocloc.ocloc_version()
-    except ToolNotFoundError:
-        return True  # no ocloc: nothing to probe with; the zebin stage reports the missing tool
+    if ocloc.device_support(device) is not None:
+        return True  # nothing to probe with; choosing the native compiler reports why
+    version = ocloc.ocloc_version()
     cache = get_cache_manager(_probe_key(device, version, source))
     cached = cache.get_file("capabilities.json")
     if cached:
-        with open(cached) as f:
-            return json.load(f)[name]
+        try:
+            with open(cached) as f:
+                return bool(json.load(f)[name])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache file: probe again and overwrite it
     missing = missing_builtins(device, source)
     if missing is None:
         return True

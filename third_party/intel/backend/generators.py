@@ -65,16 +65,9 @@ def _ocloc_version() -> str:
     return ocloc.ocloc_version()
 
 
-@functools.lru_cache(maxsize=None)
 def ocloc_knows(device: str) -> bool:
-    """Whether the installed ocloc can compile for ``device`` (``ocloc ids <device>`` answers)."""
-    try:
-        from triton.backends.intel.tools import find_tool
-        exe = find_tool("ocloc")
-    except ToolNotFoundError:
-        return False
-    proc = ocloc.run_short(exe, ["ids", device])
-    return proc.returncode == 0 and b"Matched ids" in proc.stdout
+    """Whether the ocloc the compiler runs (libocloc or the executable) can compile for ``device``."""
+    return ocloc.device_support(device) is None
 
 
 class DriverGenerator:
@@ -131,7 +124,10 @@ def resolve(name: str, target: str) -> str:
     if name not in NAMES:
         raise ValueError(f"unknown native compiler {name!r}; choose one of {', '.join(NAMES)} "
                          "(TRITON_XPU_NATIVE_COMPILER or the native_compiler option)")
-    if name == "ocloc" or (name == "auto" and ocloc_knows(target)):
+    if name == "ocloc":
+        return "ocloc"
+    why_not_ocloc = ocloc.device_support(target) if name == "auto" else None
+    if name == "auto" and why_not_ocloc is None:
         return "ocloc"
     if device_for(target) is not None:
         return "driver"
@@ -139,10 +135,13 @@ def resolve(name: str, target: str) -> str:
         raise IntelBackendError(f"native_compiler 'driver' needs a Level Zero device of {target}, and none is "
                                 f"present; use native_compiler 'ocloc', or run where a {target} device is (or "
                                 f"TRITON_XPU_EMULATE={target})")
-    raise IntelBackendError(f"no way to compile native code for {target}: the installed ocloc does not know it "
-                            f"(`ocloc ids {target}`) and no Level Zero device of it is present; install an ocloc "
-                            f"that supports {target} (intel-opencl-icd{_toolchain_hint(target)}), or compile on a "
-                            f"machine with a {target} device using native_compiler 'driver'")
+    if "does not know" in why_not_ocloc:
+        why_not_ocloc += f"; install an ocloc that supports {target} (intel-opencl-icd{_toolchain_hint(target)})"
+    from triton.backends.intel import emulation
+    emulate = f" (TRITON_XPU_EMULATE={target} provides an emulated one)" if target in emulation.PRODUCTS else ""
+    raise IntelBackendError(f"no way to compile native code for {target}: {why_not_ocloc}. Without ocloc, "
+                            f"native_compiler 'auto' uses the Level Zero driver's compiler, but no {target} device "
+                            f"is present{emulate}")
 
 
 def _toolchain_hint(target: str) -> str:

@@ -31,7 +31,7 @@ libocloc 22.43 calls exit() when the input lacks the SPIR-V magic number (the
 header is checked first) and printf()s "Command was: ..." to stdout on failure
 (captured by the worker and dropped).  Every ocloc run has a timeout
 (``TRITON_XPU_OCLOC_TIMEOUT``); short ones -- queries, ``ocloc ids``, capability
-probes -- go through :func:`run_short`.
+probes -- go through :func:`short_job`, run the same way as compiles.
 """
 
 from __future__ import annotations
@@ -237,20 +237,9 @@ def query_timeout() -> float:
     return min(compile_timeout(), QUERY_TIMEOUT_S)
 
 
-def _hang_error(command: str, timeout: float) -> ToolNotFoundError:
-    return ToolNotFoundError(f"`{command}` did not answer within {timeout:g} s and was stopped: the installed ocloc "
+def _hang_error(shown: str, timeout: float) -> ToolNotFoundError:
+    return ToolNotFoundError(f"{shown} did not answer within {timeout:g} s and was stopped: the installed ocloc "
                              f"hangs; reinstall intel-opencl-icd or raise {TIMEOUT_ENV}")
-
-
-def run_short(exe: str, args: Sequence[str], cwd: Optional[str] = None) -> subprocess.CompletedProcess:
-    """Run the ocloc executable for a short job (a query, ``ids``, a capability probe) under the query
-    timeout, output captured; ToolNotFoundError naming the command when it hangs."""
-    timeout = query_timeout()
-    try:
-        return subprocess.run([exe, *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=timeout)
-    except subprocess.TimeoutExpired:  # subprocess.run killed it
-        raise _hang_error(shlex.join([exe, *args]), timeout) from None
 
 
 def _start_timeout() -> float:
@@ -299,7 +288,7 @@ def _find_ocloc() -> str:
     except ToolNotFoundError as e:
         if "apt-get install" in str(e):
             raise
-        raise ToolNotFoundError(f"{e}; to install ocloc, {INSTALL_HINT}") from None
+        raise ToolNotFoundError(f"{e}; ocloc comes with intel-opencl-icd (`apt-get install intel-opencl-icd`)") from None
 
 
 def _choose_runner() -> Tuple[str, Optional[_Libocloc]]:
@@ -334,31 +323,59 @@ def _log_text(raw: bytes) -> str:
     return raw.decode(errors="replace").rstrip("\0")
 
 
-def _run_lib(lib: _Libocloc, args: List[str], spirv: bytes) -> _Run:
+def _run_lib(lib: _Libocloc, args: List[str], sources: Dict[str, bytes], timeout: float) -> _Run:
     try:
-        code, outputs = lib.run(args, {SPIRV_NAME: spirv})
+        code, outputs = lib.run(args, sources, timeout)
     except OclocCrashed as e:
         return _Run(e.returncode if e.returncode is not None else -1, {}, "", died=True)
     log = _log_text(outputs.pop("stdout.log", b""))
     return _Run(code, outputs, log)
 
 
-def _run_subprocess(exe: str, args: List[str], spirv: bytes) -> _Run:
+def _run_subprocess(exe: str, args: List[str], sources: Dict[str, bytes], timeout: float) -> _Run:
+    """The executable in a temporary directory holding ``sources``; a compile writes there (-out_dir), a
+    query writes to its working directory."""
     with tempfile.TemporaryDirectory(prefix="triton-ocloc-") as tmp:
-        with open(os.path.join(tmp, SPIRV_NAME), "wb") as f:
-            f.write(spirv)
+        for name, data in sources.items():
+            with open(os.path.join(tmp, name), "wb") as f:
+                f.write(data)
+        out_dir = ["-out_dir", tmp] if args[:1] == ["compile"] else []
         try:
-            proc = subprocess.run([exe, *args, "-out_dir", tmp], cwd=tmp, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=compile_timeout())
+            proc = subprocess.run([exe, *args, *out_dir], cwd=tmp, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=timeout)
         except subprocess.TimeoutExpired:  # subprocess.run killed it
             raise OclocTimedOut() from None
         outputs = {}
         for name in os.listdir(tmp):
             path = os.path.join(tmp, name)
-            if name != SPIRV_NAME and os.path.isfile(path):
+            if name not in sources and os.path.isfile(path):
                 with open(path, "rb") as f:
                     outputs[name] = f.read()
     return _Run(proc.returncode, outputs, _without_command_echo(_log_text(proc.stdout)), died=proc.returncode < 0)
+
+
+def _run(lib: Optional[_Libocloc], exe: str, args: List[str], sources: Dict[str, bytes], timeout: float) -> _Run:
+    return _run_lib(lib, args, sources, timeout) if lib is not None else _run_subprocess(exe, args, sources, timeout)
+
+
+def _shown(lib: Optional[_Libocloc], exe: str, args: Sequence[str]) -> str:
+    """A command as the error messages show it: `ocloc ARGS` (libocloc PATH), or `EXE ARGS`."""
+    if lib is not None:
+        return f"`{shlex.join(['ocloc', *args])}` (libocloc {lib.path})"
+    return f"`{shlex.join([exe, *args])}`"
+
+
+def short_job(args: Sequence[str], sources: Optional[Dict[str, bytes]] = None) -> Tuple[str, _Run]:
+    """Run a short ocloc job -- a query, ``ids``, a capability probe -- the way compiles run (libocloc's
+    worker or the executable) under the query timeout: (the command as shown in messages, its result).
+    ToolNotFoundError when there is no ocloc, or when it hangs (naming the command and the timeout)."""
+    via, lib = _choose_runner()
+    exe = _find_ocloc() if lib is None else "ocloc"
+    shown = _shown(lib, exe, args)
+    try:
+        return shown, _run(lib, exe, list(args), dict(sources or {}), query_timeout())
+    except OclocTimedOut:
+        raise _hang_error(shown, query_timeout()) from None
 
 
 def _without_command_echo(log: str) -> str:
@@ -473,12 +490,14 @@ def _check_binary(binary: bytes, log: str, repro: str, check_limits: bool) -> Di
     parsed: Dict[str, Zebin] = {}
     for device, data in members.items():
         where = f" for {device}" if device else ""
-        unusable = (f"ocloc exited successfully but its output{where} is unusable: {{}}. IGC drops kernels it "
-                    "cannot compile, e.g. ones whose scratch space exceeds the hardware limit")
         try:
             zebin = read_zebin(data, build_log.spills(log, device or None))
         except ZebinFormatError as e:
-            raise CompilationError(unusable.format(e), log, repro) from e
+            # IGC drops a kernel it cannot compile (e.g. beyond the scratch limit) and still writes the zebin.
+            dropped = (". IGC drops kernels it cannot compile, e.g. ones whose scratch space exceeds the hardware "
+                       "limit") if "no kernel" in str(e) else ""
+            raise CompilationError(f"ocloc exited successfully but its output{where} is unusable: {e}{dropped}",
+                                   log, repro) from e
         limit = MAX_SCRATCH_PER_THREAD.get(zebin.product_family) if check_limits else None
         for kernel in zebin.kernels if limit is not None else ():
             # Each scratch slot is a separate per-thread space; the largest must fit.  Checked before the
@@ -536,7 +555,7 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
 
     def run(args: List[str]) -> _Run:
         try:
-            return _run_lib(lib, args, spirv) if lib is not None else _run_subprocess(exe, args, spirv)
+            return _run(lib, exe, args, {SPIRV_NAME: spirv}, compile_timeout())
         except OclocTimedOut:
             raise CompilationError(
                 f"ocloc did not finish compiling for {device_list} within {compile_timeout():g} s and was stopped; "
@@ -570,27 +589,42 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
     return OclocResult(binary=binary, log=log, command=repro, ms=ms, via=via, zebins=zebins)
 
 
-def _query(via: str, lib: Optional[_Libocloc], exe: str, what: str) -> Optional[str]:
+def _query(what: str) -> Optional[str]:
     """``ocloc query WHAT`` (the answer is written as a file named WHAT), or None if unsupported."""
-    try:
-        if lib is not None:
-            code, outputs = lib.run(["query", what], {}, timeout=query_timeout())
-        else:
-            with tempfile.TemporaryDirectory(prefix="triton-ocloc-") as tmp:
-                proc = run_short(exe, ["query", what], cwd=tmp)
-                code, outputs = proc.returncode, {}
-                path = os.path.join(tmp, what)
-                if os.path.isfile(path):
-                    with open(path, "rb") as f:
-                        outputs[what] = f.read()
-    except OclocTimedOut:
-        raise _hang_error(f"ocloc query {what} (libocloc {lib.path})", query_timeout()) from None
-    except (OSError, OclocCrashed):
-        return None
-    answer = outputs.get(what)
-    if code != 0 or not answer:
+    _, result = short_job(["query", what])
+    answer = result.outputs.get(what)
+    if result.died or result.code != 0 or not answer:
         return None
     return answer.rstrip(b"\0\n ").decode(errors="replace") or None
+
+
+def device_support(device: str) -> Optional[str]:
+    """None when compile_spirv can compile for ``device``, else the reason as a sentence: no ocloc, an ocloc
+    that hangs, crashes or answers nothing, or one that does not know the device (``ocloc ids DEVICE``)."""
+    key = (device, ocloc_mode(), os.environ.get(env_var("ocloc")), os.environ.get(LIB_ENV), os.environ.get("PATH"))
+    if key not in _device_support:
+        _device_support[key] = _ask_device_support(device)
+    return _device_support[key]
+
+
+_device_support: Dict[tuple, Optional[str]] = {}
+
+
+def _ask_device_support(device: str) -> Optional[str]:
+    try:
+        command, result = short_job(["ids", device])
+    except ToolNotFoundError as e:
+        return str(e)
+    code, printed = result.code, result.log
+    if code == 0 and "Matched ids" in printed:
+        return None
+    if result.died:
+        return f"{command} {_death(code)}: the installed ocloc is broken; reinstall intel-opencl-icd"
+    if re.search(r"(?i)unknown acronym|could not determine (target|device)|invalid device", printed):
+        return f"the installed ocloc does not know {device} ({command}: {printed.strip().splitlines()[0]})"
+    said = f"printed {printed.strip()[:120]!r}" if printed.strip() else "printed nothing"
+    return (f"{command} exited with status {code} and {said} instead of the device's ids: it is not a "
+            f"working ocloc; reinstall intel-opencl-icd or point {env_var('ocloc')} to a working one")
 
 
 def _libigc_fingerprint() -> str:
@@ -618,10 +652,9 @@ def _libigc_fingerprint() -> str:
 
 @functools.lru_cache(maxsize=None)
 def _version(via: str, where: str) -> str:
-    lib = _load_libocloc(where) if via == "libocloc" else None
-    driver = _query(via, lib, where, "OCL_DRIVER_VERSION") or "unknown"
-    neo = _query(via, lib, where, "NEO_REVISION")
-    igc = _query(via, lib, where, "IGC_REVISION")  # newer ocloc only
+    driver = _query("OCL_DRIVER_VERSION") or "unknown"
+    neo = _query("NEO_REVISION")
+    igc = _query("IGC_REVISION")  # newer ocloc only
     text = f"ocloc {driver}"
     if neo and neo not in driver:
         text += f" neo {neo}"
