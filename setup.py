@@ -65,6 +65,34 @@ FRONTEND_PATCHES = (
      "            lambda: CompiledKernel(src, metadata_group, hash), metadata_group)\n"
      "        if kernel is not None:\n"
      "            return kernel\n"),
+    # A damaged group file (unreadable, not a group, or listing a file that is gone) is a cache miss with one
+    # warning line instead of a traceback; the compile that follows rewrites the entry.
+    ("triton/runtime/cache.py", "import os\nimport uuid\n", "import os\nimport uuid\nimport warnings\n"),
+    ("triton/runtime/cache.py",
+     "        with open(grp_filepath) as f:\n"
+     "            grp_data = json.load(f)\n"
+     "        child_paths = grp_data.get(\"child_paths\", None)\n"
+     "        # Invalid group data.\n"
+     "        if child_paths is None:\n"
+     "            return None\n"
+     "        result = {}\n"
+     "        for c, p in child_paths.items():\n"
+     "            if os.path.exists(p):\n"
+     "                result[c] = p\n"
+     "        return result\n",
+     "        try:\n"
+     "            with open(grp_filepath) as f:\n"
+     "                child_paths = json.load(f)[\"child_paths\"]\n"
+     "            missing = [c for c, p in child_paths.items() if not (isinstance(p, str) and os.path.exists(p))]\n"
+     "        except (OSError, ValueError, LookupError, TypeError, AttributeError) as e:\n"
+     "            problem = f\"{grp_filename} cannot be read ({type(e).__name__}: {e})\"\n"
+     "        else:\n"
+     "            if not missing:\n"
+     "                return dict(child_paths)\n"
+     "            problem = f\"{grp_filename} lists files that are gone: {', '.join(missing)}\"\n"
+     "        warnings.warn(f\"damaged cache entry in {self.cache_dir}: {problem}; compiling it again\",\n"
+     "                      stacklevel=2)\n"
+     "        return None\n"),
 )
 PATCHES_KEY = hashlib.sha256(repr(FRONTEND_PATCHES).encode()).hexdigest()[:12]
 

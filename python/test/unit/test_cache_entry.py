@@ -22,11 +22,11 @@ def entry_files(cache, name):
 
 
 def compile_again():
-    """Compile add for pvc; ([warnings of damaged entries], the kernel)."""
+    """Compile add for pvc; ([warnings of damaged entries, the backend's and the front end's], the kernel)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         compiled = kernels.SPECS["add"].compile("pvc")
-    return [str(w.message) for w in caught if w.category is cache_entry.DamagedCacheEntry], compiled
+    return [str(w.message) for w in caught if str(w.message).startswith("damaged cache entry")], compiled
 
 
 def test_a_compile_records_the_digests(fresh_cache):
@@ -47,36 +47,59 @@ def test_a_whole_entry_is_used_and_trusted(fresh_cache):
     assert digest.trusted(digest.key(first.asm["zebin"])) is not None
 
 
+GROUP = "damaged cache entry in {dir}: __grp__add_kernel.json "  # the front end's check of the entry's index
+ENTRY = "damaged cache entry of kernel add_kernel in {dir}: "  # the backend's check of what it read
+CRC = "add_kernel.zebin does not match the length and CRC-32 its compile recorded"
+
+
 @pytest.mark.parametrize("damage, reason", [
-    ("flip a bit of the zebin", "add_kernel.zebin does not match the length and CRC-32 its compile recorded"),
-    ("truncate the zebin", "add_kernel.zebin does not match the length and CRC-32 its compile recorded"),
-    ("delete the zebin", "no add_kernel.zebin in the entry"),
-    ("truncate the metadata", "add_kernel.json is not valid JSON"),
-    ("change num_warps", "the launch fields of add_kernel.json"),
-    ("change threads_per_warp", "the launch fields of add_kernel.json"),
+    ("flip a bit of the zebin", ENTRY + CRC),
+    ("truncate the zebin", ENTRY + CRC),
+    ("empty the zebin", ENTRY + CRC),
+    ("delete the zebin", GROUP + "lists files that are gone: add_kernel.zebin"),
+    ("delete the metadata", GROUP + "lists files that are gone: add_kernel.json"),
+    ("truncate the metadata", ENTRY + "add_kernel.json is not valid JSON (Unterminated string"),
+    ("change num_warps", ENTRY + "the launch fields of add_kernel.json"),
+    ("change threads_per_warp", ENTRY + "the launch fields of add_kernel.json"),
+    ("truncate the group", GROUP + "cannot be read (JSONDecodeError: "),
+    ("replace the group by a list", GROUP + "cannot be read (TypeError: "),
+    ("drop the zebin from the group", ENTRY + "no add_kernel.zebin in the entry"),
 ])
 def test_a_damaged_entry_is_compiled_again(fresh_cache, damage, reason):
     first = kernels.SPECS["add"].compile("pvc")
     files = entry_files(fresh_cache, "add_kernel")
     zebin, meta = files["zebin"], files["json"]
+    group = zebin.parent / "__grp__add_kernel.json"
     if damage == "flip a bit of the zebin":
         data = bytearray(zebin.read_bytes())
         data[len(data) // 2] ^= 0x10
         zebin.write_bytes(bytes(data))
     elif damage == "truncate the zebin":
         zebin.write_bytes(zebin.read_bytes()[:1000])
+    elif damage == "empty the zebin":
+        zebin.write_bytes(b"")
     elif damage == "delete the zebin":
         zebin.unlink()
+    elif damage == "delete the metadata":
+        meta.unlink()
     elif damage == "truncate the metadata":
         meta.write_text(meta.read_text()[:100])
+    elif damage == "truncate the group":
+        group.write_text(group.read_text()[:50])
+    elif damage == "replace the group by a list":
+        group.write_text("[]")
+    elif damage == "drop the zebin from the group":
+        paths = json.loads(group.read_text())
+        del paths["child_paths"]["add_kernel.zebin"]
+        group.write_text(json.dumps(paths))
     else:
         field = damage.split()[-1]
         md = json.loads(meta.read_text())
         md[field] = {"num_warps": 32, "threads_per_warp": 16}[field]
         meta.write_text(json.dumps(md))
     damaged, again = compile_again()
-    assert len(damaged) == 1 and reason in damaged[0] and damaged[0].endswith("; compiling it again"), damaged
-    assert damaged[0].startswith("damaged cache entry of kernel ")
+    assert len(damaged) == 1 and damaged[0].startswith(reason.format(dir=zebin.parent)), damaged
+    assert damaged[0].endswith("; compiling it again")
     # The entry was rewritten whole: the next run uses it without a word.
     assert again.asm["zebin"] == first.asm["zebin"] and again.metadata.num_warps == first.metadata.num_warps
     assert compile_again()[0] == []
@@ -103,3 +126,18 @@ def test_a_trusted_binary_is_still_for_one_device(fresh_cache):
     compiled = kernels.SPECS["add"].compile("pvc")
     with pytest.raises(level_zero.NativeBinaryError, match=r"zebin is for pvc, but the device is acm-g10 \(dg2\)"):
         level_zero.native_kernel(compiled.asm["zebin"], targets.lookup("acm-g10"), "add_kernel")
+
+
+def test_a_damaged_capability_answer_is_probed_again(fresh_cache):
+    from triton.backends.intel import capabilities
+    answer = capabilities._links("pvc", "has_2d_block_write", capabilities.BLOCK_WRITE_PROBE)
+    (cached,) = fresh_cache.rglob("capabilities.json")
+    cached.write_text('{"has_2d_blo')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = capabilities._links("pvc", "has_2d_block_write", capabilities.BLOCK_WRITE_PROBE)
+    assert again == answer
+    assert [str(w.message) for w in caught] == [
+        f"damaged cache entry in {cached.parent}: capabilities.json cannot be read (JSONDecodeError: Unterminated "
+        "string starting at: line 1 column 2 (char 1)); probing again"]
+    assert json.loads(cached.read_text()) == {"has_2d_block_write": answer}  # rewritten

@@ -3,12 +3,14 @@
 The zebin stage records in the kernel's metadata the length and CRC-32 of its zebin (``zebin_bytes``,
 ``zebin_crc32``: every flipped bit and corrupted run of up to 32 bits changes them; see binary.digest) and a
 SHA-256 of what loading and launching it read from the metadata (``launch_digest``: name, target, warps,
-sub-group size, shared memory, registers, spills, driver requirements and the zebin's length and CRC).  On a cache hit the front end lets
-:func:`cached_kernel` read the entry (one of the fork's front-end changes, ``FRONTEND_PATCHES`` in setup.py):
-an entry that cannot be read, whose zebin is missing or damaged, or whose launch fields were changed is
-refused with one warning line, and the kernel is compiled again, which rewrites the entry.  The check runs on
-what the front end read, so it costs no file access of its own; an accepted zebin is trusted by this process
-(binary.digest), so loading it skips the full check.
+sub-group size, shared memory, registers, spills, driver requirements and the zebin's length and CRC).
+
+On a cache hit the front end lets :func:`cached_kernel` read the entry (one of the fork's front-end changes,
+``FRONTEND_PATCHES`` in setup.py): an entry that cannot be read, whose zebin is missing or damaged, or whose
+launch fields were changed is refused with one warning line, and the kernel is compiled again, which rewrites
+the entry.  The check runs on what the front end read, so it costs no file access of its own; an accepted
+zebin is trusted by this process (binary.digest), so loading it skips the full check.  A damaged group file
+(the entry's index) is the front end's own case: another front-end change makes it a miss with one warning.
 """
 
 from __future__ import annotations

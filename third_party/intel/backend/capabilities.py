@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import warnings
 from typing import List, Optional
 
 from triton.backends.intel.binary import zebin
@@ -77,8 +79,9 @@ def _links(device: str, name: str, source: str) -> bool:
         try:
             with open(cached) as f:
                 return bool(json.load(f)[name])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # a damaged cache file: probe again and overwrite it
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            warnings.warn(f"damaged cache entry in {os.path.dirname(cached)}: capabilities.json cannot be read "
+                          f"({type(e).__name__}: {e}); probing again", stacklevel=2)
     missing = missing_builtins(device, source)
     if missing is None:
         return True

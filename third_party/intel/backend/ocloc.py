@@ -36,6 +36,7 @@ probes -- go through :func:`short_job`, run the same way as compiles.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import functools
@@ -143,6 +144,7 @@ class _Libocloc:
         self._requests = self._replies = None
         with self.lock:
             self._start()  # OSError when the library cannot be loaded
+        atexit.register(self._stop)  # the worker would exit on its own; reaping it keeps exit quiet
 
     def _start(self) -> None:
         from multiprocessing.connection import Connection
@@ -288,7 +290,8 @@ def _find_ocloc() -> str:
     except ToolNotFoundError as e:
         if "apt-get install" in str(e):
             raise
-        raise ToolNotFoundError(f"{e}; ocloc comes with intel-opencl-icd (`apt-get install intel-opencl-icd`)") from None
+        raise ToolNotFoundError(f"{e}; ocloc comes with intel-opencl-icd (`apt-get install intel-opencl-icd`)") \
+            from None
 
 
 def _choose_runner() -> Tuple[str, Optional[_Libocloc]]:
