@@ -45,7 +45,30 @@ class ZeError(RuntimeError):
 
     def __reduce__(self):
         return (type(self), (self.call, self.result, self.result_name, self.log))
+
+
+class ForeignPointerError(ValueError):
+    """A launch's pointer argument ``index`` (among the runtime arguments) holds ``address``, which is not
+    memory of the device's Level Zero context; nothing was launched."""
+
+    def __init__(self, index, address):
+        self.index = index
+        self.address = address
+        super().__init__(f"kernel argument {index}: 0x{address:x} is not memory of the device's context")
+
+    def __reduce__(self):
+        return (type(self), (self.index, self.address))
 )PY";
+
+PyObject *g_foreign_pointer_error = nullptr;
+
+// A pointer argument that is not memory of the launching device's context (see Launcher::call).
+struct ForeignPointer : std::runtime_error {
+  ForeignPointer(size_t index, uint64_t address)
+      : std::runtime_error("foreign pointer argument"), index(index), address(address) {}
+  size_t index;
+  uint64_t address;
+};
 
 void raise_ze_error(const ZeFailure &e) {
   py::object cls = py::reinterpret_borrow<py::object>(g_ze_error);
@@ -313,6 +336,9 @@ void set_python_error() {
     e.set_error();
   } catch (const ZeFailure &e) {
     raise_ze_error(e);
+  } catch (const ForeignPointer &e) {
+    py::object exc = py::reinterpret_borrow<py::object>(g_foreign_pointer_error)(e.index, e.address);
+    PyErr_SetObject(g_foreign_pointer_error, exc.ptr());
   } catch (const std::out_of_range &e) {
     PyErr_SetString(PyExc_IndexError, e.what());
   } catch (const std::invalid_argument &e) {
@@ -359,9 +385,14 @@ class Launcher {
     ze_group_count_t groups{to_group_count(args[0], "gx"), to_group_count(args[1], "gy"),
                             to_group_count(args[2], "gz")};
     ze_kernel_handle_t kernel = rec.kernel;
+    Runtime &runtime = rt();
     for (size_t i = 0; i < kinds_.size(); ++i) {
       ArgValue value;
       convert(kinds_[i], args[i + 3], i, value);
+      // NEO 26.x accepts any address here and the kernel faults on the GPU; 22.43 refuses it without
+      // saying which argument.  So each pointer must be memory of the device's context.
+      if (kinds_[i] == Kind::Ptr && value.pointer && !runtime.is_context_memory(*device_, value.storage))
+        throw ForeignPointer(i, value.storage);
       ze_result_t r = zeKernelSetArgumentValue(kernel, static_cast<uint32_t>(i), value.size, value.pointer);
       if (r != ZE_RESULT_SUCCESS) throw_failure("zeKernelSetArgumentValue", r);
     }
@@ -527,7 +558,9 @@ memory takes it as one more, last argument, set with that size and no value at e
 immediate command list; it does not wait (see synchronize).  A grid with a 0 dimension launches
 nothing.  A wrong number or type of arguments raises TypeError naming the argument index and the
 expected kind; an int out of the kind's range raises OverflowError (a float beyond the range of
-fp16/bf16/fp32 becomes infinity, as a C cast would).)doc";
+fp16/bf16/fp32 becomes infinity, as a C cast would).  A non-null pointer that is not memory of the
+device's context (host memory from malloc, freed memory, another context's) raises
+ForeignPointerError and launches nothing.)doc";
 
 PyTypeObject LauncherType = [] {
   PyTypeObject t{};
@@ -592,6 +625,7 @@ is released at interpreter exit (``atexit``), before the driver library is unloa
     py::dict ns = m.attr("__dict__");
     py::exec(kZeErrorSource, ns, ns);
     g_ze_error = ns["ZeError"].ptr();
+    g_foreign_pointer_error = ns["ForeignPointerError"].ptr();
   }
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -742,6 +776,13 @@ failure.)doc");
       "free", [](uintptr_t ptr) { rt().free(ptr); }, py::arg("ptr"),
       "Free memory from alloc (zeMemFree).  ValueError for an address alloc did not return; a no-op "
       "after interpreter shutdown has released everything.");
+
+  m.def(
+      "memory_type",
+      [](size_t index, uintptr_t address) { return rt().memory_type(rt().device(index), address); },
+      py::arg("index"), py::arg("address"),
+      "What the device's context knows ``address`` as (zeMemGetAllocProperties): 'device', 'host', "
+      "'shared', or 'unknown' when it is not memory of that context.");
 
   m.def(
       "copy",

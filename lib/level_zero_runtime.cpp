@@ -240,7 +240,7 @@ void Runtime::release_all() noexcept {
     }
   }
   kernels_.clear();
-  for (auto &entry : allocations_) zeMemFree(entry.second, reinterpret_cast<void *>(entry.first));
+  for (auto &entry : allocations_) zeMemFree(entry.second.context, reinterpret_cast<void *>(entry.first));
   allocations_.clear();
   for (auto &dev : devices_) {
     if (dev->event) zeEventDestroy(dev->event);
@@ -410,7 +410,7 @@ uintptr_t Runtime::alloc(size_t index, size_t nbytes, MemKind kind) {
       break;
   }
   auto address = reinterpret_cast<uintptr_t>(ptr);
-  allocations_[address] = dev.context;
+  allocations_[address] = Allocation{nbytes, dev.context};
   return address;
 }
 
@@ -420,9 +420,32 @@ void Runtime::free(uintptr_t ptr) {
   if (it == allocations_.end())
     throw std::invalid_argument("free: address " + std::to_string(ptr) + " was not returned by alloc (or was "
                                 "freed already)");
-  ze_context_handle_t context = it->second;
+  ze_context_handle_t context = it->second.context;
   allocations_.erase(it);
   check(zeMemFree(context, reinterpret_cast<void *>(ptr)), "zeMemFree");
+}
+
+bool Runtime::is_context_memory(const Device &dev, uintptr_t address) const {
+  auto it = allocations_.upper_bound(address);
+  if (it != allocations_.begin()) {
+    --it;  // the allocation starting at or below the address
+    if (address < it->first + it->second.size && it->second.context == dev.context) return true;
+  }
+  return memory_type(dev, address) != "unknown";
+}
+
+std::string Runtime::memory_type(const Device &dev, uintptr_t address) const {
+  ze_memory_allocation_properties_t props{ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES};
+  ze_device_handle_t owner = nullptr;
+  if (zeMemGetAllocProperties(dev.context, reinterpret_cast<const void *>(address), &props, &owner) !=
+      ZE_RESULT_SUCCESS)
+    return "unknown";
+  switch (props.type) {
+    case ZE_MEMORY_TYPE_DEVICE: return "device";
+    case ZE_MEMORY_TYPE_HOST: return "host";
+    case ZE_MEMORY_TYPE_SHARED: return "shared";
+    default: return "unknown";
+  }
 }
 
 CompiledModule Runtime::compile_spirv(size_t index, const uint8_t *data, size_t size, const std::string &flags) {

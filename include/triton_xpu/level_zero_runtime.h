@@ -17,6 +17,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -154,6 +155,12 @@ class Runtime {
 
   uintptr_t alloc(size_t index, size_t nbytes, MemKind kind);
   void free(uintptr_t ptr);
+  // Whether `address` is memory of `dev`'s context: inside a live allocation of this runtime there (no
+  // driver call), else whatever the driver reports for that context (zeMemGetAllocProperties).
+  bool is_context_memory(const Device &dev, uintptr_t address) const;
+  // zeMemGetAllocProperties' memory type of `address` in `dev`'s context: "device", "host", "shared" or
+  // "unknown" (not memory of that context).
+  std::string memory_type(const Device &dev, uintptr_t address) const;
 
   CompiledModule compile_spirv(size_t index, const uint8_t *data, size_t size, const std::string &flags);
 
@@ -167,7 +174,11 @@ class Runtime {
   std::vector<std::pair<ze_driver_handle_t, ze_context_handle_t>> contexts_;
   std::vector<std::unique_ptr<Device>> devices_;
   std::unordered_map<ze_kernel_handle_t, std::shared_ptr<KernelRecord>> kernels_;
-  std::unordered_map<uintptr_t, ze_context_handle_t> allocations_;
+  struct Allocation {
+    size_t size = 0;
+    ze_context_handle_t context = nullptr;
+  };
+  std::map<uintptr_t, Allocation> allocations_;  // by base address, for the range lookups of launches
 };
 
 // The baseline of the host-overhead benchmark: `iterations` times, zeKernelSetArgumentValue for

@@ -173,6 +173,60 @@ def test_wrong_argument_count_is_a_type_error():
                             "its constexprs; got 3")
 
 
+def test_memory_the_device_cannot_use_is_refused_naming_the_argument():
+    # NEO 26.x accepts any address as a pointer argument (the kernel would fault on the GPU) and 22.43
+    # refuses it without saying which: the launcher checks each pointer against the device's context.
+    out = run_json("""
+        import ctypes, re
+        import numpy as np
+        compiled = kernels.SPECS["add"].compile("pvc")
+        good = driver.active.alloc(4096, "device", "float32")
+
+        class Address:  # a tensor-like object holding any address
+            dtype = "float32"
+            def __init__(self, address):
+                self.address = address
+            def data_ptr(self):
+                return self.address
+
+        host = np.zeros(1024, np.float32)
+        freed = driver.active.alloc(4096, "shared", "float32")
+        freed_address = freed.data_ptr()
+        del freed
+        cases = {"host": Address(host.ctypes.data), "freed": Address(freed_address), "unmapped": Address(0x1000),
+                 "past the end": Address(good.data_ptr() + 4096)}
+        errors = {}
+        for case, arg in cases.items():
+            try:
+                compiled[(1, 1, 1)](good, arg, good, 1024)
+            except Exception as e:
+                errors[case] = [type(e).__name__, re.sub("0x[0-9a-f]+", "ADDRESS", str(e))]
+        compiled[(1, 1, 1)](good, Address(good.data_ptr() + 4092), good, 1)  # inside: launched
+        compiled[(1, 1, 1)](good, None, good, 0)  # a null pointer: launched
+        try:
+            compiled[(1, 1, 1)](good, good, good, 1.5)
+        except TypeError as e:
+            errors["float for i32"] = ["TypeError", str(e)]
+        driver.active.synchronize()
+        print(json.dumps(errors))
+    """)
+    head = "add_kernel argument 1 (y_ptr): ADDRESS is not memory the device can use: "
+    tail = ". Nothing was launched"
+    assert out == {
+        "host": ["PointerArgumentError", head + "it is host memory of this process that was not allocated through "
+                 "the device's Level Zero context (e.g. from malloc, numpy or a CPU tensor), or memory of another "
+                 "context; allocate it with driver.active.alloc(nbytes, kind='device'|'shared'|'host'), or pass an "
+                 "XPU tensor" + tail],
+        "freed": ["PointerArgumentError", head + "it lies in a 4096-byte shared allocation that was freed; keep the "
+                  "buffer (or tensor) alive until the kernel has run" + tail],
+        "unmapped": ["PointerArgumentError", head + "no memory is mapped at that address; pass a live allocation "
+                     "(driver.active.alloc, or an XPU tensor)" + tail],
+        "past the end": ["PointerArgumentError", head + "it is just past the end of an allocation; check the "
+                         "pointer's offset against the buffer's size" + tail],
+        "float for i32": ["TypeError", "add_kernel argument 3 (n_elements): expected i32 (an int), got float"],
+    }
+
+
 def test_device_memory_is_not_host_visible():
     out = run_json("""
         buf = driver.active.alloc(64, "device")

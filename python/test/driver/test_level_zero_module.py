@@ -232,7 +232,9 @@ def test_launcher_argument_errors(run_ze):
             unknown_kind=error(ze.Launcher, k["kernel"], 0, ["ptr", "ptr", "ptr", "int"], {ADD_GROUP!r}),
             unknown_kernel=error(ze.Launcher, 12345, 0, {ADD_KINDS!r}, {ADD_GROUP!r}),
             zero_group=error(ze.Launcher, k["kernel"], 0, {ADD_KINDS!r}, (0, 1, 1)),
+            foreign_ptr=error(launch, 1, 1, 1, x, 0x1000, x, 4),
         )
+        errors["memory_types"] = [ze.memory_type(0, a) for a in (x, x + 4095, x + 4096, 0x1000)]
         launch(1, 1, 1, x, x, x, 4)  # still usable after the errors
         ze.unload(k["module"], k["kernel"])
         errors["after_unload"] = error(launch, 1, 1, 1, x, x, x, 4)
@@ -256,6 +258,9 @@ def test_launcher_argument_errors(run_ze):
     assert out["unknown_kernel"]["type"] == "ValueError"
     assert out["zero_group"]["type"] == "ValueError"
     assert out["after_unload"]["type"] == "RuntimeError" and "unloaded" in out["after_unload"]["message"]
+    assert out["foreign_ptr"]["type"] == "ForeignPointerError"
+    assert out["foreign_ptr"]["message"] == "kernel argument 1: 0x1000 is not memory of the device's context"
+    assert out["memory_types"] == ["device", "device", "unknown", "unknown"]
 
 
 def test_load_native_refuses_what_is_not_native_code_for_this_device(run_ze):

@@ -6,6 +6,7 @@ memory comes from ``driver.active.alloc(nbytes, kind="device"|"shared"|"host", d
 ``driver.active.synchronize()`` waits for launched kernels.
 """
 
+import re
 import time
 import weakref
 from typing import Any, Callable, Dict, List, Sequence
@@ -99,15 +100,31 @@ class XPULauncher:
             enter_hook(launch_metadata)
         launcher = self._launchers.get(function) or self._launcher(function)
         # Callers pass every argument (constexprs included, as Triton's JIT does) or only the runtime ones.
-        if len(args) == len(self.kinds):
-            launcher(gridX, gridY, gridZ, *args)
-        elif len(args) == self.n_all:
-            launcher(gridX, gridY, gridZ, *[args[i] for i in self.keep])
-        else:
-            raise TypeError(f"{self.name} takes {len(self.kinds)} runtime arguments ({', '.join(self.names)}), "
-                            f"or {self.n_all} with its constexprs; got {len(args)}")
+        try:
+            if len(args) == len(self.kinds):
+                launcher(gridX, gridY, gridZ, *args)
+            elif len(args) == self.n_all:
+                launcher(gridX, gridY, gridZ, *[args[i] for i in self.keep])
+            else:
+                raise TypeError(f"{self.name} takes {len(self.kinds)} runtime arguments ({', '.join(self.names)}), "
+                                f"or {self.n_all} with its constexprs; got {len(args)}")
+        except level_zero.runtime().ze.ForeignPointerError as e:
+            from triton.runtime.driver import driver
+            raise level_zero.pointer_argument_error(self.name, e.index, self.names[e.index], e.address,
+                                                    driver.active.get_current_device()) from None
+        except (TypeError, OverflowError) as e:
+            raise self._named(e) from None
         if exit_hook is not None:
             exit_hook(launch_metadata)
+
+
+    def _named(self, error: Exception) -> Exception:
+        """The launcher's "kernel argument I: ..." error with the kernel's and the argument's names."""
+        m = re.match(r"kernel argument (\d+): (.*)", str(error), re.S)
+        if not m or int(m.group(1)) >= len(self.names):
+            return error
+        index = int(m.group(1))
+        return type(error)(f"{self.name} argument {index} ({self.names[index]}): {m.group(2)}")
 
 
 class _DeviceInterface:

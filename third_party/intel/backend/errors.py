@@ -29,3 +29,7 @@ class CompilationError(IntelBackendError):
 
 class ZebinFormatError(IntelBackendError, ValueError):
     """Bytes that are not a usable zebin: not ELF, another machine's ELF, truncated, or without kernels."""
+
+
+class PointerArgumentError(IntelBackendError, ValueError):
+    """A launch's pointer argument is not memory the device can use (host, freed or another context's)."""

@@ -16,14 +16,14 @@ import atexit
 import ctypes
 import glob
 import os
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from triton.backends.intel import emulation, spirv, targets
 from triton.backends.intel.binary import digest, fatbin, ids, validate
 from triton.backends.intel.binary.zebin import Zebin
-from triton.backends.intel.errors import IntelBackendError, ZebinFormatError
+from triton.backends.intel.errors import IntelBackendError, PointerArgumentError, ZebinFormatError
 
 INTEL_VENDOR_ID = 0x8086
 DRM_ROOT = "/sys/class/drm"
@@ -280,6 +280,7 @@ class Buffer:
     def __del__(self):
         if self._base is None and _runtime is not None and not _runtime.closed:
             _runtime.ze.free(self._ptr)
+            _freed.append((self._ptr, self.nbytes, self.kind))
 
     def __repr__(self) -> str:
         return f"Buffer({self.kind}, {self.nbytes} bytes, {self.dtype}, device {self.device})"
@@ -293,3 +294,44 @@ def alloc(nbytes: int, kind: str = "device", dtype: str = "uint8", device_index:
     device(device_index)
     ptr = runtime().ze.alloc(device_index, nbytes, kind)
     return Buffer(ptr, nbytes, kind, dtype, device_index)
+
+
+# The latest frees, so that a launch with a freed buffer can say so: (address, bytes, kind), newest last.
+_freed: "deque[Tuple[int, int, str]]" = deque(maxlen=4096)
+
+
+def pointer_argument_error(kernel: str, index: int, name: str, address: int, device_index: int) \
+        -> PointerArgumentError:
+    """The error for argument ``index`` (``name``) of ``kernel`` holding ``address``, which the launcher found
+    is not memory of the device's context: what is there, and what to do."""
+    found, todo = _what_is_at(address, device_index)
+    return PointerArgumentError(f"{kernel} argument {index} ({name}): 0x{address:x} is not memory the device can "
+                                f"use: {found}; {todo}. Nothing was launched")
+
+
+def _what_is_at(address: int, device_index: int) -> Tuple[str, str]:
+    for base, nbytes, kind in reversed(_freed):
+        if base <= address < base + nbytes:
+            return (f"it lies in a {nbytes}-byte {kind} allocation that was freed",
+                    "keep the buffer (or tensor) alive until the kernel has run")
+    if runtime().ze.memory_type(device_index, address - 1) != "unknown":
+        return ("it is just past the end of an allocation", "check the pointer's offset against the buffer's size")
+    if _mapped(address):
+        return ("it is host memory of this process that was not allocated through the device's Level Zero context "
+                "(e.g. from malloc, numpy or a CPU tensor), or memory of another context",
+                "allocate it with driver.active.alloc(nbytes, kind='device'|'shared'|'host'), or pass an XPU tensor")
+    return ("no memory is mapped at that address",
+            "pass a live allocation (driver.active.alloc, or an XPU tensor)")
+
+
+def _mapped(address: int) -> bool:
+    """Whether ``address`` lies in a mapping of this process (/proc/self/maps)."""
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                start, _, end = line.partition(" ")[0].partition("-")
+                if int(start, 16) <= address < int(end, 16):
+                    return True
+    except OSError:
+        pass
+    return False
