@@ -67,6 +67,14 @@ FRONTEND_PATCHES = (
      "            return kernel\n"),
     # A damaged group file (unreadable, not a group, or listing a file that is gone) is a cache miss with one
     # warning line instead of a traceback; the compile that follows rewrites the entry.
+    # With no active driver, an inactive one may say why and what to do (no GPU found: how to emulate one, or
+    # how to compile for a named target) instead of only "0 active drivers ([])".
+    ("triton/runtime/driver.py",
+     "        raise RuntimeError(f\"{len(actives)} active drivers ({actives}). There should only be one.\")\n",
+     "        reasons = [x.driver.inactive_reason() for x in backends.values()\n"
+     "                   if not actives and hasattr(x.driver, \"inactive_reason\")]\n"
+     "        raise RuntimeError(f\"{len(actives)} active drivers ({actives}). There should only be one.\" +\n"
+     "                           \"\".join(f\" {reason}\" for reason in reasons if reason))\n"),
     ("triton/runtime/cache.py", "import os\nimport uuid\n", "import os\nimport uuid\nimport warnings\n"),
     ("triton/runtime/cache.py",
      "        with open(grp_filepath) as f:\n"

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Sequence
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
 
-from triton.backends.intel import level_zero
+from triton.backends.intel import emulation, level_zero
 
 _INT_KINDS = {"i1", "i8", "i16", "i32", "i64", "u1", "u8", "u16", "u32", "u64"}
 _FLOAT_KINDS = {"fp16", "bf16", "fp32", "fp64"}
@@ -174,6 +174,18 @@ class XPUDriver(DriverBase):
     def is_active(cls) -> bool:
         # No Level Zero call here: on a machine without an Intel GPU even zeInit can crash.
         return level_zero.available()
+
+    @classmethod
+    def inactive_reason(cls) -> str:
+        """Why this driver is inactive and what to do (the front end adds it to "0 active drivers")."""
+        if cls.is_active():
+            return ""
+        others = ", ".join(name for name in emulation.PRODUCTS if name != "pvc")
+        return (f"xpu: no Intel GPU was found (no Intel render node in {level_zero.DRM_ROOT}) and "
+                f"{emulation.EMULATE_ENV} is not set. To run on an emulated device (driver calls run, kernels do "
+                f"not execute), set {emulation.EMULATE_ENV}=pvc (or {others}); to compile without a device, name the "
+                "target: triton.compile(src, target=GPUTarget(\"xpu\", \"pvc\", 32)), or "
+                "`triton-xpu compile --target pvc`.")
 
     def get_current_device(self) -> int:
         return self._device
