@@ -109,6 +109,48 @@ def test_a_kernel_that_does_not_compile_is_reported_at_its_line(tmp_path):
     assert "    tl.store(x_ptr + offs, undefined_name + 1)" in verbose.stderr
 
 
+def test_the_compilers_own_reason_is_in_the_one_line_error(tmp_path):
+    source = tmp_path / "f64.py"
+    source.write_text("import triton\nimport triton.language as tl\n\n\n@triton.jit\n"
+                      "def scale64(x_ptr, s, BLOCK: tl.constexpr):\n"
+                      "    offs = tl.arange(0, BLOCK)\n"
+                      "    tl.store(x_ptr + offs, tl.load(x_ptr + offs) * s)\n")
+    proc = run_cli("compile", source, "--kernel", "scale64", "--signature", "*fp64,fp64,64", "--target", "tgllp",
+                   "--out-dir", tmp_path / "out", "-q")
+    assert proc.returncode == 1
+    first = proc.stderr.splitlines()[0]
+    assert first.startswith("triton-xpu: error: scale64 for tgllp: ocloc failed compiling for tgllp (error code "
+                            "-11 (CL_BUILD_PROGRAM_FAILURE)): ")
+    # IGC 1.0: "Double type is not supported on this platform. (in file: f64.py:8)"; IGC 2 names the kernel.
+    assert first.endswith("Double type is not supported on this platform. (in file: f64.py:8)"), first
+
+
+def test_an_unusable_out_dir_is_found_before_compiling(tmp_path):
+    source = tmp_path / "broken.py"  # would fail to compile: the out-dir error must come first
+    source.write_text("import triton\n\n\n@triton.jit\ndef broken(x_ptr):\n    undefined_name\n")
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    proc = run_cli("compile", source, "--kernel", "broken", "--signature", "*fp32", "--target", "pvc",
+                   "--out-dir", not_a_dir)
+    assert (proc.returncode, proc.stderr) == (1, f"triton-xpu compile: error: --out-dir {not_a_dir}: it exists and "
+                                                 "is not a directory\n")
+    under_proc = "/proc/self/triton-out"
+    proc = run_cli("compile", source, "--kernel", "broken", "--signature", "*fp32", "--target", "pvc",
+                   "--out-dir", under_proc)
+    assert proc.returncode == 1 and proc.stderr.startswith(f"triton-xpu compile: error: --out-dir {under_proc}: "
+                                                           "cannot write there (")
+
+
+def test_a_failed_write_names_the_file_and_leaves_no_temporary_file(tmp_path):
+    out = tmp_path / "out"
+    (out / "add.json").mkdir(parents=True)  # add.zebin can be written, add.json cannot
+    proc = run_cli("compile", EXAMPLES, "--kernel", "add_kernel", "--signature", ADD_SIGNATURE, "--target", "pvc",
+                   "--out-name", "add", "--out-dir", out, "-q")
+    assert proc.returncode == 1
+    assert proc.stderr == f"triton-xpu: error: add: cannot write {out / 'add.json'}: Is a directory\n"
+    assert sorted(p.name for p in out.iterdir()) == ["add.json"]  # no add.zebin without its add.json, no temp
+
+
 BAD_INPUT = {
     "missing kernel": (["compile", EXAMPLES, "--kernel", "nope", "--signature", ADD_SIGNATURE, "--target", "pvc"],
                        "no kernel 'nope' in"),

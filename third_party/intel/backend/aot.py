@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import hashlib
 import importlib.util
 import inspect
@@ -27,6 +28,7 @@ import multiprocessing
 import os
 import re
 import sys
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -657,13 +659,43 @@ def describe(artifact: Artifact, binary_file: str) -> Dict[str, Any]:
     }
 
 
-def _write(path: str, data) -> None:
-    """Write atomically: a reader never sees half a file."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    mode = "wb" if isinstance(data, (bytes, bytearray)) else "w"
-    with open(tmp, mode) as f:
-        f.write(data)
-    os.replace(tmp, path)
+def check_out_dir(out_dir: str) -> None:
+    """Create ``out_dir`` and make sure a file can be written there: checked before compiling, so that a
+    wrong ``--out-dir`` costs no compile time."""
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise AotError(f"--out-dir {out_dir}: it exists and is not a directory")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".triton-xpu-write-check-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise AotError(f"--out-dir {out_dir}: cannot write there ({e.strerror or e})") from None
+
+
+def _write_all(files: List[Tuple[str, Any]]) -> None:
+    """Write each (path, data): all to temporary files first, then each renamed into place, so a reader
+    never sees half a file and a failed write leaves no temporary file.  AotError names the real path."""
+    staged: List[Tuple[str, str]] = []
+    path = ""
+    try:
+        for path, _ in files:  # what would make a rename fail once others are done
+            if os.path.isdir(path):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+        for path, data in files:
+            tmp = f"{path}.tmp{os.getpid()}"
+            staged.append((tmp, path))
+            with open(tmp, "wb" if isinstance(data, (bytes, bytearray)) else "w") as f:
+                f.write(data)
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except OSError as e:
+        for tmp, _ in staged:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        raise AotError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def write_outputs(artifact: Artifact, out_dir: str, emit_c: bool) -> List[str]:
@@ -678,10 +710,7 @@ def write_outputs(artifact: Artifact, out_dir: str, emit_c: bool) -> List[str]:
         from triton.backends.intel import c_loader
         header, source = c_loader.generate(artifact)
         files += [(f"{name}.h", header), (f"{name}.c", source)]
-    os.makedirs(out_dir, exist_ok=True)
-    written = []
-    for filename, data in files:
-        path = os.path.join(out_dir, filename)
-        _write(path, data)
-        written.append(path)
-    return written
+    check_out_dir(out_dir)
+    placed = [(os.path.join(out_dir, filename), data) for filename, data in files]
+    _write_all(placed)
+    return [path for path, _ in placed]

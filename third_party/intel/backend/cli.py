@@ -117,6 +117,7 @@ def cmd_compile(args) -> int:
                                        f"launcher cannot take")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    aot.check_out_dir(args.out_dir)
     jobs = [aot.Job(spec, target, options) for spec in specs for target in targets]
     workers = min(args.jobs or aot.default_workers(), len(jobs))
     progress = Progress(len(jobs), workers, quiet=args.quiet)

@@ -98,8 +98,9 @@ class DriverGenerator:
         try:
             out = ze.compile_spirv(dev.index, spirv, build_flags)
         except ze.ZeError as e:
+            reason = ocloc.igc_reason(e.log)
             raise CompilationError(f"the Level Zero driver failed to compile the SPIR-V for {device} "
-                                   f"({e.result_name})", e.log, repro) from None
+                                   f"({e.result_name})" + (f": {reason}" if reason else ""), e.log, repro) from None
         try:
             parsed = validate.loadable(out["binary"], build_log.spills(out["build_log"]))
         except ZebinFormatError as e:

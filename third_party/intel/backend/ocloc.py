@@ -331,7 +331,7 @@ def _run_lib(lib: _Libocloc, args: List[str], sources: Dict[str, bytes], timeout
         code, outputs = lib.run(args, sources, timeout)
     except OclocCrashed as e:
         return _Run(e.returncode if e.returncode is not None else -1, {}, "", died=True)
-    log = _log_text(outputs.pop("stdout.log", b""))
+    log = _without_command_echo(_log_text(outputs.pop("stdout.log", b"")))
     return _Run(code, outputs, log)
 
 
@@ -464,6 +464,21 @@ def _describe_code(code: int, via: str) -> str:
     return f"error code {code}" + (f" ({name})" if name else "")
 
 
+_GENERIC_ERRORS = re.compile(r"(?i)backend compiler failed build|build failed with error code")
+
+
+def igc_reason(log: str) -> Optional[str]:
+    """The compiler's own first error in a build log, on one line (IGC 1.0 puts the kernel's source location
+    on the next lines, IGC 2 inside the error line), or None."""
+    lines = [line.strip() for line in log.splitlines()]
+    for i, line in enumerate(lines):
+        if line.lower().startswith("error:") and not _GENERIC_ERRORS.search(line):
+            reason = line[len("error:"):].strip()
+            where = next((nxt for nxt in lines[i + 1:i + 3] if nxt.startswith("in file:")), None)
+            return reason + (f" ({where})" if where else "")
+    return None
+
+
 def _raise_if_scratch_overflow(log: str, repro: str) -> None:
     m = _PTSS_OVERFLOW.search(log)
     if m:
@@ -582,8 +597,9 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
                                "malformed SPIR-V -- the repro command reproduces it", log, repro)
     if result.code != 0:
         _raise_if_scratch_overflow(log, repro)
-        raise CompilationError(f"ocloc failed compiling for {device_list} ({_describe_code(result.code, via)})",
-                               log, repro)
+        reason = igc_reason(log)
+        raise CompilationError(f"ocloc failed compiling for {device_list} ({_describe_code(result.code, via)})"
+                               + (f": {reason}" if reason else ""), log, repro)
     binary = binary_output(result.outputs)
     if not binary:
         raise CompilationError(f"ocloc exited successfully but produced no output for {device_list}", log, repro)
