@@ -126,3 +126,31 @@ def test_spirv_the_driver_rejects_carries_its_build_log(tmp_path):
     assert first_line.endswith("Kernel compiled with required subgroup size 8, which is unsupported on this "
                                "platform"), first_line
     assert "Kernel compiled with required subgroup size 8, which is unsupported on this platform" in log
+
+
+def test_a_driver_compile_that_hangs_is_answered_at_the_timeout():
+    # The driver's compiler runs inside the process and cannot be stopped; the caller still gets an answer
+    # within TRITON_XPU_OCLOC_TIMEOUT.  The hanging compiler is a test double: a real IGC hang cannot be
+    # produced on demand.
+    out = run_json("""
+        import threading, time
+        from triton.backends.intel import generators
+        from triton.backends.intel.errors import CompilationError
+        ze = level_zero.runtime().ze
+        release = threading.Event()
+        ze.compile_spirv = lambda *args: release.wait()  # stands in for a hung zeModuleCreate
+        start = time.monotonic()
+        try:
+            generators.DriverGenerator(0).compile(b"", "pvc", "")
+            error = None
+        except CompilationError as e:
+            error = str(e).splitlines()[0]
+        release.set()
+        print(json.dumps({"error": error, "s": time.monotonic() - start}))
+    """, env={"TRITON_XPU_OCLOC_TIMEOUT": "1"})
+    assert out["error"] == (
+        "the Level Zero driver did not finish compiling the SPIR-V for pvc within 1 s. Its compiler runs inside "
+        "this process and cannot be stopped: it goes on in a background thread, so restart the process if it never "
+        "ends; raise TRITON_XPU_OCLOC_TIMEOUT (seconds) if the kernel needs longer, or use native_compiler 'ocloc', "
+        "whose runs are stopped")
+    assert 1 <= out["s"] < 5

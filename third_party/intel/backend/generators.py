@@ -14,8 +14,9 @@ knows the target, else the driver where a device of the target is present.
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
-from typing import Optional, Protocol
+from typing import Any, Callable, Dict, Optional, Protocol
 
 from triton.backends.intel import build_log, ocloc
 from triton.backends.intel.binary import validate
@@ -96,7 +97,7 @@ class DriverGenerator:
         repro = (f"zeModuleCreate(ZE_MODULE_FORMAT_IL_SPIRV, pBuildFlags={build_flags!r}) on Level Zero device "
                  f"{dev.index} ({dev.name}) with the kernel's .spv from Triton's cache")
         try:
-            out = ze.compile_spirv(dev.index, spirv, build_flags)
+            out = _within_timeout(lambda: ze.compile_spirv(dev.index, spirv, build_flags), device, repro)
         except ze.ZeError as e:
             reason = ocloc.igc_reason(e.log)
             raise CompilationError(f"the Level Zero driver failed to compile the SPIR-V for {device} "
@@ -107,6 +108,33 @@ class DriverGenerator:
             raise CompilationError(f"the Level Zero driver's compiler produced an unusable binary for {device}: {e}",
                                    out["build_log"], repro) from None
         return NativeBinary(out["binary"], out["build_log"], repro, out["ms"], parsed)
+
+
+def _within_timeout(call: Callable[[], Any], device: str, repro: str) -> Any:
+    """``call()`` -- the driver's compiler, inside this process, which nothing can stop -- in a thread, so the
+    caller gets an answer within ``TRITON_XPU_OCLOC_TIMEOUT``: a hung compile stays behind in that thread
+    (the C++ call releases the GIL), and the error says so."""
+    outcome: Dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as e:  # handed to the caller's thread
+            outcome["error"] = e
+
+    timeout = ocloc.compile_timeout()
+    worker = threading.Thread(target=run, name="triton-xpu driver compile", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise CompilationError(f"the Level Zero driver did not finish compiling the SPIR-V for {device} within "
+                               f"{timeout:g} s. Its compiler runs inside this process and cannot be stopped: it goes "
+                               f"on in a background thread, so restart the process if it never ends; raise "
+                               f"{ocloc.TIMEOUT_ENV} (seconds) if the kernel needs longer, or use native_compiler "
+                               f"'ocloc', whose runs are stopped", "", repro)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def device_for(target: str) -> Optional[int]:
