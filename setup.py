@@ -24,6 +24,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 from setuptools import Distribution, Extension, find_namespace_packages, setup
 from setuptools.command.build_ext import build_ext
@@ -33,6 +34,9 @@ BASE_DIST = "triton-xpu"
 BASE_VERSION = "3.3.0b1"
 # Our version: the base release it is a drop-in replacement of, plus a local label.
 VERSION = f"{BASE_VERSION}+native"
+# The SYCL runtime the SYCL part is built against (pyproject.toml's build requirement) and needs at run time:
+# one ABI, libsycl.so.9 (oneAPI 2026).
+SYCL_RUNTIME_REQUIREMENT = "intel-sycl-rt>=2026.0,<2027"
 PACKAGE_ROOT = ROOT / "python"
 TRITON_DIR = PACKAGE_ROOT / "triton"
 BACKEND_SRC = ROOT / "third_party" / "intel" / "backend"
@@ -226,10 +230,34 @@ class CMakeBuild(build_ext):
         toolchain = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
         build_dir = ROOT / "build" / f"cmake-{toolchain}-py{sys.version_info.major}{sys.version_info.minor}"
         build_dir.mkdir(parents=True, exist_ok=True)
+        sycl_root = _sycl_root()
         subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
                         f"-DPython_EXECUTABLE={sys.executable}", f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",
-                        f"-DTRITON_XPU_MODULE_OUTPUT_DIR={out_dir}"], check=True)
-        subprocess.run(["cmake", "--build", str(build_dir), "-j", str(os.cpu_count() or 2)], check=True)
+                        f"-DTRITON_XPU_MODULE_OUTPUT_DIR={out_dir}", f"-DTRITON_XPU_SYCL_ROOT={sycl_root or ''}"],
+                       check=True)
+        jobs = str(os.cpu_count() or 2)
+        subprocess.run(["cmake", "--build", str(build_dir), "-j", jobs, "--target", "_level_zero"], check=True)
+        # The optional SYCL part: a compiler that cannot build it leaves a wheel without it, which says so
+        # when a SYCL queue is used.
+        if sycl_root is None:
+            print("[setup] the SYCL part (_sycl) is not built: no intel-sycl-rt headers found", file=sys.stderr)
+        elif subprocess.run(["cmake", "--build", str(build_dir), "-j", jobs, "--target", "_sycl"]).returncode:
+            print("[setup] the SYCL part (_sycl) did not build (see above); the wheel works without it, and "
+                  "launching on a SYCL queue says so", file=sys.stderr)
+
+
+def _sycl_root() -> Optional[str]:
+    """The prefix of the SYCL runtime to build the SYCL part with: TRITON_XPU_SYCL_ROOT, else the
+    intel-sycl-rt installed in the build environment (a build requirement), else None."""
+    if os.environ.get("TRITON_XPU_SYCL_ROOT"):
+        return os.environ["TRITON_XPU_SYCL_ROOT"]
+    from importlib import metadata
+    try:
+        dist = metadata.distribution("intel-sycl-rt")
+    except metadata.PackageNotFoundError:
+        return None
+    header = next((f for f in dist.files or [] if str(f).endswith("include/sycl/sycl.hpp")), None)
+    return str(Path(dist.locate_file(header)).resolve().parents[2]) if header else None
 
 
 prepare_tree()
@@ -253,6 +281,9 @@ setup(
     ext_modules=[CMakeExtension("triton.backends.intel._level_zero")],
     cmdclass={"build_ext": CMakeBuild},
     install_requires=["setuptools>=40.8.0", "PyYAML>=5.1"],
+    # Launching on SYCL queues (PyTorch's, dpctl's) needs the SYCL runtime of the ABI the SYCL part is
+    # built for (libsycl.so.9: oneAPI 2026).
+    extras_require={"sycl": [SYCL_RUNTIME_REQUIREMENT]},
     entry_points={
         "console_scripts": [
             "proton = triton.profiler.proton:main",

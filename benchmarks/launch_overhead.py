@@ -22,15 +22,18 @@ from typing import List
 from bench_common import have_device, private_cache  # noqa: E402  (also puts examples/ on the path)
 
 
-def per_launch_us(fn, iterations: int, batches: int = 5) -> float:
+def per_launch_us(fn, iterations: int, batches: int = 5, sync=None) -> float:
+    """Best of ``batches`` of ``iterations`` calls of ``fn``, in µs per call; ``sync`` (default: the driver's
+    synchronize) waits between batches."""
     from triton.runtime.driver import driver
+    sync = sync or driver.active.synchronize
     best = float("inf")
     for _ in range(batches):
         start = time.perf_counter()
         for _ in range(iterations):
             fn()
         best = min(best, (time.perf_counter() - start) / iterations * 1e6)
-        driver.active.synchronize()
+        sync()
     return best
 
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "triton_xpu/launch_args.h"
 #include "triton_xpu/level_zero_runtime.h"
 
 namespace py = pybind11;
@@ -78,222 +79,10 @@ void raise_ze_error(const ZeFailure &e) {
 
 Runtime &rt() { return Runtime::get(); }
 
-// ---------------------------------------------------------------------------------------------
-// Argument kinds and their conversion from Python objects
-
-enum class Kind : uint8_t { Ptr, I1, I8, I16, I32, I64, U1, U8, U16, U32, U64, FP16, BF16, FP32, FP64 };
-
-struct KindName {
-  const char *name;
-  Kind kind;
-};
-constexpr KindName kKinds[] = {
-    {"ptr", Kind::Ptr}, {"i1", Kind::I1},     {"i8", Kind::I8},     {"i16", Kind::I16},   {"i32", Kind::I32},
-    {"i64", Kind::I64}, {"u1", Kind::U1},     {"u8", Kind::U8},     {"u16", Kind::U16},   {"u32", Kind::U32},
-    {"u64", Kind::U64}, {"fp16", Kind::FP16}, {"bf16", Kind::BF16}, {"fp32", Kind::FP32}, {"fp64", Kind::FP64},
-};
-
-const char *kind_name(Kind kind) {
-  for (const auto &k : kKinds)
-    if (k.kind == kind) return k.name;
-  return "?";
-}
-
-Kind parse_kind(const std::string &name, size_t index) {
-  if (!name.empty() && name[0] == '*') return Kind::Ptr;  // Triton's pointer signatures ("*fp32")
-  for (const auto &k : kKinds)
-    if (name == k.name) return k.kind;
-  std::string known;
-  for (const auto &k : kKinds) known += std::string(known.empty() ? "" : ", ") + k.name;
-  throw py::value_error("arg_kinds[" + std::to_string(index) + "]: unknown kind '" + name + "' (known: " + known +
-                        ", or '*<type>' for a pointer)");
-}
-
-const char *kind_expects(Kind kind) {
-  switch (kind) {
-    case Kind::Ptr:
-      return "an int address, an object with data_ptr(), or None";
-    case Kind::I1:
-    case Kind::U1:
-      return "a bool or int";
-    case Kind::FP16:
-    case Kind::BF16:
-    case Kind::FP32:
-    case Kind::FP64:
-      return "a float";
-    default:
-      return "an int";
-  }
-}
-
-[[noreturn]] void arg_type_error(size_t index, Kind kind, PyObject *obj) {
-  PyErr_Clear();
-  throw py::type_error("kernel argument " + std::to_string(index) + ": expected " + kind_name(kind) + " (" +
-                       kind_expects(kind) + "), got " + Py_TYPE(obj)->tp_name);
-}
-
-[[noreturn]] void arg_range_error(size_t index, Kind kind, PyObject *obj) {
-  PyErr_Clear();
-  std::string repr = py::repr(py::handle(obj)).cast<std::string>();
-  throw std::overflow_error("kernel argument " + std::to_string(index) + ": " + repr + " is out of range for " +
-                            kind_name(kind));
-}
-
-PyObject *data_ptr_name() {
-  static PyObject *name = PyUnicode_InternFromString("data_ptr");
-  return name;
-}
-
-// One converted argument: what zeKernelSetArgumentValue gets.
-struct ArgValue {
-  uint64_t storage = 0;
-  size_t size = 0;
-  const void *pointer = nullptr;  // &storage, or nullptr for a null pointer argument
-};
-
-inline void to_signed(PyObject *obj, size_t index, Kind kind, int64_t lo, int64_t hi, size_t size, ArgValue &out) {
-  if (!PyLong_Check(obj) && !PyIndex_Check(obj)) arg_type_error(index, kind, obj);
-  int overflow = 0;
-  long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
-  if (v == -1 && PyErr_Occurred()) arg_type_error(index, kind, obj);
-  if (overflow || v < lo || v > hi) arg_range_error(index, kind, obj);
-  out.storage = static_cast<uint64_t>(v);  // little-endian: the low `size` bytes are the value
-  out.size = size;
-  out.pointer = &out.storage;
-}
-
-inline void to_unsigned(PyObject *obj, size_t index, Kind kind, uint64_t hi, size_t size, ArgValue &out) {
-  if (!PyLong_Check(obj) && !PyIndex_Check(obj)) arg_type_error(index, kind, obj);
-  int overflow = 0;
-  long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
-  uint64_t u;
-  if (v == -1 && PyErr_Occurred()) arg_type_error(index, kind, obj);
-  if (overflow > 0) {  // above INT64_MAX: only u64 may hold it
-    PyObject *number = PyNumber_Index(obj);
-    if (!number) arg_type_error(index, kind, obj);
-    u = PyLong_AsUnsignedLongLong(number);
-    Py_DECREF(number);
-    if (u == static_cast<uint64_t>(-1) && PyErr_Occurred()) arg_range_error(index, kind, obj);
-  } else {
-    if (overflow < 0 || v < 0) arg_range_error(index, kind, obj);
-    u = static_cast<uint64_t>(v);
-  }
-  if (u > hi) arg_range_error(index, kind, obj);
-  out.storage = u;
-  out.size = size;
-  out.pointer = &out.storage;
-}
-
-inline double to_double(PyObject *obj, size_t index, Kind kind) {
-  if (PyFloat_CheckExact(obj)) return PyFloat_AS_DOUBLE(obj);
-  if (PyUnicode_Check(obj) || PyBytes_Check(obj)) arg_type_error(index, kind, obj);
-  double v = PyFloat_AsDouble(obj);  // floats, ints, and objects with __float__ / __index__
-  if (v == -1.0 && PyErr_Occurred()) {
-    if (PyErr_ExceptionMatches(PyExc_OverflowError)) arg_range_error(index, kind, obj);
-    arg_type_error(index, kind, obj);
-  }
-  return v;
-}
-
-inline void convert(Kind kind, PyObject *obj, size_t index, ArgValue &out) {
-  switch (kind) {
-    case Kind::Ptr: {
-      out.size = sizeof(uint64_t);
-      if (obj == Py_None) {
-        out.pointer = nullptr;
-        return;
-      }
-      uint64_t address;
-      if (PyLong_CheckExact(obj)) {
-        address = PyLong_AsUnsignedLongLong(obj);
-        if (address == static_cast<uint64_t>(-1) && PyErr_Occurred()) arg_range_error(index, kind, obj);
-      } else if (PyBool_Check(obj)) {
-        arg_type_error(index, kind, obj);
-      } else if (PyLong_Check(obj)) {
-        address = PyLong_AsUnsignedLongLong(obj);
-        if (address == static_cast<uint64_t>(-1) && PyErr_Occurred()) arg_range_error(index, kind, obj);
-      } else {
-        PyObject *result = PyObject_CallMethodNoArgs(obj, data_ptr_name());
-        if (!result) {
-          if (PyErr_ExceptionMatches(PyExc_AttributeError)) arg_type_error(index, kind, obj);
-          throw py::error_already_set();  // data_ptr() itself raised: keep its exception
-        }
-        if (!PyLong_Check(result)) {
-          Py_DECREF(result);
-          PyErr_Clear();
-          throw py::type_error("kernel argument " + std::to_string(index) + ": data_ptr() of " +
-                               Py_TYPE(obj)->tp_name + " did not return an int");
-        }
-        address = PyLong_AsUnsignedLongLong(result);
-        Py_DECREF(result);
-        if (address == static_cast<uint64_t>(-1) && PyErr_Occurred()) arg_range_error(index, kind, obj);
-      }
-      out.storage = address;
-      out.pointer = address ? &out.storage : nullptr;
-      return;
-    }
-    case Kind::I1:
-    case Kind::U1: {
-      int truth;
-      if (obj == Py_True || obj == Py_False) {
-        truth = obj == Py_True;
-      } else if (PyLong_Check(obj) || PyIndex_Check(obj)) {
-        truth = PyObject_IsTrue(obj);
-        if (truth < 0) arg_type_error(index, kind, obj);
-      } else {
-        arg_type_error(index, kind, obj);
-      }
-      out.storage = static_cast<uint64_t>(truth);
-      out.size = 1;
-      out.pointer = &out.storage;
-      return;
-    }
-    case Kind::I8: return to_signed(obj, index, kind, INT8_MIN, INT8_MAX, 1, out);
-    case Kind::I16: return to_signed(obj, index, kind, INT16_MIN, INT16_MAX, 2, out);
-    case Kind::I32: return to_signed(obj, index, kind, INT32_MIN, INT32_MAX, 4, out);
-    case Kind::I64: return to_signed(obj, index, kind, INT64_MIN, INT64_MAX, 8, out);
-    case Kind::U8: return to_unsigned(obj, index, kind, UINT8_MAX, 1, out);
-    case Kind::U16: return to_unsigned(obj, index, kind, UINT16_MAX, 2, out);
-    case Kind::U32: return to_unsigned(obj, index, kind, UINT32_MAX, 4, out);
-    case Kind::U64: return to_unsigned(obj, index, kind, UINT64_MAX, 8, out);
-    case Kind::FP16:
-      out.storage = round_to_float_bits(to_double(obj, index, kind), 5, 10);
-      out.size = 2;
-      out.pointer = &out.storage;
-      return;
-    case Kind::BF16:
-      out.storage = round_to_float_bits(to_double(obj, index, kind), 8, 7);
-      out.size = 2;
-      out.pointer = &out.storage;
-      return;
-    case Kind::FP32:
-      out.storage = round_to_float_bits(to_double(obj, index, kind), 8, 23);
-      out.size = 4;
-      out.pointer = &out.storage;
-      return;
-    case Kind::FP64: {
-      double v = to_double(obj, index, kind);
-      std::memcpy(&out.storage, &v, sizeof v);
-      out.size = 8;
-      out.pointer = &out.storage;
-      return;
-    }
-  }
-}
-
-uint32_t to_group_count(PyObject *obj, const char *what) {
-  if (PyBool_Check(obj) || (!PyLong_Check(obj) && !PyIndex_Check(obj)))
-    throw py::type_error(std::string("launch grid ") + what + ": expected an int, got " + Py_TYPE(obj)->tp_name);
-  int overflow = 0;
-  long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);  // uses __index__ for int-like objects
-  if (v == -1 && PyErr_Occurred()) {
-    PyErr_Clear();
-    throw py::type_error(std::string("launch grid ") + what + ": expected an int, got " + Py_TYPE(obj)->tp_name);
-  }
-  if (overflow || v < 0 || v > static_cast<long long>(UINT32_MAX))
-    throw std::overflow_error(std::string("launch grid ") + what + " out of range: " +
-                              py::repr(py::handle(obj)).cast<std::string>());
-  return static_cast<uint32_t>(v);
+std::shared_ptr<KernelRecord> known_kernel_any_device(uintptr_t kernel, const char *who) {
+  auto rec = rt().find_kernel(kernel);
+  if (!rec) throw py::value_error(std::string(who) + ": unknown kernel handle (load it with load_native)");
+  return rec;
 }
 
 std::shared_ptr<KernelRecord> known_kernel(uintptr_t kernel, size_t index, const char *who) {
@@ -390,7 +179,7 @@ class Launcher {
       ArgValue value;
       convert(kinds_[i], args[i + 3], i, value);
       // NEO 26.x accepts any address here and the kernel faults on the GPU; 22.43 refuses it without
-      // saying which argument.  So each pointer must be memory of the device's context.
+      // saying which argument.  So each pointer must be memory of the device's context: the runtime's own.
       if (kinds_[i] == Kind::Ptr && value.pointer && !runtime.is_context_memory(*device_, value.storage))
         throw ForeignPointer(i, value.storage);
       ze_result_t r = zeKernelSetArgumentValue(kernel, static_cast<uint32_t>(i), value.size, value.pointer);
@@ -730,11 +519,12 @@ Level Zero headers this was built with offer it (1.8 headers do not: the key is 
 
   m.def(
       "load_native",
-      [](size_t index, const py::bytes &binary, const std::string &kernel_name) {
+      [](size_t index, const py::bytes &binary, const std::string &kernel_name, uintptr_t context) {
         const uint8_t *data = nullptr;
         size_t size = 0;
         bytes_view(binary, data, size);
-        LoadedKernel k = rt().load_native(index, data, size, kernel_name);
+        LoadedKernel k = rt().load_native(index, data, size, kernel_name,
+                                          reinterpret_cast<ze_context_handle_t>(context));
         py::dict d = kernel_props_dict(k.props);
         d["module"] = reinterpret_cast<uintptr_t>(k.record->module);
         d["kernel"] = reinterpret_cast<uintptr_t>(k.record->kernel);
@@ -742,8 +532,10 @@ Level Zero headers this was built with offer it (1.8 headers do not: the key is 
         d["ms"] = k.ms;
         return d;
       },
-      py::arg("index"), py::arg("binary"), py::arg("kernel_name"),
-      R"doc(Load a native binary (zebin) and create its kernel ``kernel_name``.
+      py::arg("index"), py::arg("binary"), py::arg("kernel_name"), py::arg("context") = 0,
+      R"doc(Load a native binary (zebin) and create its kernel ``kernel_name`` on device ``index``, in the
+device's own context or, with ``context`` (a ze_context_handle_t as an int), in another owner's
+context holding that device, such as a SYCL queue's; that context must outlive the kernel.
 
 zeModuleCreate with ZE_MODULE_FORMAT_NATIVE and no build flags, zeKernelCreate,
 zeKernelGetProperties.  Returns a dict: module, kernel (int handles, for unload and Launcher),
@@ -777,12 +569,37 @@ failure.)doc");
       "Free memory from alloc (zeMemFree).  ValueError for an address alloc did not return; a no-op "
       "after interpreter shutdown has released everything.");
 
+  // For the SYCL part (a separate module): whether an address is memory of this runtime's own contexts,
+  // which a SYCL queue's kernel must not be given.
+  m.attr("_owns_memory") = py::capsule(reinterpret_cast<void *>(+[](uint64_t address) -> bool {
+                                         return rt().initialized() && rt().owns(address);
+                                       }),
+                                       "triton_xpu.owns_memory");
+
+  m.def(
+      "kernel_context",
+      [](uintptr_t kernel) {
+        return reinterpret_cast<uintptr_t>(known_kernel_any_device(kernel, "kernel_context")->context);
+      },
+      py::arg("kernel"), "The Level Zero context (an int handle) a kernel from load_native was created in.");
+
+  m.def(
+      "owns", [](uintptr_t address) { return rt().owns(address); }, py::arg("address"),
+      "Whether ``address`` lies in a live allocation from alloc (memory of this runtime's own contexts).");
+
+  m.def(
+      "device_handle", [](size_t index) { return reinterpret_cast<uintptr_t>(rt().device(index).handle); },
+      py::arg("index"), "The ze_device_handle_t of device ``index`` as an int (the same in every context).");
+
   m.def(
       "memory_type",
-      [](size_t index, uintptr_t address) { return rt().memory_type(rt().device(index), address); },
-      py::arg("index"), py::arg("address"),
-      "What the device's context knows ``address`` as (zeMemGetAllocProperties): 'device', 'host', "
-      "'shared', or 'unknown' when it is not memory of that context.");
+      [](size_t index, uintptr_t address, uintptr_t context) {
+        return rt().memory_type(rt().device(index), address, reinterpret_cast<ze_context_handle_t>(context));
+      },
+      py::arg("index"), py::arg("address"), py::arg("context") = 0,
+      "What the device's context (or ``context``, a ze_context_handle_t as an int) knows ``address`` as "
+      "(zeMemGetAllocProperties): 'device', 'host', 'shared', or 'unknown' when it is not memory of that "
+      "context.");
 
   m.def(
       "copy",

@@ -324,14 +324,16 @@ KernelProps kernel_properties(ze_kernel_handle_t kernel) {
   return out;
 }
 
-LoadedKernel Runtime::load_native(size_t index, const uint8_t *data, size_t size, const std::string &kernel_name) {
+LoadedKernel Runtime::load_native(size_t index, const uint8_t *data, size_t size, const std::string &kernel_name,
+                                  ze_context_handle_t context) {
   Device &dev = device(index);
+  if (!context) context = dev.context;
   ze_module_desc_t desc{ZE_STRUCTURE_TYPE_MODULE_DESC, nullptr, ZE_MODULE_FORMAT_NATIVE, size, data, nullptr,
                         nullptr};
   ze_module_handle_t module = nullptr;
   ze_module_build_log_handle_t log_handle = nullptr;
   auto start = std::chrono::steady_clock::now();
-  ze_result_t r = zeModuleCreate(dev.context, dev.handle, &desc, &module, &log_handle);
+  ze_result_t r = zeModuleCreate(context, dev.handle, &desc, &module, &log_handle);
   double ms = ms_since(start);
   std::string log = read_build_log(log_handle);
   if (r != ZE_RESULT_SUCCESS) {
@@ -360,6 +362,7 @@ LoadedKernel Runtime::load_native(size_t index, const uint8_t *data, size_t size
   auto rec = std::make_shared<KernelRecord>();
   rec->module = module;
   rec->kernel = kernel;
+  rec->context = context;
   rec->device_index = index;
   rec->num_args = out.props.num_args;
   rec->name = kernel_name;
@@ -425,19 +428,26 @@ void Runtime::free(uintptr_t ptr) {
   check(zeMemFree(context, reinterpret_cast<void *>(ptr)), "zeMemFree");
 }
 
-bool Runtime::is_context_memory(const Device &dev, uintptr_t address) const {
+const Runtime::Allocation *Runtime::allocation_at(uintptr_t address) const {
   auto it = allocations_.upper_bound(address);
-  if (it != allocations_.begin()) {
-    --it;  // the allocation starting at or below the address
-    if (address < it->first + it->second.size && it->second.context == dev.context) return true;
-  }
-  return memory_type(dev, address) != "unknown";
+  if (it == allocations_.begin()) return nullptr;
+  --it;  // the allocation starting at or below the address
+  return address < it->first + it->second.size ? &it->second : nullptr;
 }
 
-std::string Runtime::memory_type(const Device &dev, uintptr_t address) const {
-  ze_memory_allocation_properties_t props{ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES};
+bool Runtime::is_context_memory(const Device &dev, uintptr_t address) const {
+  const Allocation *a = allocation_at(address);
+  return a && a->context == dev.context;
+}
+
+bool Runtime::owns(uintptr_t address) const { return allocation_at(address) != nullptr; }
+
+std::string Runtime::memory_type(const Device &dev, uintptr_t address, ze_context_handle_t context) const {
+  ze_memory_allocation_properties_t props{ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES, nullptr,
+                                          ZE_MEMORY_TYPE_UNKNOWN, 0, 0};
   ze_device_handle_t owner = nullptr;
-  if (zeMemGetAllocProperties(dev.context, reinterpret_cast<const void *>(address), &props, &owner) !=
+  if (zeMemGetAllocProperties(context ? context : dev.context, reinterpret_cast<const void *>(address), &props,
+                              &owner) !=
       ZE_RESULT_SUCCESS)
     return "unknown";
   switch (props.type) {
@@ -526,44 +536,5 @@ double raw_launch_loop(ze_kernel_handle_t kernel, Device &dev, const ze_group_co
 
 // --------------------------------------------------------------------------------------------
 // Float rounding
-
-uint32_t round_to_float_bits(double x, int exp_bits, int mant_bits) {
-  uint64_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  const uint32_t sign = static_cast<uint32_t>(bits >> 63) << (exp_bits + mant_bits);
-  const int exp_field = static_cast<int>((bits >> 52) & 0x7ff);
-  const uint64_t frac = bits & ((uint64_t{1} << 52) - 1);
-  const uint32_t max_exp = (uint32_t{1} << exp_bits) - 1;  // all ones: inf / NaN
-  if (exp_field == 0x7ff) {
-    if (frac == 0) return sign | (max_exp << mant_bits);
-    // NaN: keep the top payload bits, force quiet.
-    uint32_t payload = static_cast<uint32_t>(frac >> (52 - mant_bits)) | (uint32_t{1} << (mant_bits - 1));
-    return sign | (max_exp << mant_bits) | payload;
-  }
-  if (exp_field == 0 && frac == 0) return sign;
-  // x = sig * 2^(exp - 52), sig with its implicit bit (double subnormals: none, exp = -1022).
-  const int exp = exp_field == 0 ? -1022 : exp_field - 1023;
-  const uint64_t sig = exp_field == 0 ? frac : frac | (uint64_t{1} << 52);
-  const int bias = static_cast<int>(max_exp >> 1);
-  int biased = exp + bias;  // the target's biased exponent, if the result is normal
-  // Bits of sig to drop: the surplus mantissa bits, plus the subnormal shift.
-  const int shift = (52 - mant_bits) + (biased >= 1 ? 0 : 1 - biased);
-  if (shift > 60) return sign;  // far below half the smallest subnormal
-  uint64_t kept = sig >> shift;
-  const uint64_t rest = sig & ((uint64_t{1} << shift) - 1);
-  const uint64_t half = uint64_t{1} << (shift - 1);
-  if (rest > half || (rest == half && (kept & 1))) ++kept;
-  if (biased >= 1) {
-    if (kept >> (mant_bits + 1)) {  // rounding carried into a new leading bit
-      kept >>= 1;
-      ++biased;
-    }
-    if (biased >= static_cast<int>(max_exp)) return sign | (max_exp << mant_bits);  // overflow: infinity
-    return sign | (static_cast<uint32_t>(biased) << mant_bits) |
-           static_cast<uint32_t>(kept & ((uint64_t{1} << mant_bits) - 1));
-  }
-  // Subnormal; a carry into bit mant_bits is exactly the smallest normal's encoding.
-  return sign | static_cast<uint32_t>(kept);
-}
 
 }  // namespace triton_xpu

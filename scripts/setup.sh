@@ -54,10 +54,12 @@ fi
 stamp_ok() { [ -f "$VENV/.stamp-$1" ] && [ "$(cat "$VENV/.stamp-$1")" = "$2" ]; }
 stamp_set() { printf '%s' "$2" > "$VENV/.stamp-$1"; }
 
-req_hash=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
+# TRITON_XPU_EXTRA_REQUIREMENTS: a toolchain's own test requirements (its .conf's EXTRA_REQUIREMENTS).
+requirement_files=(requirements-dev.txt ${TRITON_XPU_EXTRA_REQUIREMENTS:-})
+req_hash=$(cat "${requirement_files[@]}" | sha256sum | cut -d' ' -f1)
 if ! stamp_ok requirements "$req_hash"; then
-  say "installing Python dependencies"
-  "$PY" -m pip install -q -r requirements-dev.txt
+  say "installing Python dependencies (${requirement_files[*]})"
+  "$PY" -m pip install -q $(printf -- '-r %s ' "${requirement_files[@]}")
   stamp_set requirements "$req_hash"
 fi
 

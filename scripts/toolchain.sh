@@ -35,6 +35,7 @@ load_conf() {
   [ -f "$CONF_DIR/$NAME.conf" ] || die "unknown toolchain '$NAME'; known: $(known), and host (this machine's own packages)"
   # shellcheck disable=SC1090
   . "$CONF_DIR/$NAME.conf"
+  EXTRA_REQUIREMENTS=
   PACKAGES=$(echo $PACKAGES)   # one line
   KEY=$(printf '%s|%s|%s' "$SUITE" "$PACKAGES" "$MIRROR" | sha256sum | cut -c1-12)
   ROOTFS=$STORE/$NAME-$KEY
@@ -171,7 +172,8 @@ ensure() {
   if [ "$(cat "$VENV/.stamp-rootfs" 2>/dev/null)" != "$KEY $PY_EXE" ]; then
     rm -rf "$VENV"
   fi
-  ( cd "$ROOT" && PYTHON=$PY_EXE TRITON_XPU_VENV=$VENV enter_sub scripts/setup.sh --no-system-packages )
+  ( cd "$ROOT" && PYTHON=$PY_EXE TRITON_XPU_VENV=$VENV TRITON_XPU_EXTRA_REQUIREMENTS=${EXTRA_REQUIREMENTS:-} \
+      enter_sub scripts/setup.sh --no-system-packages )
   printf '%s' "$KEY $PY_EXE" > "$VENV/.stamp-rootfs"
 }
 

@@ -78,6 +78,7 @@ struct Device {
 struct KernelRecord {
   ze_module_handle_t module = nullptr;
   ze_kernel_handle_t kernel = nullptr;
+  ze_context_handle_t context = nullptr;  // the device's own, or another owner's (a SYCL queue's)
   size_t device_index = 0;
   uint32_t num_args = 0;
   std::string name;
@@ -149,18 +150,24 @@ class Runtime {
   Device &device(size_t index);  // std::out_of_range for a bad index
   DeviceInfo device_info(size_t index);
 
-  LoadedKernel load_native(size_t index, const uint8_t *data, size_t size, const std::string &kernel_name);
+  // In the device's own context, or in `context` when given: another owner's context holding the same
+  // device (a SYCL queue's), which must outlive the kernel.
+  LoadedKernel load_native(size_t index, const uint8_t *data, size_t size, const std::string &kernel_name,
+                           ze_context_handle_t context = nullptr);
   void unload(uintptr_t module, uintptr_t kernel);
   std::shared_ptr<KernelRecord> find_kernel(uintptr_t kernel) const;  // nullptr when unknown
 
   uintptr_t alloc(size_t index, size_t nbytes, MemKind kind);
   void free(uintptr_t ptr);
-  // Whether `address` is memory of `dev`'s context: inside a live allocation of this runtime there (no
-  // driver call), else whatever the driver reports for that context (zeMemGetAllocProperties).
+  // Whether `address` lies in a live allocation of this runtime in `dev`'s context (no driver call).  The
+  // runtime's contexts are its own: nothing else allocates in them, so this is all their memory.  (NEO's
+  // zeMemGetAllocProperties cannot say it: it answers for any context of the driver.)
   bool is_context_memory(const Device &dev, uintptr_t address) const;
-  // zeMemGetAllocProperties' memory type of `address` in `dev`'s context: "device", "host", "shared" or
-  // "unknown" (not memory of that context).
-  std::string memory_type(const Device &dev, uintptr_t address) const;
+  // Whether `address` lies in a live allocation of this runtime, in any of its contexts.
+  bool owns(uintptr_t address) const;
+  // zeMemGetAllocProperties' memory type of `address` in `dev`'s context (or `context`): "device", "host",
+  // "shared" or "unknown" (not memory of that context).
+  std::string memory_type(const Device &dev, uintptr_t address, ze_context_handle_t context = nullptr) const;
 
   CompiledModule compile_spirv(size_t index, const uint8_t *data, size_t size, const std::string &flags);
 
@@ -179,6 +186,7 @@ class Runtime {
     ze_context_handle_t context = nullptr;
   };
   std::map<uintptr_t, Allocation> allocations_;  // by base address, for the range lookups of launches
+  const Allocation *allocation_at(uintptr_t address) const;
 };
 
 // The baseline of the host-overhead benchmark: `iterations` times, zeKernelSetArgumentValue for
@@ -192,9 +200,5 @@ struct RawArg {
 double raw_launch_loop(ze_kernel_handle_t kernel, Device &dev, const ze_group_count_t &groups,
                        const std::vector<RawArg> &args, uint64_t iterations);
 
-// IEEE binary format rounding (round to nearest even, overflow to infinity, NaN kept quiet):
-// the bit pattern of `x` as a float with `exp_bits` exponent and `mant_bits` mantissa bits.
-// (5, 10) is fp16, (8, 7) bf16, (8, 23) fp32.
-uint32_t round_to_float_bits(double x, int exp_bits, int mant_bits);
 
 }  // namespace triton_xpu

@@ -219,9 +219,8 @@ def test_memory_the_device_cannot_use_is_refused_naming_the_argument():
     tail = ". Nothing was launched"
     assert out == {
         "host": ["PointerArgumentError", head + "it is host memory of this process that was not allocated through "
-                 "the device's Level Zero context (e.g. from malloc, numpy or a CPU tensor), or memory of another "
-                 "context; allocate it with driver.active.alloc(nbytes, kind='device'|'shared'|'host'), or pass an "
-                 "XPU tensor" + tail],
+                 "Level Zero (e.g. from malloc, numpy or a CPU tensor); allocate it with driver.active.alloc(nbytes, "
+                 "kind='device'|'shared'|'host'), or pass an XPU tensor" + tail],
         "freed": ["PointerArgumentError", head + "it lies in a 4096-byte shared allocation that was freed; keep the "
                   "buffer (or tensor) alive until the kernel has run" + tail],
         "unmapped": ["PointerArgumentError", head + "no memory is mapped at that address; pass a live allocation "

@@ -6,15 +6,17 @@ memory comes from ``driver.active.alloc(nbytes, kind="device"|"shared"|"host", d
 ``driver.active.synchronize()`` waits for launched kernels.
 """
 
+import contextlib
 import re
+import sys
 import time
 import weakref
-from typing import Any, Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
 
-from triton.backends.intel import emulation, level_zero
+from triton.backends.intel import emulation, level_zero, sycl
 
 _INT_KINDS = {"i1", "i8", "i16", "i32", "i64", "u1", "u8", "u16", "u32", "u64"}
 _FLOAT_KINDS = {"fp16", "bf16", "fp32", "fp64"}
@@ -32,7 +34,23 @@ def arg_kind(ty: str) -> str:
 class XPUUtils:
     """``driver.active.utils``: what the front end calls to load binaries and size launches."""
 
-    def load_binary(self, name: str, kernel: bytes, shared: int, build_flags: str, device: int):
+    def load_binary(self, name: str, kernel: bytes, shared: int, build_flags: str, *rest: Any,
+                    is_spv: Optional[bool] = None, device: Optional[int] = None):
+        """Load a native binary: ``(name, kernel, shared, build_flags, device)`` as triton-xpu 3.3's front end
+        calls it, or ``(name, kernel, shared, build_flags, is_spv, device)`` as upstream's (and PyTorch's)
+        does; ``is_spv=True`` is refused, this driver loads native code only.  Returns (module, function,
+        n_regs, n_spills)."""
+        if len(rest) == 2:
+            is_spv, device = rest
+        elif len(rest) == 1:
+            (device, ) = rest
+        elif rest or device is None:
+            raise TypeError("load_binary(name, kernel, shared, build_flags, [is_spv,] device)")
+        if is_spv:
+            raise level_zero.NativeBinaryError(
+                f"load_binary({name!r}, ..., is_spv=True): this driver loads native binaries only, never SPIR-V; "
+                "compile with the zebin stage (metadata.generate_native_code is always true) and pass "
+                "asm['zebin'], or kernel.kernel")
         # build_flags record what the compiler used; they are baked into the zebin, never passed to the driver.
         loaded = level_zero.load_kernel(level_zero.device(device), kernel, name)
         # The zebin's own spill figure where it has one; else the driver's spill (scratch) size, an upper bound.
@@ -40,16 +58,20 @@ class XPUUtils:
         return loaded.module, loaded.kernel, loaded.grf_count or 0, n_spills
 
     def unload_binary(self, module: int, function: int) -> None:
+        sycl.unload(function)  # its copies in SYCL queues' contexts
         level_zero.runtime().ze.unload(module, function)
         level_zero.runtime().loaded.pop(function, None)
+        level_zero.runtime().binaries.pop(function, None)
         # The driver may hand the same handle to a later kernel: forget launchers bound to this one.
         for launcher in list(XPULauncher.instances):
             launcher._launchers.pop(function, None)
+            for key in [k for k in launcher._queue_launchers if k[0] == function]:
+                launcher._queue_launchers.pop(key)
 
     def wait(self) -> None:
-        """Wait for everything launched on the current device (triton.testing calls this)."""
+        """Wait for everything launched on the current device and stream (triton.testing calls this)."""
         from triton.runtime.driver import driver
-        level_zero.runtime().ze.synchronize(driver.active.get_current_device())
+        driver.active.synchronize()
 
     def get_device_properties(self, device: int) -> Dict[str, Any]:
         dev = level_zero.device(device)
@@ -82,6 +104,7 @@ class XPULauncher:
         self.group_size = (metadata.num_warps * metadata.threads_per_warp, 1, 1)
         self.shared = metadata.shared or 0  # a kernel using shared memory takes it as a last argument
         self._launchers: Dict[int, Any] = {}
+        self._queue_launchers: Dict[Tuple[int, int], Any] = {}  # (function, sycl::queue*) -> SYCL launcher
         XPULauncher.instances.add(self)
 
     def _launcher(self, function: int):
@@ -94,29 +117,43 @@ class XPULauncher:
             self._launchers[function] = launcher
         return launcher
 
+    def _queue_launcher(self, function: int, stream: int):
+        q = sycl.queue(stream)
+        _, _, kernel = sycl.kernel_in(q, function)
+        launcher = sycl.module().SyclLauncher(stream, kernel, self.kinds, self.group_size, self.shared)
+        self._queue_launchers[(function, stream)] = launcher
+        return launcher
+
     def __call__(self, gridX, gridY, gridZ, stream, function, packed_metadata, launch_metadata, enter_hook,
                  exit_hook, *args):
         if enter_hook is not None:
             enter_hook(launch_metadata)
-        launcher = self._launchers.get(function) or self._launcher(function)
         # Callers pass every argument (constexprs included, as Triton's JIT does) or only the runtime ones.
-        try:
-            if len(args) == len(self.kinds):
-                launcher(gridX, gridY, gridZ, *args)
-            elif len(args) == self.n_all:
-                launcher(gridX, gridY, gridZ, *[args[i] for i in self.keep])
-            else:
+        if len(args) != len(self.kinds):
+            if len(args) != self.n_all:
                 raise TypeError(f"{self.name} takes {len(self.kinds)} runtime arguments ({', '.join(self.names)}), "
                                 f"or {self.n_all} with its constexprs; got {len(args)}")
+            args = [args[i] for i in self.keep]
+        try:
+            if stream:  # a sycl::queue* (torch's stream, or one the caller set)
+                launcher = self._queue_launchers.get((function, stream)) or self._queue_launcher(function, stream)
+                try:
+                    launcher(gridX, gridY, gridZ, *args)
+                except sycl.module().StaleQueueError:  # another queue now lives at that address
+                    sycl.forget_queue(stream)
+                    self._queue_launcher(function, stream)(gridX, gridY, gridZ, *args)
+            else:
+                launcher = self._launchers.get(function) or self._launcher(function)
+                launcher(gridX, gridY, gridZ, *args)
         except level_zero.runtime().ze.ForeignPointerError as e:
             from triton.runtime.driver import driver
-            raise level_zero.pointer_argument_error(self.name, e.index, self.names[e.index], e.address,
-                                                    driver.active.get_current_device()) from None
+            raise level_zero.pointer_argument_error(
+                self.name, e.index, self.names[e.index], e.address, driver.active.get_current_device(),
+                sycl.queue(stream).context if stream else 0) from None
         except (TypeError, OverflowError) as e:
             raise self._named(e) from None
         if exit_hook is not None:
             exit_hook(launch_metadata)
-
 
     def _named(self, error: Exception) -> Exception:
         """The launcher's "kernel argument I: ..." error with the kernel's and the argument's names."""
@@ -125,6 +162,15 @@ class XPULauncher:
             return error
         index = int(m.group(1))
         return type(error)(f"{self.name} argument {index} ({self.names[index]}): {m.group(2)}")
+
+
+def _torch_current_queue(device: int) -> Optional[int]:
+    """torch's current XPU ``sycl::queue*`` when torch with XPU support is imported and initialised."""
+    torch = sys.modules.get("torch")
+    xpu = getattr(torch, "xpu", None)
+    if xpu is None or not xpu.is_initialized():
+        return None
+    return int(xpu.current_stream(device).sycl_queue)
 
 
 class _DeviceInterface:
@@ -169,6 +215,9 @@ class XPUDriver(DriverBase):
         self.launcher_cls = XPULauncher
         self._device = 0
         self._zeros = None
+        self._stream: Any = None  # what set_current_stream was given (None: torch's stream, or the driver's own)
+        self._queue = 0  # its sycl::queue*, 0 for the driver's own command list
+        self._queue_holder: Any = None  # keeps the queue valid (dpctl's capsule owns a copy of it)
 
     @classmethod
     def is_active(cls) -> bool:
@@ -195,8 +244,35 @@ class XPUDriver(DriverBase):
         self._device = device
 
     def get_current_stream(self, device: int = None) -> int:
-        # Launches go to the device's own command list; the "stream" is the device index.
-        return self._device if device is None else device
+        """The ``sycl::queue*`` launches go to: the one set with :meth:`set_current_stream`, else torch's
+        current XPU queue when torch with XPU support is imported and initialised, else 0 -- the driver's own
+        Level Zero command list."""
+        if self._stream is not None:
+            return self._queue
+        queue = _torch_current_queue(self._device if device is None else device)
+        return 0 if queue is None else queue
+
+    def set_current_stream(self, stream: Any) -> Any:
+        """Launch on ``stream`` from now on: an int ``sycl::queue*``, an object with dpctl's ``_get_capsule()``
+        or with a ``sycl_queue`` attribute (torch.xpu.Stream); 0 for the driver's own command list; None to go
+        back to the default (torch's current stream where torch is in use).  Returns the previous setting."""
+        previous = self._stream
+        if stream is None or (isinstance(stream, int) and not isinstance(stream, bool) and stream == 0):
+            self._stream, self._queue, self._queue_holder = stream, 0, None
+            return previous
+        address, holder = sycl.hold(stream)
+        sycl.queue(address)  # loads the SYCL part now: a missing runtime or a non-Level Zero queue is said here
+        self._stream, self._queue, self._queue_holder = stream, address, holder
+        return previous
+
+    @contextlib.contextmanager
+    def stream(self, stream: Any) -> Iterator[int]:
+        """``with driver.active.stream(queue):`` launches on ``queue`` inside the block; yields its address."""
+        previous = self.set_current_stream(stream)
+        try:
+            yield self._queue
+        finally:
+            self.set_current_stream(previous)
 
     def get_current_target(self) -> GPUTarget:
         dev = level_zero.device(self._device)
@@ -209,7 +285,11 @@ class XPUDriver(DriverBase):
         return self.utils.get_device_properties(self._device if device is None else device)
 
     def synchronize(self) -> None:
+        """Wait for the device's own command list and, where launches go to a SYCL queue, for that queue."""
         level_zero.runtime().ze.synchronize(self._device)
+        queue = self.get_current_stream()
+        if queue:
+            sycl.module().wait(queue)
 
     def alloc(self, nbytes: int, kind: str = "device", dtype: str = "uint8") -> level_zero.Buffer:
         return level_zero.alloc(nbytes, kind, dtype, self._device)

@@ -82,6 +82,7 @@ class Runtime:
     devices: List[Device]
     closed: bool = False
     loaded: Dict[int, int] = field(default_factory=dict)  # kernel handle -> module handle
+    binaries: Dict[int, Tuple[bytes, str]] = field(default_factory=dict)  # kernel handle -> (binary, kernel name)
 
 
 _runtime: Optional[Runtime] = None
@@ -230,16 +231,18 @@ class LoadedKernel:
     spill_bytes: Optional[int]  # as the zebin (or its build log) says; None when nothing does
 
 
-def load_kernel(dev: Device, binary: bytes, kernel_name: str) -> LoadedKernel:
-    """Create the module (native only) and the kernel on ``dev``."""
+def load_kernel(dev: Device, binary: bytes, kernel_name: str, context: int = 0) -> LoadedKernel:
+    """Create the module (native only) and the kernel on ``dev``, in its own context or in ``context`` (a
+    SYCL queue's Level Zero context)."""
     native, facts = native_kernel(binary, dev.target, kernel_name, dev.properties.get("driver_version", 0) & 0xFFFF)
     ze = runtime().ze
     try:
-        out = ze.load_native(dev.index, native, kernel_name)
+        out = ze.load_native(dev.index, native, kernel_name, context)
     except ze.ZeError as e:
         raise NativeBinaryError(f"the Level Zero driver refused {kernel_name} on device {dev.index} ({dev.name}): "
                                 f"{e}") from None
     runtime().loaded[out["kernel"]] = out["module"]
+    runtime().binaries[out["kernel"]] = (binary, kernel_name)  # to load it again in a queue's context
     return LoadedKernel(out["module"], out["kernel"], out["spill_mem_size"], out["private_mem_size"],
                         out["build_log"], facts.grf_count, facts.spill_bytes)
 
@@ -300,28 +303,44 @@ def alloc(nbytes: int, kind: str = "device", dtype: str = "uint8", device_index:
 _freed: "deque[Tuple[int, int, str]]" = deque(maxlen=4096)
 
 
-def pointer_argument_error(kernel: str, index: int, name: str, address: int, device_index: int) \
-        -> PointerArgumentError:
+def pointer_argument_error(kernel: str, index: int, name: str, address: int, device_index: int,
+                           queue_context: int = 0) -> PointerArgumentError:
     """The error for argument ``index`` (``name``) of ``kernel`` holding ``address``, which the launcher found
-    is not memory of the device's context: what is there, and what to do."""
-    found, todo = _what_is_at(address, device_index)
+    is not memory of the context it launches in (the device's own, or ``queue_context``, a SYCL queue's):
+    what is there, and what to do."""
+    found, todo = _what_is_at(address, device_index, queue_context)
     return PointerArgumentError(f"{kernel} argument {index} ({name}): 0x{address:x} is not memory the device can "
                                 f"use: {found}; {todo}. Nothing was launched")
 
 
-def _what_is_at(address: int, device_index: int) -> Tuple[str, str]:
+def _what_is_at(address: int, device_index: int, queue_context: int) -> Tuple[str, str]:
+    ze = runtime().ze
+    if queue_context and _own(address):
+        return ("it is memory of the Triton driver's own Level Zero context (driver.active.alloc), not of the SYCL "
+                "queue's", "allocate it on the queue (a torch XPU tensor, or dpctl memory of that queue), or launch "
+                "without a SYCL stream (driver.active.set_current_stream(0))")
+    if not queue_context and ze.memory_type(device_index, address) != "unknown":
+        return ("it is memory of another Level Zero context (e.g. a SYCL queue's: a torch XPU tensor or dpctl "
+                "memory), not of the Triton driver's own", "launch on that queue: pass it as the stream "
+                "(driver.active.set_current_stream(queue), or torch's current stream), or allocate with "
+                "driver.active.alloc")
     for base, nbytes, kind in reversed(_freed):
         if base <= address < base + nbytes:
             return (f"it lies in a {nbytes}-byte {kind} allocation that was freed",
                     "keep the buffer (or tensor) alive until the kernel has run")
-    if runtime().ze.memory_type(device_index, address - 1) != "unknown":
+    if ze.memory_type(device_index, address - 1, queue_context) != "unknown":
         return ("it is just past the end of an allocation", "check the pointer's offset against the buffer's size")
     if _mapped(address):
-        return ("it is host memory of this process that was not allocated through the device's Level Zero context "
-                "(e.g. from malloc, numpy or a CPU tensor), or memory of another context",
+        return ("it is host memory of this process that was not allocated through Level Zero (e.g. from malloc, "
+                "numpy or a CPU tensor)",
                 "allocate it with driver.active.alloc(nbytes, kind='device'|'shared'|'host'), or pass an XPU tensor")
     return ("no memory is mapped at that address",
             "pass a live allocation (driver.active.alloc, or an XPU tensor)")
+
+
+def _own(address: int) -> bool:
+    """Whether ``address`` lies in a live allocation of this driver (a Buffer from :func:`alloc`)."""
+    return runtime().ze.owns(address)
 
 
 def _mapped(address: int) -> bool:

@@ -60,6 +60,9 @@ class XPUOptions:
     # What turns SPIR-V into a native binary: "ocloc", "driver" (the Level Zero driver's compiler, on a device
     # of the target) or "auto"; default TRITON_XPU_NATIVE_COMPILER, else "auto".
     native_compiler: Optional[str] = None
+    # PyTorch's Inductor passes it (upstream: False ships SPIR-V for the driver to compile at load).  Here the
+    # binary is always native; the value given is recorded in the metadata.
+    generate_native_code: bool = True
 
     def __post_init__(self):
         libs = dict(self.extern_libs or {})
