@@ -49,8 +49,8 @@ class XPUUtils:
         if is_spv:
             raise level_zero.NativeBinaryError(
                 f"load_binary({name!r}, ..., is_spv=True): this driver loads native binaries only, never SPIR-V; "
-                "compile with the zebin stage (metadata.generate_native_code is always true) and pass "
-                "asm['zebin'], or kernel.kernel")
+                "pass the native binary the zebin stage made (asm['zebin'], which is kernel.kernel; it is native "
+                "whatever generate_native_code says)")
         # build_flags record what the compiler used; they are baked into the zebin, never passed to the driver.
         loaded = level_zero.load_kernel(level_zero.device(device), kernel, name)
         # The zebin's own spill figure where it has one; else the driver's spill (scratch) size, an upper bound.
