@@ -34,8 +34,10 @@ BASE_DIST = "triton-xpu"
 BASE_VERSION = "3.3.0b1"
 # Our version: the base release it is a drop-in replacement of, plus a local label.
 VERSION = f"{BASE_VERSION}+native"
-# The SYCL runtime the SYCL part is built against (pyproject.toml's build requirement) and needs at run time:
-# one ABI, libsycl.so.9 (oneAPI 2026).
+# The SYCL runtime ABIs the SYCL part is built for, each against the headers of one intel-sycl-rt release:
+# libsycl.so.8 is oneAPI 2025 (PyTorch 2.7's), libsycl.so.9 oneAPI 2026 (dpctl 0.22's).
+SYCL_ABIS = {8: "2025.0.4", 9: "2026.2.0"}
+# What the `sycl` extra installs where no SYCL runtime is there yet (PyTorch brings its own).
 SYCL_RUNTIME_REQUIREMENT = "intel-sycl-rt>=2026.0,<2027"
 PACKAGE_ROOT = ROOT / "python"
 TRITON_DIR = PACKAGE_ROOT / "triton"
@@ -230,34 +232,61 @@ class CMakeBuild(build_ext):
         toolchain = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
         build_dir = ROOT / "build" / f"cmake-{toolchain}-py{sys.version_info.major}{sys.version_info.minor}"
         build_dir.mkdir(parents=True, exist_ok=True)
-        sycl_root = _sycl_root()
+        sdks = {major: _sycl_sdk(major, version) for major, version in SYCL_ABIS.items()}
+        for stale in out_dir.glob("_sycl*.so"):  # a SYCL part this build may not make again
+            stale.unlink()
         subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
                         f"-DPython_EXECUTABLE={sys.executable}", f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",
-                        f"-DTRITON_XPU_MODULE_OUTPUT_DIR={out_dir}", f"-DTRITON_XPU_SYCL_ROOT={sycl_root or ''}"],
-                       check=True)
+                        f"-DTRITON_XPU_MODULE_OUTPUT_DIR={out_dir}"] +
+                       [f"-DTRITON_XPU_SYCL{major}_ROOT={sdk or ''}" for major, sdk in sdks.items()], check=True)
         jobs = str(os.cpu_count() or 2)
         subprocess.run(["cmake", "--build", str(build_dir), "-j", jobs, "--target", "_level_zero"], check=True)
-        # The optional SYCL part: a compiler that cannot build it leaves a wheel without it, which says so
-        # when a SYCL queue is used.
-        if sycl_root is None:
-            print("[setup] the SYCL part (_sycl) is not built: no intel-sycl-rt headers found", file=sys.stderr)
-        elif subprocess.run(["cmake", "--build", str(build_dir), "-j", jobs, "--target", "_sycl"]).returncode:
-            print("[setup] the SYCL part (_sycl) did not build (see above); the wheel works without it, and "
-                  "launching on a SYCL queue says so", file=sys.stderr)
+        # The optional SYCL part, one module per SYCL runtime ABI: one that cannot be built leaves a wheel
+        # without it, which says so when a queue of that runtime is used.
+        for major, sdk in sdks.items():
+            if sdk is None:
+                continue
+            target = f"_sycl{major}"
+            if subprocess.run(["cmake", "--build", str(build_dir), "-j", jobs, "--target", target]).returncode:
+                print(f"[setup] the SYCL part for libsycl.so.{major} ({target}) did not build (see above); the "
+                      "wheel works without it, and launching on such a queue says so", file=sys.stderr)
 
 
-def _sycl_root() -> Optional[str]:
-    """The prefix of the SYCL runtime to build the SYCL part with: TRITON_XPU_SYCL_ROOT, else the
-    intel-sycl-rt installed in the build environment (a build requirement), else None."""
-    if os.environ.get("TRITON_XPU_SYCL_ROOT"):
-        return os.environ["TRITON_XPU_SYCL_ROOT"]
-    from importlib import metadata
-    try:
-        dist = metadata.distribution("intel-sycl-rt")
-    except metadata.PackageNotFoundError:
-        return None
-    header = next((f for f in dist.files or [] if str(f).endswith("include/sycl/sycl.hpp")), None)
-    return str(Path(dist.locate_file(header)).resolve().parents[2]) if header else None
+def _sycl_sdk(major: int, version: str) -> Optional[Path]:
+    """A prefix with the headers and libsycl.so.MAJOR of intel-sycl-rt ``version``, to build the SYCL part
+    for that ABI: ``TRITON_XPU_SYCL<MAJOR>_ROOT``, else extracted once from the wheel pip downloads (into
+    build/sycl-sdk/VERSION), else None."""
+    override = os.environ.get(f"TRITON_XPU_SYCL{major}_ROOT")
+    if override:
+        return Path(override)
+    root = ROOT / "build" / "sycl-sdk" / version
+    if (root / ".complete").exists():
+        return root
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        # pip of the interpreter running this build, outside pip's isolated build environment.
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONNOUSERSITE", "PYTHONHOME")}
+        proc = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+                               "--platform", "manylinux_2_28_x86_64", f"intel-sycl-rt=={version}", "-d", tmp],
+                              env=env)
+        wheels = list(Path(tmp).glob("intel_sycl_rt-*.whl"))
+        if proc.returncode or not wheels:
+            print(f"[setup] could not download intel-sycl-rt=={version} for the SYCL part (libsycl.so.{major})",
+                  file=sys.stderr)
+            return None
+        shutil.rmtree(root, ignore_errors=True)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            prefix = f"intel_sycl_rt-{version}.data/data/"
+            library = f"{prefix}lib/libsycl.so.{major}.0.0"
+            for member in wheel.namelist():
+                if member.startswith(prefix + "include/") or member == library:
+                    wheel.extract(member, tmp)
+        shutil.move(os.path.join(tmp, prefix), root)
+    for link in (f"libsycl.so.{major}", "libsycl.so"):
+        (root / "lib" / link).symlink_to(f"libsycl.so.{major}.0.0")
+    (root / ".complete").write_text(version)
+    return root
 
 
 prepare_tree()

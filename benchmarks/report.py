@@ -145,6 +145,15 @@ def plot_launch(row: Dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def sycl_launch_section(args: List[str]) -> str:
+    """The SYCL launch table, or why it was not measured (no SYCL runtime in this toolchain)."""
+    import importlib.util
+    if importlib.util.find_spec("dpctl") is None:
+        return "Not measured: no SYCL runtime (dpctl) in this toolchain; the `current` toolchain has one."
+    row = run_benchmark("sycl_launch.py", args, device=True)
+    return md_table([row], list(row))
+
+
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=str(HERE / os.environ.get("TRITON_XPU_TOOLCHAIN", "host")),
@@ -161,6 +170,7 @@ def main(argv: List[str] | None = None) -> int:
     launch_row = run_benchmark("launch_overhead.py", ["--iterations", "100" if args.quick else "2000"], device=True)
     generator_rows = run_benchmark("native_generators.py", rep + (["--kernels", "add"] if args.quick else []),
                                    device=True)
+    sycl_section = sycl_launch_section(["--iterations", "100" if args.quick else "2000"])
     main_rows = run_main_job(args.quick)
 
     plot_load(load_rows, out / "load_native_vs_jit.png")
@@ -206,6 +216,10 @@ front end read, then `load_binary`); `load_vs_create`: its multiple of module cr
 {md_table([launch_row], list(launch_row))}
 
 ![launch overhead](launch_overhead.png)
+
+## Launch on a SYCL queue vs a raw SYCL submit (`sycl_launch.py`, µs per launch)
+
+{sycl_section}
 
 ## Native-code generators: ocloc vs the Level Zero driver (`native_generators.py`)
 

@@ -1,7 +1,7 @@
-// triton.backends.intel._sycl: launching native kernels on a caller's SYCL queue (PyTorch's, dpctl's).
+// triton.backends.intel._syclN: launching native kernels on a caller's SYCL queue (PyTorch's, dpctl's).
 //
-// Built against one SYCL runtime ABI (libsycl.so.N, from PyPI's intel-sycl-rt) and loaded only when a SYCL
-// queue is used, so that importing Triton, compiling and the plain Level Zero driver never load libsycl.
+// Built once per SYCL runtime ABI (libsycl.so.N, headers from PyPI's intel-sycl-rt) and loaded only when a
+// queue of that runtime is used, so that importing Triton, compiling and the plain Level Zero driver never load libsycl.
 // The native module is created by _level_zero in the queue's Level Zero context; here it is wrapped as a
 // SYCL kernel (make_kernel_bundle / make_kernel, the driver keeping ownership) and submitted on the queue,
 // in order with the queue's other work.  No SPIR-V: the module is native code.
@@ -198,7 +198,8 @@ double raw_submit_loop(uintptr_t queue, const std::shared_ptr<SyclKernel> &kerne
 
 }  // namespace
 
-PYBIND11_MODULE(_sycl, m) {
+// TRITON_XPU_SYCL_MODULE: _syclN for the libsycl.so.N this is built against.
+PYBIND11_MODULE(TRITON_XPU_SYCL_MODULE, m) {
   m.doc() = "Launching native kernels on a caller's SYCL queue (see triton.backends.intel.sycl).";
   py::module_ level_zero = py::module_::import("triton.backends.intel._level_zero");
   g_foreign_pointer_error = level_zero.attr("ForeignPointerError");

@@ -28,6 +28,20 @@ def test_native_load_vs_jit_at_load(fresh_cache):
     assert abs(row["ratio"] - row["jit_at_load_ms"] / row["native_load_ms"]) <= 0.1 * row["ratio"] + 0.1
 
 
+def test_sycl_launch(fresh_cache):
+    import importlib.util
+    proc = subprocess.run([sys.executable, str(BENCH / "sycl_launch.py"), "--iterations", "50", "--json"],
+                          capture_output=True, text=True, env=dict(os.environ, TRITON_XPU_EMULATE="pvc"), timeout=600)
+    if importlib.util.find_spec("dpctl") is None:
+        assert proc.returncode == 2 and "sycl_launch: needs dpctl (a SYCL runtime)" in proc.stderr
+        return
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    row = json.loads(proc.stdout)
+    assert set(row) == {"device", "raw_sycl_us", "sycl_launcher_us", "level_zero_launcher_us", "sycl_vs_raw",
+                        "goal_us", "sycl_vs_level_zero"}
+    assert row["raw_sycl_us"] > 0 and row["sycl_launcher_us"] > 0
+
+
 def test_launch_overhead(fresh_cache):
     row = bench("launch_overhead.py", "--iterations", "50")
     assert row["device"] == "pvc"
@@ -65,6 +79,13 @@ def test_report_runs_every_benchmark_and_writes_tables_and_plots(tmp_path, fresh
     toolchain = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
     assert f"Toolchain {toolchain}: NEO " in report and ", IGC " in report
     assert "\nadd      pvc " in report  # the main job's table
+    # The SYCL launch where a SYCL runtime is installed, else why not.
+    import importlib.util
+    sycl = report.split("## Launch on a SYCL queue vs a raw SYCL submit", 1)[1].split("##", 1)[0]
+    if importlib.util.find_spec("dpctl"):
+        assert "| raw_sycl_us | sycl_launcher_us |" in sycl and "| pvc |" in sycl
+    else:
+        assert "Not measured: no SYCL runtime (dpctl) in this toolchain" in sycl
     for png in ("load_native_vs_jit.png", "grf_attempts.png", "launch_overhead.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({png})" in report

@@ -189,11 +189,11 @@ def test_memory_the_queue_cannot_use_is_refused_naming_the_argument():
 
 
 @needs_sycl
-def test_another_sycl_runtime_in_the_process_is_refused():
-    # A library named libsycl.so.8 (an empty test double) stands for PyTorch 2.7's oneAPI 2025 runtime.
+def test_a_sycl_runtime_the_wheel_is_not_built_for_is_refused():
+    # A library named libsycl.so.7 (an empty test double) stands for a SYCL runtime of another ABI.
     out = run(textwrap.dedent(SYCL_PRELUDE).replace("import dpctl, dpctl.memory as dpm",
                                                     "import ctypes, subprocess, tempfile") + textwrap.dedent("""
-        lib = tempfile.mkdtemp() + "/libsycl.so.8"
+        lib = tempfile.mkdtemp() + "/libsycl.so.7"
         open(lib + ".c", "w").write("int libsycl_stand_in;\\n")
         subprocess.run(["cc", "-shared", "-o", lib, lib + ".c"], check=True)
         ctypes.CDLL(lib)
@@ -204,9 +204,28 @@ def test_another_sycl_runtime_in_the_process_is_refused():
     """))
     kind, message = json.loads(out.stdout.strip().splitlines()[-1])
     assert kind == "SyclUnavailable"
-    assert message == ("this process runs another SYCL runtime (LIB (libsycl.so.8)) than the one triton-xpu's SYCL "
-                       "part is built for (libsycl.so.9); two SYCL runtimes cannot share a queue: use a PyTorch or "
-                       "dpctl built on the same oneAPI release")
+    assert message == ("this process runs a SYCL runtime (LIB, libsycl.so.7) that triton-xpu's SYCL part is not "
+                       "built for (libsycl.so.9, libsycl.so.8); use a PyTorch or dpctl built on oneAPI 2025 or 2026")
+
+
+def test_the_wheel_has_a_sycl_part_for_each_runtime_abi():
+    # PyTorch 2.7 runs oneAPI 2025 (libsycl.so.8), dpctl 0.22 oneAPI 2026 (libsycl.so.9).  Only the latter can
+    # make a queue here; the former's part is checked for what it links and exports.
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+    import triton.backends.intel as intel
+    folder = os.path.dirname(intel.__file__)
+    parts = {n.split(".")[0]: os.path.join(folder, n) for n in os.listdir(folder) if n.startswith("_sycl")}
+    assert sorted(parts) == ["_sycl8", "_sycl9"]
+    for major in (8, 9):
+        with open(parts[f"_sycl{major}"], "rb") as f:
+            elf = ELFFile(f)
+            needed = [t.needed for s in elf.iter_sections() if isinstance(s, DynamicSection)
+                      for t in s.iter_tags() if t.entry.d_tag == "DT_NEEDED"]
+            exports = {sym.name for sym in elf.get_section_by_name(".dynsym").iter_symbols()}
+        assert f"libsycl.so.{major}" in needed and [n for n in needed if n.startswith("libsycl")] == \
+            [f"libsycl.so.{major}"]
+        assert f"PyInit__sycl{major}" in exports
 
 
 def test_libsycl_is_never_loaded_without_a_queue():
@@ -225,7 +244,8 @@ def test_libsycl_is_never_loaded_without_a_queue():
 def test_a_missing_sycl_runtime_is_one_clear_error():
     # Real where intel-sycl-rt is not installed (legacy); elsewhere the import of the SYCL part is made to fail
     # as it does without libsycl (a test double).
-    hide = "" if not HAVE_DPCTL else "sys.modules['triton.backends.intel._sycl'] = None\n"
+    hide = "" if not HAVE_DPCTL else ("sys.modules['triton.backends.intel._sycl9'] = None\n"
+                                      "sys.modules['triton.backends.intel._sycl8'] = None\n")
     out = run_json(hide + textwrap.dedent("""
         try:
             driver.active.set_current_stream(12345)
@@ -241,3 +261,4 @@ def test_a_missing_sycl_runtime_is_one_clear_error():
     assert message.endswith("); install it: pip install 'triton-xpu[sycl]'")
     if not HAVE_DPCTL:
         assert "libsycl.so.9: cannot open shared object file" in message
+        assert "libsycl.so.8: cannot open shared object file" in message

@@ -6,9 +6,10 @@ queue's Level Zero context for its device (cached per context and device), wraps
 (``make_kernel_bundle`` / ``make_kernel``) and submits it on the queue, in order with the queue's other
 work.  Each pointer argument must be memory of the queue's context.
 
-libsycl is loaded only here, when a SYCL queue is first used (the ``_sycl`` extension, built against one
-SYCL runtime ABI from PyPI's ``intel-sycl-rt``); ``import triton``, compiling, AOT and the plain Level Zero
-driver never load it.
+libsycl is loaded only here, when a SYCL queue is first used: the ``_sycl8`` or ``_sycl9`` extension, built
+against the headers of PyPI's ``intel-sycl-rt`` for each SYCL runtime ABI (libsycl.so.8: oneAPI 2025, as in
+PyTorch 2.7; libsycl.so.9: oneAPI 2026, as in dpctl 0.22), chosen by the runtime the process already runs.
+``import triton``, compiling, AOT and the plain Level Zero driver never load it.
 """
 
 from __future__ import annotations
@@ -67,24 +68,36 @@ def _loaded_libsycl_majors() -> Dict[int, str]:
     return majors
 
 
+SYCL_ABIS = (9, 8)  # the libsycl.so.N the SYCL part is built for (_sycl9, _sycl8), newest first
+
+
 def _load() -> Any:
-    from triton.backends.intel import _level_zero  # noqa: F401  (_sycl uses its ForeignPointerError)
-    try:
-        from triton.backends.intel import _sycl
-    except ImportError as e:
-        if "_sycl" in str(e) and "No module named" in str(e):
-            raise SyclUnavailable("this triton-xpu wheel was built without its SYCL part (the build found no "
-                                  "SYCL headers); rebuild it with intel-sycl-rt installed") from None
-        raise SyclUnavailable(f"launching on a SYCL queue needs the SYCL runtime (libsycl), which could not be "
-                              f"loaded ({e}); install it: {INSTALL_HINT}") from None
+    """The SYCL part for the SYCL runtime in this process (torch or dpctl load theirs first), else for the
+    newest one that loads."""
+    import importlib
+    from triton.backends.intel import _level_zero  # noqa: F401  (the SYCL part uses its ForeignPointerError)
     loaded = _loaded_libsycl_majors()
-    if set(loaded) - {_sycl.SYCL_ABI}:
-        other = ", ".join(f"{path} (libsycl.so.{major})" for major, path in sorted(loaded.items())
-                          if major != _sycl.SYCL_ABI)
-        raise SyclUnavailable(f"this process runs another SYCL runtime ({other}) than the one triton-xpu's SYCL "
-                              f"part is built for (libsycl.so.{_sycl.SYCL_ABI}); two SYCL runtimes cannot share "
-                              "a queue: use a PyTorch or dpctl built on the same oneAPI release")
-    return _sycl
+    if len(loaded) > 1:
+        raise SyclUnavailable(f"this process runs several SYCL runtimes ({', '.join(sorted(loaded.values()))}); "
+                              "a queue belongs to one of them: use a PyTorch and dpctl built on the same oneAPI "
+                              "release")
+    if loaded and next(iter(loaded)) not in SYCL_ABIS:
+        (major, path), = loaded.items()
+        raise SyclUnavailable(f"this process runs a SYCL runtime ({path}, libsycl.so.{major}) that triton-xpu's "
+                              f"SYCL part is not built for (libsycl.so.{', libsycl.so.'.join(map(str, SYCL_ABIS))}); "
+                              "use a PyTorch or dpctl built on oneAPI 2025 or 2026")
+    errors = []
+    for major in (list(loaded) or list(SYCL_ABIS)):
+        try:
+            return importlib.import_module(f"triton.backends.intel._sycl{major}")
+        except ImportError as e:
+            errors.append(str(e))
+    if all("No module named" in e for e in errors):
+        raise SyclUnavailable(f"this triton-xpu wheel was built without its SYCL part for "
+                              f"libsycl.so.{'/'.join(str(m) for m in (list(loaded) or SYCL_ABIS))} (the build found "
+                              "no SYCL headers); rebuild it where pip can download intel-sycl-rt")
+    raise SyclUnavailable(f"launching on a SYCL queue needs the SYCL runtime (libsycl), which could not be loaded "
+                          f"({'; '.join(errors)}); install it: {INSTALL_HINT}")
 
 
 def queue_address(stream: Any) -> int:
