@@ -1,7 +1,8 @@
 // triton.backends.intel._syclN: launching native kernels on a caller's SYCL queue (PyTorch's, dpctl's).
 //
 // Built once per SYCL runtime ABI (libsycl.so.N, headers from PyPI's intel-sycl-rt) and loaded only when a
-// queue of that runtime is used, so that importing Triton, compiling and the plain Level Zero driver never load libsycl.
+// queue of that runtime is used, so that importing Triton, compiling and the plain Level Zero driver never
+// load libsycl.
 // The native module is created by _level_zero in the queue's Level Zero context; here it is wrapped as a
 // SYCL kernel (make_kernel_bundle / make_kernel, the driver keeping ownership) and submitted on the queue,
 // in order with the queue's other work.  No SPIR-V: the module is native code.
