@@ -44,7 +44,7 @@ def progress(text: str) -> None:
 def compile_one(spec: kernels.KernelSpec, arch: str) -> Dict[str, Any]:
     compiled = spec.compile(arch)
     md = compiled.metadata
-    ms = dict(getattr(md, "stage_ms", None) or {})  # absent on a cache hit: nothing ran
+    ms = dict(getattr(md, "stage_ms", None) or {})  # {"cached": ms} on a cache hit: nothing ran
     return {
         "kernel": spec.name, "target": arch, "entry": md.name, "num_warps": md.num_warps,
         "sub_group": md.threads_per_warp, "shared": md.shared, "spv_bytes": len(compiled.asm["spv"]),

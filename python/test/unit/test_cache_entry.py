@@ -45,6 +45,9 @@ def test_a_whole_entry_is_used_and_trusted(fresh_cache):
     damaged, again = compile_again()
     assert damaged == [] and again.asm["zebin"] == first.asm["zebin"]
     assert digest.trusted(digest.key(first.asm["zebin"])) is not None
+    # Stage times say what this run did: the first compiled every stage, the second read the cache.
+    assert {"ttir", "ttgir", "llir", "spv", "zebin"} <= set(first.metadata.stage_ms)
+    assert list(again.metadata.stage_ms) == ["cached"] and 0 < again.metadata.stage_ms["cached"] < 1000
 
 
 GROUP = "damaged cache entry in {dir}: __grp__add_kernel.json "  # the front end's check of the entry's index

@@ -9,7 +9,8 @@ On a cache hit the front end lets :func:`cached_kernel` read the entry (one of t
 ``FRONTEND_PATCHES`` in setup.py): an entry that cannot be read, whose zebin is missing or damaged, or whose
 launch fields were changed is refused with one warning line, and the kernel is compiled again, which rewrites
 the entry.  The check runs on what the front end read, so it costs no file access of its own; an accepted
-zebin is trusted by this process (binary.digest), so loading it skips the full check.  A damaged group file
+zebin is trusted by this process (binary.digest), so loading it skips the full check.  An accepted entry's
+``metadata.stage_ms`` is ``{"cached": ms}``, the time this process spent reading and checking it.  A damaged group file
 (the entry's index) is the front end's own case: another front-end change makes it a miss with one warning.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import warnings
 from typing import Any, Callable, Dict, Mapping, Optional
 
@@ -68,6 +70,7 @@ def cached_kernel(make: Callable[[], Any], group: Mapping[str, str]) -> Optional
     if f"{name}.zebin" not in group:
         _warn(name, group, f"no {name}.zebin in the entry")
         return None
+    start = time.perf_counter()
     try:
         kernel = make()
     except Exception as e:  # a damaged entry: unreadable JSON, a missing file, a field of the wrong type
@@ -80,6 +83,8 @@ def cached_kernel(make: Callable[[], Any], group: Mapping[str, str]) -> Optional
     if problem is not None:
         _warn(name, group, problem)
         return None
+    # What this process spent, not the first compile's stage times read back from the entry.
+    kernel.metadata = kernel.metadata._replace(stage_ms={"cached": round((time.perf_counter() - start) * 1e3, 3)})
     return kernel
 
 
