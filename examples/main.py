@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -138,8 +139,14 @@ def _num(value, fmt="{:.0f}") -> str:
 
 
 def grf_decision(attempts: List[Dict[str, Any]]) -> str:
-    """Each attempt as GRF:spill bytes, e.g. "128:333 -> 256:165"; "?" where the binary does not say."""
-    return " -> ".join(f"{a['grf_mode']}:{'?' if a['spill_bytes'] is None else a['spill_bytes']}" for a in attempts)
+    """Each attempt as GRF:spill bytes, the kept one starred, and the policy's reason where it compared two:
+    e.g. "128:333 -> 256:165* (-50%)"; "?" where the binary does not say."""
+    text = " -> ".join(f"{a['grf_mode']}:{'?' if a['spill_bytes'] is None else a['spill_bytes']}"
+                       f"{'*' if a.get('kept') and len(attempts) > 1 else ''}" for a in attempts)
+    gain = re.search(r"\(([+-][0-9.]+%)\)", attempts[-1].get("reason", "")) if len(attempts) > 1 else None
+    if gain:
+        text += f" ({gain.group(1)}{'' if attempts[-1].get('kept') else ', too little'})"
+    return text
 
 
 HEADER = ["kernel", "target", "GRF", "GRF:spill per attempt", "zebin B", "front-end ms", "zebin ms", "load ms",

@@ -118,7 +118,8 @@ class XPUBackend(BaseBackend):
         generator = generators.get_generator(options.native_compiler, self.target_info.name)
         try:
             chosen = grf_policy.select_binary(spirv, metadata["name"], self.target_info, options.num_warps,
-                                              options.grf_mode, options.grf_spill_threshold, generator)
+                                              options.grf_mode, options.grf_spill_threshold, generator,
+                                              options.grf_min_gain)
         except CompilationError as e:
             # Triton's cache already holds this kernel's SPIR-V: point the repro command at it.
             spv = _cached_spirv_path(metadata)

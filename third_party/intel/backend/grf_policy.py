@@ -3,7 +3,9 @@
 * An explicit ``grf_mode`` ("128", "256", "512", "auto") is obeyed: one compile, never retried.
 * ``"default"``: compile in the device's default mode first.  If the kernel spills more than the threshold
   and the target has a larger register file that keeps the kernel launchable, compile again with it, and
-  keep whichever binary spills fewer bytes -- a larger mode that does not reduce spills is never kept.
+  keep the larger mode only if it cuts the spill bytes by at least the minimum gain (``grf_min_gain``, a
+  fraction, default 0.1): it halves the hardware threads per EU, which a few percent fewer spills do not
+  repay.  Each attempt records whether it was kept and why (``kept``, ``reason``).
 
 Launchability: a large GRF mode halves the hardware threads per EU, and every sub-group of a work-group
 must be resident on one Xe-core, so a mode with G registers is tried only when
@@ -60,6 +62,8 @@ class Attempt:
     scratch_bytes: int
     n_regs: Optional[int]
     ms: float
+    kept: bool = True  # whether this attempt's binary is the one the policy keeps
+    reason: str = ""  # why the policy kept or dropped this binary, where it compared two
 
     def cost(self) -> int:
         """What the policy minimises: spill bytes, or scratch as their upper bound when unknown."""
@@ -111,8 +115,27 @@ def _check_explicit(mode: str, target: TargetInfo, num_warps: int) -> None:
                          f"'default'")
 
 
+DEFAULT_MIN_GAIN = 0.1
+
+
+def _weigh(best: Attempt, candidate: Attempt, min_gain: float) -> bool:
+    """Whether ``candidate`` (a larger register file) replaces ``best``; records the decision on both."""
+    base, cost = best.cost(), candidate.cost()
+    gain = (base - cost) / base if base else 0.0
+    change = f"spills {base} -> {cost} B ({-gain:+.1%}) at {candidate.grf_mode} GRF"
+    keep = cost < base and gain >= min_gain
+    if keep:
+        candidate.reason = f"kept: {change}, at least the {min_gain:.0%} minimum gain"
+        best.kept, best.reason = False, f"replaced: {change}"
+    else:
+        why = "no fewer spills" if cost >= base else f"under the {min_gain:.0%} minimum gain (grf_min_gain)"
+        candidate.kept, candidate.reason = False, f"dropped: {change}, {why}"
+        best.reason = f"kept: the larger register file's {change}, {why}"
+    return keep
+
+
 def select_binary(spirv: bytes, kernel_name: str, target: TargetInfo, num_warps: int, requested: str,
-                  spill_threshold: int, generator: NativeGenerator) -> Selection:
+                  spill_threshold: int, generator: NativeGenerator, min_gain: float = DEFAULT_MIN_GAIN) -> Selection:
     """Compile ``spirv`` under the GRF policy and return the binary to keep with every attempt made."""
     mode = normalize_mode(requested)
     if mode != "default":
@@ -137,7 +160,7 @@ def select_binary(spirv: bytes, kernel_name: str, target: TargetInfo, num_warps:
             break
         candidate = _compile(generator, spirv, target, kernel_name, str(grf), GRF_FLAGS[grf])
         attempts.append(candidate[0])
-        if candidate[0].cost() < best[0].cost():
+        if _weigh(best[0], candidate[0], min_gain):
             best = candidate
     attempt, binary, kernel, parsed, log, command = best
     return Selection(binary, kernel, parsed, attempt, attempts, log, command)

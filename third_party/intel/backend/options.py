@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 
-from triton.backends.intel.grf_policy import normalize_mode
+from triton.backends.intel.grf_policy import DEFAULT_MIN_GAIN, normalize_mode
 
 _LIBDEVICE = "libsycl-spir64-unknown-unknown.bc"
 SPILL_THRESHOLD_ENV = "TRITON_XPU_GRF_SPILL_THRESHOLD"
+MIN_GAIN_ENV = "TRITON_XPU_GRF_MIN_GAIN"
 NATIVE_COMPILER_ENV = "TRITON_XPU_NATIVE_COMPILER"
 
 
@@ -23,6 +24,20 @@ def _env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"{name}={value!r} is not an integer (bytes of spill tolerated before a GRF retry)")
+
+
+def _env_fraction(name: str, default: float) -> float:
+    value = os.getenv(name, "").strip()
+    if not value:
+        return default
+    try:
+        fraction = float(value)
+    except ValueError:
+        fraction = -1.0
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"{name}={value!r} is not a fraction between 0 and 1 (the cut in spill bytes a larger "
+                         "register file must bring to be kept, e.g. 0.1)")
+    return fraction
 
 
 def _default_libdevice() -> str:
@@ -57,6 +72,9 @@ class XPUOptions:
     # Spill bytes above which the policy retries with a larger register file;
     # default TRITON_XPU_GRF_SPILL_THRESHOLD, else 0.
     grf_spill_threshold: Optional[int] = None
+    # The cut in spill bytes (a fraction) a larger register file must bring to be kept over the default one;
+    # default TRITON_XPU_GRF_MIN_GAIN, else 0.1.
+    grf_min_gain: Optional[float] = None
     # What turns SPIR-V into a native binary: "ocloc", "driver" (the Level Zero driver's compiler, on a device
     # of the target) or "auto"; default TRITON_XPU_NATIVE_COMPILER, else "auto".
     native_compiler: Optional[str] = None
@@ -73,6 +91,10 @@ class XPUOptions:
         object.__setattr__(self, "grf_mode", normalize_mode(self.grf_mode))
         if self.grf_spill_threshold is None:
             object.__setattr__(self, "grf_spill_threshold", _env_int(SPILL_THRESHOLD_ENV, 0))
+        if self.grf_min_gain is None:
+            object.__setattr__(self, "grf_min_gain", _env_fraction(MIN_GAIN_ENV, DEFAULT_MIN_GAIN))
+        elif not 0.0 <= float(self.grf_min_gain) <= 1.0:
+            raise ValueError(f"grf_min_gain must be a fraction between 0 and 1, got {self.grf_min_gain!r}")
         if self.native_compiler is None:
             object.__setattr__(self, "native_compiler", os.getenv(NATIVE_COMPILER_ENV, "auto").strip() or "auto")
         if self.num_warps <= 0 or (self.num_warps & (self.num_warps - 1)) != 0:
