@@ -33,9 +33,9 @@ known() { for f in "$CONF_DIR"/*.conf; do basename "$f" .conf; done | tr '\n' ' 
 load_conf() {
   NAME=$1
   [ -f "$CONF_DIR/$NAME.conf" ] || die "unknown toolchain '$NAME'; known: $(known), and host (this machine's own packages)"
+  EXTRA_REQUIREMENTS=   # a .conf may name its toolchain's own test requirements
   # shellcheck disable=SC1090
   . "$CONF_DIR/$NAME.conf"
-  EXTRA_REQUIREMENTS=
   PACKAGES=$(echo $PACKAGES)   # one line
   KEY=$(printf '%s|%s|%s' "$SUITE" "$PACKAGES" "$MIRROR" | sha256sum | cut -c1-12)
   ROOTFS=$STORE/$NAME-$KEY
