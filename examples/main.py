@@ -145,7 +145,9 @@ def grf_decision(attempts: List[Dict[str, Any]]) -> str:
                        f"{'*' if a.get('kept') and len(attempts) > 1 else ''}" for a in attempts)
     gain = re.search(r"\(([+-][0-9.]+%)\)", attempts[-1].get("reason", "")) if len(attempts) > 1 else None
     if gain:
-        text += f" ({gain.group(1)}{'' if attempts[-1].get('kept') else ', too little'})"
+        reason = attempts[-1].get("reason", "")
+        why = "" if attempts[-1].get("kept") else (", more spills" if "no fewer spills" in reason else ", too little")
+        text += f" ({gain.group(1)}{why})"
     return text
 
 
