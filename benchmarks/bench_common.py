@@ -40,6 +40,17 @@ def format_table(rows: List[Dict[str, Any]], left: int = 2) -> str:
     return "\n".join(lines)
 
 
+def print_row(row: Dict[str, Any], as_json: bool) -> None:
+    """A one-row benchmark's result: JSON for report.py and tests, else one "name: value" line per field."""
+    import json
+    if as_json:
+        print(json.dumps(row, indent=1))
+        return
+    width = max(map(len, row))
+    for k, v in row.items():
+        print(f"{k:>{width}}: {v}")
+
+
 def print_rows(rows: List[Dict[str, Any]], as_json: bool) -> None:
     """The benchmark's result: JSON for report.py and tests, else the text table."""
     import json

@@ -13,13 +13,12 @@ Goal: the backend's launcher within 1.2x + 5 µs of raw; the rest is triton-xpu 
 from __future__ import annotations
 
 import argparse
-import json
 import struct
 import sys
 import time
 from typing import List
 
-from bench_common import have_device, private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import have_device, print_row, private_cache  # noqa: E402  (also puts examples/ on the path)
 
 
 def per_launch_us(fn, iterations: int, batches: int = 5, sync=None) -> float:
@@ -74,11 +73,7 @@ def main(argv: List[str] | None = None) -> int:
     }
     row["launcher_vs_raw"] = round(row["launcher_us"] / raw, 2)
     row["goal_us"] = round(1.2 * raw + 5, 2)
-    if args.json:
-        print(json.dumps(row, indent=1))
-    else:
-        for k, v in row.items():
-            print(f"{k:>16}: {v}")
+    print_row(row, args.json)
     return 0
 
 

@@ -14,12 +14,11 @@ Goal: the SYCL launcher within 1.2x + 5 µs of the raw submit.  Needs dpctl (the
 from __future__ import annotations
 
 import argparse
-import json
 import struct
 import sys
 from typing import List
 
-from bench_common import have_device, private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import have_device, print_row, private_cache  # noqa: E402  (also puts examples/ on the path)
 from launch_overhead import per_launch_us
 
 
@@ -81,11 +80,7 @@ def main(argv: List[str] | None = None) -> int:
     row["sycl_vs_raw"] = round(sycl_us / raw, 2)
     row["goal_us"] = round(1.2 * raw + 5, 2)
     row["sycl_vs_level_zero"] = round(sycl_us / row["level_zero_launcher_us"], 2)
-    if args.json:
-        print(json.dumps(row, indent=1))
-    else:
-        for k, v in row.items():
-            print(f"{k:>24}: {v}")
+    print_row(row, args.json)
     return 0
 
 

@@ -81,6 +81,37 @@ std::shared_ptr<SyclKernel> make_kernel(uintptr_t queue, uintptr_t module, uintp
   return std::make_shared<SyclKernel>(SyclKernel{ctx, bundle, k});
 }
 
+// SYCL's dimension 0 varies slowest; Level Zero's (and Triton's) x fastest.
+sycl::nd_range<3> nd_range_of(const std::array<uint32_t, 3> &grid, const std::array<uint32_t, 3> &group) {
+  return sycl::nd_range<3>({size_t{grid[2]} * group[2], size_t{grid[1]} * group[1], size_t{grid[0]} * group[0]},
+                           {group[2], group[1], group[0]});
+}
+
+void set_arg(sycl::handler &h, int index, const ArgValue &v) {
+  if (!v.pointer) {
+    h.set_arg(index, static_cast<void *>(nullptr));
+    return;
+  }
+  switch (v.size) {  // the bytes matter, not the C++ type: floats arrive as their bit patterns
+    case 1: h.set_arg(index, static_cast<uint8_t>(v.storage)); break;
+    case 2: h.set_arg(index, static_cast<uint16_t>(v.storage)); break;
+    case 4: h.set_arg(index, static_cast<uint32_t>(v.storage)); break;
+    default: h.set_arg(index, v.storage); break;
+  }
+}
+
+// One launch on `q`: the arguments, Triton's shared local memory (one more, last argument) when it uses any,
+// and the nd_range.
+void submit(sycl::queue &q, const sycl::kernel &kernel, const sycl::nd_range<3> &range,
+            const std::vector<ArgValue> &values, uint32_t shared) {
+  q.submit([&](sycl::handler &h) {
+    for (size_t i = 0; i < values.size(); ++i) set_arg(h, static_cast<int>(i), values[i]);
+    if (shared)
+      h.set_arg(static_cast<int>(values.size()), sycl::local_accessor<int8_t, 1>(sycl::range<1>(shared), h));
+    h.parallel_for(range, kernel);
+  });
+}
+
 // launcher(gx, gy, gz, *args) on one queue: converts the arguments as the Level Zero launcher does, checks
 // each pointer against the queue's context, and submits an nd_range of (gx, gy, gz) groups.
 class SyclLauncher {
@@ -112,35 +143,12 @@ class SyclLauncher {
         throw ForeignPointer{i, values[i].storage};
     }
     if (!gx || !gy || !gz) return;  // an empty grid launches nothing
-    // SYCL's dimension 0 varies slowest; Level Zero's (and Triton's) x fastest.
-    const sycl::nd_range<3> range({size_t{gz} * group_[2], size_t{gy} * group_[1], size_t{gx} * group_[0]},
-                                  {group_[2], group_[1], group_[0]});
-    const sycl::kernel &kernel = kernel_->kernel;
-    const uint32_t shared = shared_mem_;
-    queue_->submit([&](sycl::handler &h) {
-      for (size_t i = 0; i < values.size(); ++i) set_arg(h, static_cast<int>(i), values[i]);
-      if (shared)  // a Triton kernel using shared local memory takes it as one more, last argument
-        h.set_arg(static_cast<int>(values.size()), sycl::local_accessor<int8_t, 1>(sycl::range<1>(shared), h));
-      h.parallel_for(range, kernel);
-    });
+    submit(*queue_, kernel_->kernel, nd_range_of({gx, gy, gz}, group_), values, shared_mem_);
   }
 
   uintptr_t queue() const { return reinterpret_cast<uintptr_t>(queue_); }
 
  private:
-  static void set_arg(sycl::handler &h, int index, const ArgValue &v) {
-    if (!v.pointer) {
-      h.set_arg(index, static_cast<void *>(nullptr));
-      return;
-    }
-    switch (v.size) {  // the bytes matter, not the C++ type: floats arrive as their bit patterns
-      case 1: h.set_arg(index, static_cast<uint8_t>(v.storage)); break;
-      case 2: h.set_arg(index, static_cast<uint16_t>(v.storage)); break;
-      case 4: h.set_arg(index, static_cast<uint32_t>(v.storage)); break;
-      default: h.set_arg(index, v.storage); break;
-    }
-  }
-
   // Memory of the queue's context.  NEO answers zeMemGetAllocProperties for any context of the driver, so
   // the Triton driver's own allocations (another context) are ruled out first.
   bool is_queue_memory(uint64_t address) const {
@@ -175,24 +183,9 @@ double raw_submit_loop(uintptr_t queue, const std::shared_ptr<SyclKernel> &kerne
     std::memcpy(&values[i].storage, bytes.data(), std::min(bytes.size(), sizeof(uint64_t)));
     values[i].pointer = &values[i].storage;
   }
-  const sycl::nd_range<3> range({size_t{grid[2]} * group[2], size_t{grid[1]} * group[1], size_t{grid[0]} * group[0]},
-                                {group[2], group[1], group[0]});
+  const sycl::nd_range<3> range = nd_range_of(grid, group);
   const auto start = std::chrono::steady_clock::now();
-  for (uint64_t it = 0; it < iterations; ++it) {
-    q.submit([&](sycl::handler &h) {
-      for (size_t i = 0; i < values.size(); ++i) {
-        switch (values[i].size) {
-          case 1: h.set_arg(static_cast<int>(i), static_cast<uint8_t>(values[i].storage)); break;
-          case 2: h.set_arg(static_cast<int>(i), static_cast<uint16_t>(values[i].storage)); break;
-          case 4: h.set_arg(static_cast<int>(i), static_cast<uint32_t>(values[i].storage)); break;
-          default: h.set_arg(static_cast<int>(i), values[i].storage); break;
-        }
-      }
-      if (shared)
-        h.set_arg(static_cast<int>(values.size()), sycl::local_accessor<int8_t, 1>(sycl::range<1>(shared), h));
-      h.parallel_for(range, kernel->kernel);
-    });
-  }
+  for (uint64_t it = 0; it < iterations; ++it) submit(q, kernel->kernel, range, values, shared);
   const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
   return iterations ? ns / static_cast<double>(iterations) : 0.0;
 }

@@ -294,19 +294,18 @@ def _find_ocloc() -> str:
             from None
 
 
-def _choose_runner() -> Tuple[str, Optional[_Libocloc]]:
-    """("libocloc", lib) or ("subprocess", None) for the current environment."""
+def _choose_runner() -> Tuple[str, Optional[_Libocloc], str]:
+    """(way, lib, exe) for the current environment: ("libocloc", lib, "ocloc") or ("subprocess", None, the
+    executable's path); ToolNotFoundError when the chosen way has no ocloc."""
     mode = ocloc_mode()
-    if mode == "subprocess":
-        return "subprocess", None
     if mode == "lib":
-        return "libocloc", load_libocloc()
-    if os.environ.get(env_var("ocloc")):  # the user picked an executable
-        return "subprocess", None
-    try:
-        return "libocloc", load_libocloc()
-    except ToolNotFoundError:
-        return "subprocess", None
+        return "libocloc", load_libocloc(), "ocloc"
+    if mode == "auto" and not os.environ.get(env_var("ocloc")):  # unless the user picked an executable
+        try:
+            return "libocloc", load_libocloc(), "ocloc"
+        except ToolNotFoundError:
+            pass
+    return "subprocess", None, _find_ocloc()
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,8 +371,7 @@ def short_job(args: Sequence[str], sources: Optional[Dict[str, bytes]] = None) -
     """Run a short ocloc job -- a query, ``ids``, a capability probe -- the way compiles run (libocloc's
     worker or the executable) under the query timeout: (the command as shown in messages, its result).
     ToolNotFoundError when there is no ocloc, or when it hangs (naming the command and the timeout)."""
-    via, lib = _choose_runner()
-    exe = _find_ocloc() if lib is None else "ocloc"
+    _, lib, exe = _choose_runner()
     shown = _shown(lib, exe, args)
     try:
         return shown, _run(lib, exe, list(args), dict(sources or {}), query_timeout())
@@ -557,14 +555,12 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
     spirv = bytes(spirv)
     start = time.perf_counter()
 
-    via, lib = _choose_runner()
-    exe = _find_ocloc() if via == "subprocess" else "ocloc"
+    via, lib, exe = _choose_runner()
     key = f"{via}:{exe if lib is None else lib.path}"
-    repro_exe = "ocloc" if via == "libocloc" else exe
 
     allow_zebin = not _zebin_option_rejected.get(key, False)
     args = _compile_args(SPIRV_NAME, device_list, options, _merge_internal_options(internal_options, allow_zebin))
-    repro = _repro(repro_exe, args)
+    repro = _repro(exe, args)
 
     problem = _spirv_problem(spirv)
     if problem:
@@ -588,7 +584,7 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
         retry = run(retry_args)
         if retry.code == 0:
             _zebin_option_rejected[key] = True
-            args, repro, result = retry_args, _repro(repro_exe, retry_args), retry
+            args, repro, result = retry_args, _repro(exe, retry_args), retry
 
     log = result.log
     if result.died:
@@ -685,5 +681,5 @@ def ocloc_version() -> str:
     """A stable identification of the ocloc and IGC that compile_spirv uses, for cache keys, e.g.
     ``ocloc 22.43.24595 igc libigc.so.1.0.1:42029952:1700179200`` (the IGC library's name, size and
     modification time when ocloc cannot report an IGC revision)."""
-    via, lib = _choose_runner()
-    return _version(via, lib.path if lib is not None else _find_ocloc())
+    via, lib, exe = _choose_runner()
+    return _version(via, lib.path if lib is not None else exe)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ctypes
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Tuple
 
 from triton.backends.intel import level_zero
 from triton.backends.intel.errors import IntelBackendError
@@ -42,7 +42,6 @@ class Queue:
 _module: Any = None
 _queues: Dict[int, Queue] = {}
 _kernels: Dict[Tuple[int, int, int], Tuple[int, int, Any]] = {}  # (function, context, device) -> module, kernel, SYCL
-_contexts: Dict[int, str] = {}  # every SYCL queue context seen -> its device's name (to name foreign memory)
 
 
 def module() -> Any:
@@ -139,7 +138,6 @@ def queue(address: int) -> Queue:
         info = module().queue_info(address)
         known = Queue(address, info["context"], info["device"], info["in_order"], info["device_name"])
         _queues[address] = known
-        _contexts[known.context] = known.device_name
     return known
 
 
@@ -181,12 +179,3 @@ def unload(function: int) -> None:
         rt.ze.unload(mod, kern)
         rt.loaded.pop(kern, None)
         rt.binaries.pop(kern, None)
-
-
-def context_of(address: int) -> Optional[str]:
-    """The device name of a SYCL context seen so far whose memory ``address`` is, or None."""
-    rt = level_zero.runtime()
-    for context, name in _contexts.items():
-        if rt.ze.memory_type(0, address, context) != "unknown":
-            return name
-    return None
