@@ -140,14 +140,16 @@ def _num(value, fmt="{:.0f}") -> str:
 
 def grf_decision(attempts: List[Dict[str, Any]]) -> str:
     """Each attempt as GRF:spill bytes, the kept one starred, and the policy's reason where it compared two:
-    e.g. "128:333 -> 256:165* (-50%)"; "?" where the binary does not say."""
+    e.g. "128:333 -> 256:165* (-50%)", "(..., in parallel)" when the second compile ran beside the first;
+    "?" where the binary does not say."""
     text = " -> ".join(f"{a['grf_mode']}:{'?' if a['spill_bytes'] is None else a['spill_bytes']}"
                        f"{'*' if a.get('kept') and len(attempts) > 1 else ''}" for a in attempts)
     gain = re.search(r"\(([+-][0-9.]+%)\)", attempts[-1].get("reason", "")) if len(attempts) > 1 else None
     if gain:
         reason = attempts[-1].get("reason", "")
         why = "" if attempts[-1].get("kept") else (", more spills" if "no fewer spills" in reason else ", too little")
-        text += f" ({gain.group(1)}{why})"
+        early = ", in parallel" if any(a.get("early") for a in attempts) else ""
+        text += f" ({gain.group(1)}{why}{early})"
     return text
 
 

@@ -26,6 +26,10 @@ os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.enviro
 # Never read or pollute the user's ~/.triton cache; each xdist worker gets its own.
 os.environ["TRITON_CACHE_DIR"] = tempfile.mkdtemp(prefix="triton-xpu-test-cache-")
 
+# The GRF policy's early attempt depends on whether a core is free at that moment; tests that count ocloc
+# runs need the same runs every time.  Tests of the parallel attempts (test_grf_parallel.py) set it themselves.
+os.environ.setdefault("TRITON_XPU_GRF_PARALLEL", "0")
+
 
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):

@@ -71,3 +71,17 @@ def test_unknown_target_is_one_line_and_exit_2():
     assert proc.returncode == 2
     assert "unknown Intel GPU target 'xe9'; known targets: acm-g10" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_table_says_when_the_second_attempt_ran_in_parallel():
+    import importlib.util
+    loader = importlib.util.spec_from_file_location("main_job", MAIN)
+    main_job = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(main_job)
+    attempts = [{"grf_mode": "128", "spill_bytes": 8192, "kept": False, "early": False,
+                 "reason": "replaced: spills 8192 -> 0 B (-100.0%) at 256 GRF"},
+                {"grf_mode": "256", "spill_bytes": 0, "kept": True, "early": False,
+                 "reason": "kept: spills 8192 -> 0 B (-100.0%) at 256 GRF, at least the 10% minimum gain"}]
+    assert main_job.grf_decision(attempts) == "128:8192 -> 256:0* (-100.0%)"
+    attempts[1]["early"] = True
+    assert main_job.grf_decision(attempts) == "128:8192 -> 256:0* (-100.0%, in parallel)"

@@ -57,7 +57,7 @@ def test_kernel_that_does_not_spill_compiles_once():
     md = kernels.SPECS["add"].compile("pvc").metadata
     assert len(md.grf_attempts) == 1
     assert set(md.grf_attempts[0]) == {"grf_mode", "flags", "spill_bytes", "spill_source", "scratch_bytes", "n_regs",
-                                       "ms", "kept", "reason"}
+                                       "ms", "kept", "reason", "early"}
     assert md.grf_attempts[0]["kept"] is True and md.grf_attempts[0]["reason"] == ""
 
 

@@ -15,7 +15,8 @@ from typing import Any, Callable, Dict
 from triton.backends.compiler import BaseBackend, GPUTarget
 from triton._C.libtriton import intel
 
-from triton.backends.intel import cache_entry, capabilities, generators, grf_policy, pipelines, targets
+from triton.backends.intel import (cache_entry, capabilities, generators, grf_policy, pipelines, spill_forecast,
+                                   targets)
 from triton.backends.intel.errors import CompilationError
 from triton.backends.intel.options import XPUOptions
 
@@ -116,10 +117,12 @@ class XPUBackend(BaseBackend):
 
     def _make_zebin(self, spirv: bytes, metadata: Dict[str, Any], options: XPUOptions) -> bytes:
         generator = generators.get_generator(options.native_compiler, self.target_info.name)
+        # A kernel forecast to spill compiles its larger GRF mode at the same time as the default one.
+        early = spill_forecast.start_larger_mode_early(metadata.get("register_demand"), self.target_info)
         try:
             chosen = grf_policy.select_binary(spirv, metadata["name"], self.target_info, options.num_warps,
                                               options.grf_mode, options.grf_spill_threshold, generator,
-                                              options.grf_min_gain)
+                                              options.grf_min_gain, speculate=early)
         except CompilationError as e:
             # Triton's cache already holds this kernel's SPIR-V: point the repro command at it.
             spv = _cached_spirv_path(metadata)
@@ -134,6 +137,7 @@ class XPUBackend(BaseBackend):
             spill_source=chosen.chosen.spill_source,
             scratch_bytes=chosen.chosen.scratch_bytes,
             grf_attempts=[a.as_dict() for a in chosen.attempts],
+            grf_early_attempt=chosen.early,
             native_compiler=generator.name,
             native_compiler_version=generator.version(),
         )

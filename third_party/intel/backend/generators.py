@@ -48,6 +48,27 @@ class NativeGenerator(Protocol):
         """Compile ``spirv`` for the ocloc-named ``device`` with IGC build ``flags``."""
 
 
+class PendingBinary(Protocol):
+    """A compile started beside others (``start``): its result when needed, or stopped when not."""
+
+    flags: str
+
+    def result(self) -> NativeBinary:
+        """Wait for the compile; raises what ``compile`` would have raised."""
+
+    def cancel(self) -> None:
+        """Stop the compile and free its core; its result is never used."""
+
+
+class StartsCompiles(Protocol):
+    """A generator that can also start a compile that runs beside the caller's (the GRF policy's early
+    larger-mode attempt).  The ``driver`` generator cannot: its compile runs inside this process, where
+    nothing can stop one that turns out not to be needed."""
+
+    def start(self, spirv: bytes, device: str, flags: str) -> PendingBinary:
+        """Begin ``compile(spirv, device, flags)`` in the background."""
+
+
 class OclocGenerator:
     """ocloc / libocloc: knows devices by name, needs no GPU."""
 
@@ -56,9 +77,40 @@ class OclocGenerator:
     def version(self) -> str:
         return _ocloc_version()
 
-    def compile(self, spirv: bytes, device: str, flags: str) -> NativeBinary:
-        result = ocloc.compile_spirv(spirv, [device], options=flags)
+    def compile(self, spirv: bytes, device: str, flags: str, cancel: Optional[ocloc.Cancel] = None) -> NativeBinary:
+        result = ocloc.compile_spirv(spirv, [device], options=flags, cancel=cancel)
         return NativeBinary(result.binary, result.log, result.command, result.ms, result.zebins[""])
+
+    def start(self, spirv: bytes, device: str, flags: str) -> "BackgroundCompile":
+        return BackgroundCompile(lambda cancel: self.compile(spirv, device, flags, cancel), flags)
+
+
+class BackgroundCompile:
+    """One ocloc compile in a thread, on libocloc's second worker or its own ocloc process (PendingBinary)."""
+
+    def __init__(self, compile: Callable[[ocloc.Cancel], NativeBinary], flags: str):
+        self.flags = flags
+        self._cancel = ocloc.Cancel()
+        self._outcome: Dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                self._outcome["value"] = compile(self._cancel)
+            except BaseException as e:  # handed to the thread that asks for the result
+                self._outcome["error"] = e
+
+        self._thread = threading.Thread(target=run, name="triton-xpu early GRF attempt", daemon=True)
+        self._thread.start()
+
+    def result(self) -> NativeBinary:
+        self._thread.join()
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        return self._outcome["value"]
+
+    def cancel(self) -> None:
+        self._cancel.cancel()
+        self._thread.join()  # the worker or process is dead by now; reap it before going on
 
 
 @functools.lru_cache(maxsize=None)

@@ -14,6 +14,12 @@ must be resident on one Xe-core, so a mode with G registers is tried only when
 A default-mode compile whose scratch exceeds the device's per-thread limit (Triton's OutOfResources) is
 retried in the larger modes the same way; if none fits, the error stands, so the autotuner can prune it.
 
+Parallel attempts (``speculate=True``, decided by the caller from ``spill_forecast``): the first larger mode's
+compile starts beside the default one, on a generator that can start compiles (``StartsCompiles``).  The
+policy then runs exactly as above; when it asks for that compile it takes the early one's result, and when it
+does not (the default mode did not spill) the early compile is cancelled.  So the decisions, the binary and
+the attempts are those of the sequential policy; only ``Attempt.early`` and the wall time differ.
+
 Spill bytes come from the zebin reader.  Where no source says how much of a kernel's scratch is spill,
 the decision uses the scratch size as an upper bound; the metadata still reports the spill as unknown.
 """
@@ -27,7 +33,7 @@ from triton.runtime.errors import OutOfResources
 
 from triton.backends.intel.binary.zebin import KernelInfo, Zebin
 from triton.backends.intel.errors import CompilationError
-from triton.backends.intel.generators import NativeGenerator
+from triton.backends.intel.generators import NativeBinary, NativeGenerator, PendingBinary
 from triton.backends.intel.targets import TargetInfo
 
 GRF_FLAGS = {
@@ -64,6 +70,7 @@ class Attempt:
     ms: float
     kept: bool = True  # whether this attempt's binary is the one the policy keeps
     reason: str = ""  # why the policy kept or dropped this binary, where it compared two
+    early: bool = False  # compiled beside the default mode's attempt, started before it was known to be needed
 
     def cost(self) -> int:
         """What the policy minimises: spill bytes, or scratch as their upper bound when unknown."""
@@ -82,14 +89,42 @@ class Selection:
     attempts: List[Attempt]
     log: str
     command: str
+    early: Optional[Dict[str, Any]] = None  # the attempt started early: {"grf_mode", "used"}; None if none was
 
 
-def _compile(generator: NativeGenerator, spirv: bytes, target: TargetInfo, kernel_name: str, mode: str,
+class _Compiler:
+    """Compiles the kernel for the policy, taking the early attempt's result when the policy asks for it."""
+
+    def __init__(self, generator: NativeGenerator, spirv: bytes, target: TargetInfo, kernel_name: str,
+                 early: Optional[PendingBinary]):
+        self.generator, self.spirv, self.target, self.kernel_name = generator, spirv, target, kernel_name
+        self.early = early
+        self.early_used = False
+
+    def __call__(self, mode: str, flags: str) -> Tuple[Attempt, bytes, KernelInfo, Zebin, str, str]:
+        if self.early is not None and not self.early_used and flags == self.early.flags:
+            self.early_used = True
+            outcome = _attempt(self.early.result(), self.target, self.kernel_name, self.generator.name, mode, flags)
+            outcome[0].early = True
+            return outcome
+        out = self.generator.compile(self.spirv, self.target.name, flags)
+        return _attempt(out, self.target, self.kernel_name, self.generator.name, mode, flags)
+
+    def finish(self) -> Optional[Dict[str, Any]]:
+        """Cancel the early attempt if the policy never asked for it; what became of it."""
+        if self.early is None:
+            return None
+        if not self.early_used:
+            self.early.cancel()
+        mode = next((str(g) for g, f in GRF_FLAGS.items() if f == self.early.flags), self.early.flags)
+        return {"grf_mode": mode, "used": self.early_used}
+
+
+def _attempt(out: NativeBinary, target: TargetInfo, kernel_name: str, generator: str, mode: str,
              flags: str) -> Tuple[Attempt, bytes, KernelInfo, Zebin, str, str]:
-    out = generator.compile(spirv, target.name, flags)
     missing = out.zebin.undefined_symbols
     if missing:
-        raise CompilationError(f"{kernel_name} calls functions the compiler ({generator.name}) left undefined: "
+        raise CompilationError(f"{kernel_name} calls functions the compiler ({generator}) left undefined: "
                                f"{', '.join(missing)}; the driver cannot load it.  The installed IGC lacks these "
                                "builtins: install a newer intel-opencl-icd, or compile for a target without them",
                                out.log, out.command)
@@ -135,30 +170,49 @@ def _weigh(best: Attempt, candidate: Attempt, min_gain: float) -> bool:
 
 
 def select_binary(spirv: bytes, kernel_name: str, target: TargetInfo, num_warps: int, requested: str,
-                  spill_threshold: int, generator: NativeGenerator, min_gain: float = DEFAULT_MIN_GAIN) -> Selection:
-    """Compile ``spirv`` under the GRF policy and return the binary to keep with every attempt made."""
+                  spill_threshold: int, generator: NativeGenerator, min_gain: float = DEFAULT_MIN_GAIN,
+                  speculate: bool = False) -> Selection:
+    """Compile ``spirv`` under the GRF policy and return the binary to keep with every attempt made.
+
+    ``speculate``: start the first larger mode's compile beside the default one (see the module docstring);
+    ignored for an explicit mode, a target without a larger mode and a generator that cannot start compiles."""
     mode = normalize_mode(requested)
     if mode != "default":
         _check_explicit(mode, target, num_warps)
         flags = AUTO_FLAG if mode == "auto" else GRF_FLAGS[int(mode)]
-        attempt, binary, kernel, parsed, log, command = _compile(generator, spirv, target, kernel_name, mode, flags)
+        compile = _Compiler(generator, spirv, target, kernel_name, None)
+        attempt, binary, kernel, parsed, log, command = compile(mode, flags)
         return Selection(binary, kernel, parsed, attempt, [attempt], log, command)
 
     # The device's default mode: no GRF flag, as the driver would build it.
     larger = [g for g in target.grf_modes if g > target.default_grf and num_warps <= target.max_warps_at(g)]
+    early = None
+    if speculate and larger and callable(getattr(generator, "start", None)):
+        early = generator.start(spirv, target.name, GRF_FLAGS[larger[0]])
+    compile = _Compiler(generator, spirv, target, kernel_name, early)
     try:
-        best = _compile(generator, spirv, target, kernel_name, str(target.default_grf), "")
+        selection = _default_mode(compile, target, larger, spill_threshold, min_gain)
+    finally:
+        early_outcome = compile.finish()
+    selection.early = early_outcome
+    return selection
+
+
+def _default_mode(compile: _Compiler, target: TargetInfo, larger: List[int], spill_threshold: int,
+                  min_gain: float) -> Selection:
+    try:
+        best = compile(str(target.default_grf), "")
     except OutOfResources:
         # Too much scratch per thread at the default size: fewer spills in a larger register file may fit.
         if not larger:
             raise
-        return _first_that_fits(generator, spirv, target, kernel_name, larger)
+        return _first_that_fits(compile, larger)
     attempts = [best[0]]
     current_grf = best[0].n_regs or target.default_grf
     for grf in (g for g in larger if g > current_grf):
         if best[0].cost() <= spill_threshold:
             break
-        candidate = _compile(generator, spirv, target, kernel_name, str(grf), GRF_FLAGS[grf])
+        candidate = compile(str(grf), GRF_FLAGS[grf])
         attempts.append(candidate[0])
         if _weigh(best[0], candidate[0], min_gain):
             best = candidate
@@ -166,14 +220,12 @@ def select_binary(spirv: bytes, kernel_name: str, target: TargetInfo, num_warps:
     return Selection(binary, kernel, parsed, attempt, attempts, log, command)
 
 
-def _first_that_fits(generator: NativeGenerator, spirv: bytes, target: TargetInfo, kernel_name: str,
-                     modes: List[int]) -> Selection:
+def _first_that_fits(compile: _Compiler, modes: List[int]) -> Selection:
     """After the default mode ran out of scratch: the first larger mode that fits, else the last error."""
     error: Optional[OutOfResources] = None
     for grf in modes:
         try:
-            attempt, binary, kernel, parsed, log, command = _compile(generator, spirv, target, kernel_name,
-                                                                     str(grf), GRF_FLAGS[grf])
+            attempt, binary, kernel, parsed, log, command = compile(str(grf), GRF_FLAGS[grf])
         except OutOfResources as e:
             error = e
             continue

@@ -1,6 +1,6 @@
 """Compiling SPIR-V to native Intel GPU code (zebin) with ocloc.
 
-Two ways to run the same ocloc command line:
+Two ways to run the same ocloc command line (``ocloc_runner.py``):
 
 * libocloc's ``oclocInvoke`` (ctypes), called in a resident worker process
   (``ocloc_worker.py``) so that an IGC crash or hang cannot take the caller
@@ -11,6 +11,7 @@ Two ways to run the same ocloc command line:
 ``TRITON_XPU_OCLOC_MODE=lib|subprocess|auto`` picks one (default ``auto``:
 libocloc when it loads, else the executable; an explicit ``TRITON_OCLOC_PATH``
 also selects the executable).  ``TRITON_LIBOCLOC_PATH`` names the library.
+A compile given a ``cancel`` token runs beside the others and can be stopped.
 
 The command line is one every ocloc since 22.43 (Debian 12) understands:
 ``-output NAME -output_no_suffix`` (22.43 has no ``-o``) and
@@ -36,22 +37,15 @@ probes -- go through :func:`short_job`, run the same way as compiles.
 
 from __future__ import annotations
 
-import atexit
-import ctypes
-import ctypes.util
 import functools
 import os
-import pickle
 import re
 import shlex
 import signal
 import subprocess
-import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 from triton.runtime.errors import OutOfResources
 
@@ -60,16 +54,16 @@ from triton.backends.intel.binary import fatbin, validate
 from triton.backends.intel.binary.zebin import Zebin, is_zebin
 from triton.backends.intel.binary.zebin import read as read_zebin
 from triton.backends.intel.errors import CompilationError, ToolNotFoundError, ZebinFormatError
-from triton.backends.intel.tools import env_var, find_tool
+from triton.backends.intel.ocloc_runner import (LIB_ENV, MODE_ENV, TIMEOUT_ENV, Cancel, OclocCancelled, OclocTimedOut,
+                                                Run, choose_runner, compile_timeout, ocloc_mode, run, short_job)
+from triton.backends.intel.tools import env_var
 
-MODE_ENV = "TRITON_XPU_OCLOC_MODE"
-LIB_ENV = "TRITON_LIBOCLOC_PATH"
-MODES = ("auto", "lib", "subprocess")
+__all__ = ["Cancel", "OclocCancelled", "OclocResult", "compile_spirv", "compile_timeout", "device_support",
+           "igc_reason", "ocloc_mode", "ocloc_version", "short_job", "LIB_ENV", "MODE_ENV", "TIMEOUT_ENV"]
 
 ALLOW_ZEBIN = "-cl-intel-allow-zebin"
 SPIRV_NAME = "kernel.spv"  # the input's name on the command line (and in the repro)
 OUTPUT_NAME = "kernel"  # -output NAME -output_no_suffix: the binary is called exactly this
-INSTALL_HINT = "install it with `apt-get install intel-opencl-icd`"
 
 # Maximum per-thread scratch space by product family (NEO GfxCoreHelper::getMaxScratchSize):
 # Xe-HP and later 256 KiB, Gen12LP and earlier 2 MiB.  Families not listed are not checked.
@@ -103,286 +97,6 @@ class OclocResult:
     ms: float  # wall time of the compile
     via: str  # "libocloc" or "subprocess"
     zebins: Dict[str, Zebin] = field(default_factory=dict, repr=False)  # each device's zebin, read and checked
-
-
-# --------------------------------------------------------------------------------------------
-# Choosing the way to run ocloc
-
-
-def ocloc_mode() -> str:
-    """``TRITON_XPU_OCLOC_MODE``, validated."""
-    mode = os.environ.get(MODE_ENV, "auto").strip().lower() or "auto"
-    if mode not in MODES:
-        raise ValueError(f"{MODE_ENV}={mode!r}: expected one of {', '.join(MODES)}")
-    return mode
-
-
-class OclocCrashed(Exception):
-    """libocloc's worker process died during a call; ``returncode`` is negative for a signal."""
-
-    def __init__(self, returncode: Optional[int]):
-        super().__init__(returncode)
-        self.returncode = returncode
-
-
-class OclocTimedOut(Exception):
-    """An ocloc call did not finish within the timeout; it was stopped."""
-
-
-class _Libocloc:
-    """libocloc, called in a resident worker process (``ocloc_worker.py``) started on first use.
-
-    A crash or a hang inside libocloc ends the worker, never the caller: the call raises OclocCrashed or
-    OclocTimedOut and the next call starts a new worker.  Calls are serialised (ocloc keeps process-global
-    state).  The worker keeps IGC loaded, so a compile costs what it costs in process plus a pipe copy.
-    """
-
-    def __init__(self, path: str):
-        self.path = path
-        self.lock = threading.Lock()
-        self._proc: Optional[subprocess.Popen] = None
-        self._requests = self._replies = None
-        with self.lock:
-            self._start()  # OSError when the library cannot be loaded
-        atexit.register(self._stop)  # the worker would exit on its own; reaping it keeps exit quiet
-
-    def _start(self) -> None:
-        from multiprocessing.connection import Connection
-        req_r, req_w = os.pipe()
-        rep_r, rep_w = os.pipe()
-        worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ocloc_worker.py")
-        try:
-            self._proc = subprocess.Popen([sys.executable, "-I", "-S", worker, self.path, str(req_r), str(rep_w)],
-                                          pass_fds=(req_r, rep_w), stdin=subprocess.DEVNULL, close_fds=True)
-        finally:
-            os.close(req_r)
-            os.close(rep_w)
-        self._requests, self._replies = Connection(req_w, readable=False), Connection(rep_r, writable=False)
-        try:
-            status, detail = self._receive(_start_timeout())
-        except (OclocCrashed, OclocTimedOut) as e:
-            raise OSError(f"libocloc's worker process did not start ({type(e).__name__})") from None
-        if status != "ready":
-            self._stop()
-            raise OSError(detail)
-
-    def _stop(self) -> Optional[int]:
-        for conn in (self._requests, self._replies):
-            if conn is not None:
-                conn.close()
-        self._requests = self._replies = None
-        code = None
-        if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.kill()
-            code = self._proc.wait()
-            self._proc = None
-        return code
-
-    def _receive(self, timeout: float):
-        try:
-            ready = self._replies.poll(timeout)
-        except (EOFError, OSError):
-            ready = True
-        if not ready:
-            self._stop()
-            raise OclocTimedOut()
-        try:
-            return pickle.loads(self._replies.recv_bytes())
-        except (EOFError, OSError):
-            raise OclocCrashed(self._stop()) from None
-
-    def run(self, args: Sequence[str], sources: Dict[str, bytes],
-            timeout: Optional[float] = None) -> Tuple[int, Dict[str, bytes]]:
-        """oclocInvoke(["ocloc", *args]) with in-memory ``sources``; returns (code, {output name: bytes})."""
-        with self.lock:
-            if self._proc is None:
-                try:
-                    self._start()
-                except OSError:
-                    raise OclocCrashed(None) from None
-            try:
-                self._requests.send_bytes(pickle.dumps((list(args), dict(sources))))
-            except OSError:
-                raise OclocCrashed(self._stop()) from None
-            code, outputs, printed = self._receive(timeout if timeout is not None else compile_timeout())
-        # On failure libocloc printf()s "Command was: ..." to stdout; that echo is dropped (the repro command
-        # says the same), anything else it printed is passed on.
-        rest = "".join(line for line in printed.splitlines(keepends=True) if not line.startswith("Command was:"))
-        if rest:
-            os.write(1, rest.encode())
-        return code, outputs
-
-
-TIMEOUT_ENV = "TRITON_XPU_OCLOC_TIMEOUT"
-DEFAULT_TIMEOUT_S = 900.0  # IGC takes minutes for the largest Triton kernels on 2 cores (attention on acm-g10)
-
-
-def compile_timeout() -> float:
-    """Seconds one ocloc run may take (``TRITON_XPU_OCLOC_TIMEOUT``, default 900)."""
-    value = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not value:
-        return DEFAULT_TIMEOUT_S
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise ValueError(f"{TIMEOUT_ENV}={value!r} is not a number of seconds") from None
-    if seconds <= 0:
-        raise ValueError(f"{TIMEOUT_ENV}={value!r}: the timeout must be positive")
-    return seconds
-
-
-QUERY_TIMEOUT_S = 60.0  # a version query answers in milliseconds
-
-
-def query_timeout() -> float:
-    return min(compile_timeout(), QUERY_TIMEOUT_S)
-
-
-def _hang_error(shown: str, timeout: float) -> ToolNotFoundError:
-    return ToolNotFoundError(f"{shown} did not answer within {timeout:g} s and was stopped: the installed ocloc "
-                             f"hangs; reinstall intel-opencl-icd or raise {TIMEOUT_ENV}")
-
-
-def _start_timeout() -> float:
-    return min(compile_timeout(), 120.0)
-
-
-@functools.lru_cache(maxsize=None)
-def _load_libocloc(path: str) -> _Libocloc:
-    return _Libocloc(path)
-
-
-@functools.lru_cache(maxsize=None)
-def _first_loadable(candidates: Tuple[str, ...]) -> Tuple[Optional[_Libocloc], List[str]]:
-    """The first candidate libocloc that loads, and why the others did not (remembered: each try starts a
-    worker process)."""
-    errors = []
-    for name in candidates:
-        try:
-            return _load_libocloc(name), errors
-        except OSError as e:
-            errors.append(f"{name}: {e}")
-    return None, errors
-
-
-def _libocloc_candidates() -> List[str]:
-    override = os.environ.get(LIB_ENV)
-    if override:
-        return [override]
-    found = ctypes.util.find_library("ocloc")
-    return [name for name in ("libocloc.so", found, "libocloc.so.1") if name]
-
-
-def load_libocloc() -> _Libocloc:
-    """libocloc (in its worker process), or ToolNotFoundError saying why it could not be loaded."""
-    lib, errors = _first_loadable(tuple(_libocloc_candidates()))
-    if lib is not None:
-        return lib
-    raise ToolNotFoundError(f"libocloc could not be loaded ({'; '.join(errors)}); {INSTALL_HINT}, "
-                            f"set {LIB_ENV} to its path, or set {MODE_ENV}=subprocess to run the ocloc executable")
-
-
-def _find_ocloc() -> str:
-    """The ocloc executable (tools.find_tool), the error always carrying the install hint."""
-    try:
-        return find_tool("ocloc")
-    except ToolNotFoundError as e:
-        if "apt-get install" in str(e):
-            raise
-        raise ToolNotFoundError(f"{e}; ocloc comes with intel-opencl-icd (`apt-get install intel-opencl-icd`)") \
-            from None
-
-
-def _choose_runner() -> Tuple[str, Optional[_Libocloc], str]:
-    """(way, lib, exe) for the current environment: ("libocloc", lib, "ocloc") or ("subprocess", None, the
-    executable's path); ToolNotFoundError when the chosen way has no ocloc."""
-    mode = ocloc_mode()
-    if mode == "lib":
-        return "libocloc", load_libocloc(), "ocloc"
-    if mode == "auto" and not os.environ.get(env_var("ocloc")):  # unless the user picked an executable
-        try:
-            return "libocloc", load_libocloc(), "ocloc"
-        except ToolNotFoundError:
-            pass
-    return "subprocess", None, _find_ocloc()
-
-
-# --------------------------------------------------------------------------------------------
-# Running one command line
-
-
-@dataclass
-class _Run:
-    code: int  # oclocInvoke's result, or the process's return code (negative: killed by that signal)
-    outputs: Dict[str, bytes]  # output file name -> contents (the build log excluded)
-    log: str
-    died: bool = False  # the process running ocloc ended abnormally (code: its status, negative for a signal)
-
-
-def _log_text(raw: bytes) -> str:
-    # libocloc 26.x ends its build log with a NUL byte.
-    return raw.decode(errors="replace").rstrip("\0")
-
-
-def _run_lib(lib: _Libocloc, args: List[str], sources: Dict[str, bytes], timeout: float) -> _Run:
-    try:
-        code, outputs = lib.run(args, sources, timeout)
-    except OclocCrashed as e:
-        return _Run(e.returncode if e.returncode is not None else -1, {}, "", died=True)
-    log = _without_command_echo(_log_text(outputs.pop("stdout.log", b"")))
-    return _Run(code, outputs, log)
-
-
-def _run_subprocess(exe: str, args: List[str], sources: Dict[str, bytes], timeout: float) -> _Run:
-    """The executable in a temporary directory holding ``sources``; a compile writes there (-out_dir), a
-    query writes to its working directory."""
-    with tempfile.TemporaryDirectory(prefix="triton-ocloc-") as tmp:
-        for name, data in sources.items():
-            with open(os.path.join(tmp, name), "wb") as f:
-                f.write(data)
-        out_dir = ["-out_dir", tmp] if args[:1] == ["compile"] else []
-        try:
-            proc = subprocess.run([exe, *args, *out_dir], cwd=tmp, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, timeout=timeout)
-        except subprocess.TimeoutExpired:  # subprocess.run killed it
-            raise OclocTimedOut() from None
-        outputs = {}
-        for name in os.listdir(tmp):
-            path = os.path.join(tmp, name)
-            if name not in sources and os.path.isfile(path):
-                with open(path, "rb") as f:
-                    outputs[name] = f.read()
-    return _Run(proc.returncode, outputs, _without_command_echo(_log_text(proc.stdout)), died=proc.returncode < 0)
-
-
-def _run(lib: Optional[_Libocloc], exe: str, args: List[str], sources: Dict[str, bytes], timeout: float) -> _Run:
-    return _run_lib(lib, args, sources, timeout) if lib is not None else _run_subprocess(exe, args, sources, timeout)
-
-
-def _shown(lib: Optional[_Libocloc], exe: str, args: Sequence[str]) -> str:
-    """A command as the error messages show it: `ocloc ARGS` (libocloc PATH), or `EXE ARGS`."""
-    if lib is not None:
-        return f"`{shlex.join(['ocloc', *args])}` (libocloc {lib.path})"
-    return f"`{shlex.join([exe, *args])}`"
-
-
-def short_job(args: Sequence[str], sources: Optional[Dict[str, bytes]] = None) -> Tuple[str, _Run]:
-    """Run a short ocloc job -- a query, ``ids``, a capability probe -- the way compiles run (libocloc's
-    worker or the executable) under the query timeout: (the command as shown in messages, its result).
-    ToolNotFoundError when there is no ocloc, or when it hangs (naming the command and the timeout)."""
-    _, lib, exe = _choose_runner()
-    shown = _shown(lib, exe, args)
-    try:
-        return shown, _run(lib, exe, list(args), dict(sources or {}), query_timeout())
-    except OclocTimedOut:
-        raise _hang_error(shown, query_timeout()) from None
-
-
-def _without_command_echo(log: str) -> str:
-    """ocloc's log without its "Command was: ..." echo (naming a temporary directory), so that both
-    ways of running ocloc give the same log."""
-    return "".join(line for line in log.splitlines(keepends=True) if not line.startswith("Command was:"))
 
 
 def binary_output(outputs: Dict[str, bytes]) -> Optional[bytes]:
@@ -538,13 +252,15 @@ def _check_binary(binary: bytes, log: str, repro: str, check_limits: bool) -> Di
 
 
 def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_options: str = "", *,
-                  check_limits: bool = True) -> OclocResult:
+                  check_limits: bool = True, cancel: Optional[Cancel] = None) -> OclocResult:
     """Compile a SPIR-V module for ``devices`` (ocloc names: pvc, acm-g10, ...) with ocloc.
 
     ``options`` are OpenCL/IGC build options (``-cl-intel-256-GRF-per-thread``);
     ``internal_options`` are added to ``-cl-intel-allow-zebin``.  With
     ``check_limits`` a kernel whose per-thread scratch space exceeds the
     device's limit raises OutOfResources even where ocloc itself accepts it.
+    With a ``cancel`` token the compile runs beside others (libocloc's second worker, or its own process)
+    and raises OclocCancelled once ``cancel.cancel()`` stopped it.
     """
     if isinstance(devices, str):
         devices = [devices]
@@ -555,7 +271,7 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
     spirv = bytes(spirv)
     start = time.perf_counter()
 
-    via, lib, exe = _choose_runner()
+    via, lib, exe = choose_runner(spare=cancel is not None)
     key = f"{via}:{exe if lib is None else lib.path}"
 
     allow_zebin = not _zebin_option_rejected.get(key, False)
@@ -567,21 +283,21 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
         raise CompilationError(f"input is not SPIR-V: {problem}; it was not passed to ocloc",
                                log=f"not SPIR-V: {problem}", repro=repro)
 
-    def run(args: List[str]) -> _Run:
+    def run_once(args: List[str]) -> Run:
         try:
-            return _run(lib, exe, args, {SPIRV_NAME: spirv}, compile_timeout())
+            return run(lib, exe, args, {SPIRV_NAME: spirv}, compile_timeout(), cancel)
         except OclocTimedOut:
             raise CompilationError(
                 f"ocloc did not finish compiling for {device_list} within {compile_timeout():g} s and was stopped; "
                 f"raise {TIMEOUT_ENV} (seconds) if the kernel needs longer", "", repro) from None
 
-    result = run(args)
+    result = run_once(args)
     if result.code != 0 and allow_zebin and _rejects_option(result.log, ALLOW_ZEBIN):
         # An ocloc that knows only zebin may refuse the option that enables it: retry without it and,
         # if that works, never pass it to this ocloc again.
         retry_args = _compile_args(SPIRV_NAME, device_list, options,
                                    _merge_internal_options(internal_options, False))
-        retry = run(retry_args)
+        retry = run_once(retry_args)
         if retry.code == 0:
             _zebin_option_rejected[key] = True
             args, repro, result = retry_args, _repro(exe, retry_args), retry
@@ -681,5 +397,5 @@ def ocloc_version() -> str:
     """A stable identification of the ocloc and IGC that compile_spirv uses, for cache keys, e.g.
     ``ocloc 22.43.24595 igc libigc.so.1.0.1:42029952:1700179200`` (the IGC library's name, size and
     modification time when ocloc cannot report an IGC revision)."""
-    via, lib, exe = _choose_runner()
+    via, lib, exe = choose_runner()
     return _version(via, lib.path if lib is not None else exe)

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Tuple
 
 from triton._C.libtriton import ir, passes, llvm, intel
 
+from triton.backends.intel import spill_forecast
 from triton.backends.intel.targets import TargetInfo
 
 # The SPIR-V module's target triple family; the device is chosen by the native stage.
@@ -101,6 +102,8 @@ def make_ttgir(mod, metadata: Dict[str, Any], opt, target: TargetInfo) -> Any:
     intel.passes.arith.add_arith_emulate_unsupported_floats(pm, ["bf16"], "f32")
     pm.run(mod)
     metadata["cluster_dims"] = tuple(opt.cluster_dims)
+    # Whether the kernel will probably spill: the zebin stage may then compile two GRF modes at once.
+    metadata["register_demand"] = spill_forecast.register_demand(str(mod), opt.num_warps)
     return mod
 
 
