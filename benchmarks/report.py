@@ -154,6 +154,12 @@ def sycl_launch_section(args: List[str]) -> str:
     return md_table([row], list(row))
 
 
+def grf_parallel_summary(rows: List[Dict[str, Any]]) -> str:
+    sys.path.insert(0, str(HERE))
+    import grf_parallel
+    return grf_parallel.summary(rows)
+
+
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=str(HERE / os.environ.get("TRITON_XPU_TOOLCHAIN", "host")),
@@ -164,6 +170,8 @@ def main(argv: List[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rep = ["--repeat", "1"] if args.quick else ["--repeat", "3"]
     compile_rows = run_benchmark("compile_zebin.py", rep + (["--kernels", "add,layernorm", "--targets", "pvc"]
+                                                            if args.quick else []), device=False)
+    parallel_rows = run_benchmark("grf_parallel.py", rep + (["--kernels", "add,matmul", "--targets", "pvc"]
                                                             if args.quick else []), device=False)
     load_rows = run_benchmark("load_native_vs_jit.py", rep + (["--kernels", "add,softmax"] if args.quick else []),
                               device=True)
@@ -199,6 +207,18 @@ GRF mode chosen and every attempt's spill bytes; SPIR-V-at-load measured on the 
                          "raw_ocloc_ms", "ratio"])}
 
 ![compile cost per GRF attempt](grf_attempts.png)
+
+## Compile: parallel GRF attempts vs sequential (`grf_parallel.py`)
+
+The zebin stage's wall time with the larger GRF mode started beside the default one when the kernel is
+forecast to spill, against the sequential policy (median of interleaved runs); `bound`: the longest attempt
+over their sum, the best any parallel schedule can do; `wrong_forecast`: the ratio for a kernel that does not
+spill when the early attempt is started anyway and cancelled. Goals: at most 0.6x for spilling kernels, at
+most 1.05x for the others.
+
+{md_table(parallel_rows, list(parallel_rows[0]))}
+
+{grf_parallel_summary(parallel_rows)}
 
 ## Load: native binary vs SPIR-V compiled at load (`load_native_vs_jit.py`)
 

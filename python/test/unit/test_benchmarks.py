@@ -16,3 +16,15 @@ def test_compile_zebin_benchmark_reports_stage_and_raw_ocloc(fresh_cache):
     assert (row["kernel"], row["target"], row["attempts"], row["grf_mode"]) == ("add", "pvc", 1, "128")
     assert row["zebin_stage_ms"] > 0 and row["raw_ocloc_ms"] > 0 and row["front_end_ms"] > 0
     assert abs(row["ratio"] - row["zebin_stage_ms"] / row["raw_ocloc_ms"]) < 0.01
+
+
+def test_grf_parallel_benchmark_compares_with_the_sequential_policy(fresh_cache):
+    proc = subprocess.run([sys.executable, str(BENCH / "grf_parallel.py"), "--kernels", "add", "--targets", "pvc",
+                           "--repeat", "1", "--json"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    (row, ) = json.loads(proc.stdout)
+    assert (row["kernel"], row["target"], row["forecast"], row["spilled"], row["attempts"]) == ("add", "pvc", "-",
+                                                                                               0, 1)
+    assert row["sequential_ms"] > 0 and row["parallel_ms"] > 0 and row["bound"] == 1.0
+    assert abs(row["ratio"] - row["parallel_ms"] / row["sequential_ms"]) < 0.01
+    assert row["wrong_forecast"] > 0  # measured: add does not spill

@@ -100,13 +100,14 @@ class _Libocloc:
     state).  The worker keeps IGC loaded, so a compile costs what it costs in process plus a pipe copy.
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, start: bool = True):
         self.path = path
         self.lock = threading.Lock()
         self._proc: Optional[subprocess.Popen] = None
         self._requests = self._replies = None
-        with self.lock:
-            self._start()  # OSError when the library cannot be loaded
+        if start:
+            with self.lock:
+                self._start()  # OSError when the library cannot be loaded
         atexit.register(self._stop)  # the worker would exit on its own; reaping it keeps exit quiet
         _instances.add(self)
 
@@ -174,16 +175,18 @@ class _Libocloc:
             cancel: Optional[Cancel] = None) -> Tuple[int, Dict[str, bytes]]:
         """oclocInvoke(["ocloc", *args]) with in-memory ``sources``; returns (code, {output name: bytes})."""
         with self.lock:
-            if self._proc is not None and self._proc.poll() is not None:
-                self._stop()  # died while idle (killed from outside): start another
-            if self._proc is None:
-                try:
-                    self._start()
-                except OSError:
-                    raise OclocCrashed(None) from None
             if cancel is not None:
-                cancel.attach(self.kill)
+                cancel.attach(self.kill)  # from here on, also a worker still starting
             try:
+                if self._proc is not None and self._proc.poll() is not None:
+                    self._stop()  # died while idle (killed from outside): start another
+                if self._proc is None:
+                    try:
+                        self._start()
+                    except OSError:
+                        raise OclocCrashed(None) from None
+                if cancel is not None and cancel.cancelled:  # cancelled before the worker existed
+                    raise OclocCancelled()
                 try:
                     self._requests.send_bytes(pickle.dumps((list(args), dict(sources))))
                 except OSError:
@@ -269,8 +272,9 @@ def _load_libocloc(path: str) -> _Libocloc:
 
 @functools.lru_cache(maxsize=None)
 def _spare_libocloc(path: str) -> _Libocloc:
-    """A second worker for the same library: runs that may be cancelled go there, beside the main one."""
-    return _Libocloc(path)
+    """A second worker for the same library (which the main one loaded): runs that may be cancelled go there,
+    beside the main one.  It starts with its first run, so that a cancel also stops its start."""
+    return _Libocloc(path, start=False)
 
 
 @functools.lru_cache(maxsize=None)
@@ -329,12 +333,7 @@ def choose_runner(spare: bool = False) -> Tuple[str, Optional[_Libocloc], str]:
             pass
     if lib is None:
         return "subprocess", None, find_ocloc()
-    if spare:
-        try:
-            lib = _spare_libocloc(lib.path)
-        except OSError as e:
-            raise ToolNotFoundError(f"libocloc's second worker did not start: {e}") from None
-    return "libocloc", lib, "ocloc"
+    return "libocloc", _spare_libocloc(lib.path) if spare else lib, "ocloc"
 
 
 # --------------------------------------------------------------------------------------------
