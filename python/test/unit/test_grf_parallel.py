@@ -291,3 +291,15 @@ def test_forked_child_compiles_beside_its_parent(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-4:] == ["child", "0", "parent", "True"]
+
+
+def test_a_core_is_free_unless_every_core_stays_busy(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    readings = iter([2, 3, 1])  # a short-lived process is counted once, then gone
+    monkeypatch.setattr(spill_forecast, "_runnable", lambda: next(readings))
+    assert spill_forecast.free_core()
+    monkeypatch.setattr(spill_forecast, "_runnable", lambda: 2)  # this process and another, throughout
+    assert not spill_forecast.free_core()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    monkeypatch.setattr(spill_forecast, "_runnable", lambda: 0)
+    assert not spill_forecast.free_core()  # one core: nothing to run beside the default attempt

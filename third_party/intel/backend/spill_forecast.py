@@ -24,15 +24,17 @@ a compile on an otherwise idle core, a wrong "no" the sequential time.  ``benchm
 prints the forecast beside the outcome.
 
 ``TRITON_XPU_GRF_PARALLEL`` (default ``auto``) chooses when to start the larger mode early: ``auto`` when the
-forecast says so and a core is free (fewer runnable processes than usable cores at that moment, this one
-included; a load average would lag by a minute and count the compiler's own earlier attempts), ``1`` whenever
-the forecast says so, ``always`` for every kernel that has a larger mode (a measuring aid), ``0`` never.
+forecast says so and a core is free (fewer runnable processes than usable cores, this one included, in one
+of a few readings a millisecond apart; a load average would lag by a minute and count the compiler's own
+earlier attempts), ``1`` whenever the forecast says so, ``always`` for every kernel that has a larger mode
+(a measuring aid), ``0`` never.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 from typing import Optional
 
 from triton.backends.intel.targets import TargetInfo
@@ -98,15 +100,25 @@ def parallel_choice() -> str:
     return value
 
 
-def free_core() -> bool:
+def _runnable() -> int:
+    with open("/proc/loadavg") as f:
+        return int(f.read().split()[3].split("/")[0])
+
+
+def free_core(samples: int = 5) -> bool:
     """Whether another compile can run now without taking a core from other work: fewer runnable processes
-    than usable cores (/proc/loadavg's fourth field counts this one)."""
+    than usable cores (/proc/loadavg's fourth field, which counts this one), the least of a few readings a
+    millisecond apart, so that a short-lived process does not count."""
     cores = len(os.sched_getaffinity(0))
     if cores < 2:
         return False
     try:
-        with open("/proc/loadavg") as f:
-            running = int(f.read().split()[3].split("/")[0])
+        running = _runnable()
+        for _ in range(samples - 1):
+            if running < cores:
+                break
+            time.sleep(0.001)
+            running = min(running, _runnable())
     except (OSError, ValueError, IndexError):
         return True
     return running < cores
