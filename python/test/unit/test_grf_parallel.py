@@ -8,20 +8,18 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
-import types
 from pathlib import Path
 
 import pytest
 from triton.runtime.errors import OutOfResources
 
 import kernels
-from triton.backends.intel import generators, grf_policy, ocloc, spill_forecast, targets
+from fake_generator import LARGE, FakeGenerator
+from triton.backends.intel import grf_policy, ocloc, spill_forecast, targets
 from triton.backends.intel.errors import CompilationError
 
 REPO = Path(__file__).resolve().parents[3]
-PVC, ACM = targets.lookup("pvc"), targets.lookup("acm-g10")
-LARGE = grf_policy.GRF_FLAGS[256]
+PVC = targets.lookup("pvc")
 
 
 def spec(name, constexprs=None, **options):
@@ -33,70 +31,7 @@ def spec(name, constexprs=None, **options):
 # Spills on pvc at 128 GRF and not at 256 with IGC 1 and 2 (see test_zebin_stage.py).
 SPILLING = spec("layernorm", {"BLOCK": 8192}, num_warps=8)
 
-# --- the policy, against a test double ---------------------------------------------------------------------
-
-
-class FakeGenerator:
-    """TEST DOUBLE of a native generator: each GRF flag maps to a canned outcome -- spill bytes, "oor"
-    (Triton's OutOfResources) or "error" (a CompilationError).  It records compiles and started compiles;
-    ``start`` runs the compile in a thread, as the ocloc generator does."""
-
-    name = "fake"
-
-    def __init__(self, outcomes, can_start=True):
-        self.outcomes = outcomes  # {"": default outcome, LARGE: 256 outcome}
-        self.compiled, self.started, self.cancelled = [], [], []
-        if not can_start:
-            self.start = None
-
-    def version(self):
-        return "fake 1"
-
-    def _binary(self, flags):
-        outcome = self.outcomes[flags]
-        if outcome == "oor":
-            raise OutOfResources(300000, 262144, "scratch space per thread")
-        if outcome == "error":
-            raise CompilationError(f"fake compile failed for {flags or 'the default mode'}", "log", "repro")
-        grf = 256 if flags == LARGE else 128
-        kernel = types.SimpleNamespace(grf_count=grf, spill_bytes=outcome, spill_source="zeinfo",
-                                       scratch_bytes=outcome)
-        parsed = types.SimpleNamespace(undefined_symbols=[], kernel=lambda name: kernel)
-        return generators.NativeBinary(f"zebin {flags}".encode(), "", "repro", 1.0, parsed)
-
-    def compile(self, spirv, device, flags):
-        self.compiled.append(flags)
-        return self._binary(flags)
-
-    def start(self, spirv, device, flags):
-        self.started.append(flags)
-        fake = self
-
-        class Pending:
-
-            def __init__(self):
-                self.flags = flags
-                self.thread = threading.Thread(target=self.run)
-                self.outcome = {}
-                self.thread.start()
-
-            def run(self):
-                try:
-                    self.outcome["value"] = fake._binary(flags)
-                except Exception as e:
-                    self.outcome["error"] = e
-
-            def result(self):
-                self.thread.join()
-                if "error" in self.outcome:
-                    raise self.outcome["error"]
-                return self.outcome["value"]
-
-            def cancel(self):
-                fake.cancelled.append(flags)
-                self.thread.join()
-
-        return Pending()
+# --- the policy, against a test double (fake_generator.py) -----------------------------------------------
 
 
 def _select(outcomes, speculate, threshold=0, min_gain=0.1, num_warps=8, requested="default", can_start=True):
