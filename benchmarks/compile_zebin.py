@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,8 @@ def measure(name: str, arch: str, repeat: int) -> Dict[str, Any]:
     options = backend.parse_options(dict(spec.options))
     ocloc = find_tool("ocloc")
     stage_ms, raw = [], []
+    # The GRF attempts one after the other, as the raw ocloc runs (grf_parallel.py measures them side by side).
+    os.environ["TRITON_XPU_GRF_PARALLEL"] = "0"
     for _ in range(repeat):  # interleaved, so both see the same machine load
         meta = {"name": md.name, "hash": md.hash}
         start = time.perf_counter()
