@@ -317,7 +317,7 @@ setup(
         "console_scripts": [
             "proton = triton.profiler.proton:main",
             "proton-viewer = triton.profiler.viewer:main",
-            "triton-xpu = triton.backends.intel.cli:main",
+            "triton-xpu = triton.backends.intel.aot.cli:main",
         ],
     },
 )

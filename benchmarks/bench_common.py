@@ -22,7 +22,7 @@ def private_cache() -> None:
 
 def have_device() -> bool:
     """Whether a Level Zero device (real or emulated) is there; says how to get one if not."""
-    from triton.backends.intel import level_zero
+    from triton.backends.intel.runtime import level_zero
     if level_zero.available():
         return True
     print("no Intel GPU: run with TRITON_XPU_EMULATE=pvc", file=sys.stderr)

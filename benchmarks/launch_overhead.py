@@ -46,7 +46,7 @@ def main(argv: List[str] | None = None) -> int:
         return 2
     import kernels
     from triton.runtime.driver import driver
-    from triton.backends.intel import level_zero
+    from triton.backends.intel.runtime import level_zero
     n = 1 << 20
     x, y, z = (driver.active.alloc(4 * n, "device", "float32") for _ in range(3))
     grid = (n // 1024, )

@@ -60,7 +60,8 @@ def jit_at_load_ms(ze, index: int, spirv: bytes, name: str) -> Dict[str, Any]:
 def measure(spec, repeat: int) -> Dict[str, Any]:
     from triton.runtime.driver import driver
     from triton.runtime.cache import get_cache_manager
-    from triton.backends.intel import cache_entry, level_zero
+    from triton.backends.intel import cache_entry
+    from triton.backends.intel.runtime import level_zero
     from triton.backends.intel.binary import digest
     dev = level_zero.device(driver.active.get_current_device())
     ze = level_zero.runtime().ze

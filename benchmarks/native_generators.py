@@ -23,7 +23,7 @@ def measure(name: str, repeat: int) -> Dict[str, Any]:
     from triton.backends.compiler import GPUTarget
     from triton.compiler.compiler import make_backend
     from triton.runtime.driver import driver
-    from triton.backends.intel import level_zero
+    from triton.backends.intel.runtime import level_zero
 
     dev = level_zero.device(driver.active.get_current_device())
     spec = kernels.SPECS[name]

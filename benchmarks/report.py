@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 def run_benchmark(script: str, args: List[str], device: bool) -> Any:
     env = dict(os.environ)
     if device:
-        from triton.backends.intel import level_zero
+        from triton.backends.intel.runtime import level_zero
         if not level_zero.intel_render_nodes():
             env.setdefault("TRITON_XPU_EMULATE", "pvc")
     print(f"running {script} {' '.join(args)}", file=sys.stderr, flush=True)
@@ -71,7 +71,8 @@ def main_job_table(rows: List[Dict[str, Any]]) -> str:
 
 
 def machine() -> str:
-    from triton.backends.intel import level_zero, ocloc
+    from triton.backends.intel import ocloc
+    from triton.backends.intel.runtime import level_zero
     try:
         debian = Path("/etc/debian_version").read_text().strip()
     except OSError:

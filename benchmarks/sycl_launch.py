@@ -32,7 +32,7 @@ def main(argv: List[str] | None = None) -> int:
         return 2
     import kernels
     from triton.runtime.driver import driver
-    from triton.backends.intel import level_zero, sycl
+    from triton.backends.intel.runtime import level_zero, sycl
     level_zero.runtime()  # the emulated device is set up before the SYCL runtime starts Level Zero
     try:
         import dpctl

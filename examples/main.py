@@ -63,7 +63,7 @@ def load_worker(names: List[str]) -> int:
     """In a process whose driver is a device of one target: load, launch, and time the SPIR-V path."""
     from load_native_vs_jit import jit_at_load_ms
     from triton.runtime.driver import driver
-    from triton.backends.intel import level_zero
+    from triton.backends.intel.runtime import level_zero
 
     dev = level_zero.device(driver.active.get_current_device())
     ze = level_zero.runtime().ze
@@ -96,7 +96,8 @@ def load_worker(names: List[str]) -> int:
 
 def device_plan(targets: List[str]) -> Dict[str, Dict[str, str]]:
     """For each target: the environment of the process that loads its binaries, and how to describe it."""
-    from triton.backends.intel import emulation, level_zero
+    from triton.backends.intel.runtime import emulation, level_zero
+    from triton.backends.intel import targets as target_table
     real = None
     if level_zero.intel_render_nodes() and emulation.requested() is None:
         real = level_zero.device(0).target.name
@@ -104,7 +105,7 @@ def device_plan(targets: List[str]) -> Dict[str, Dict[str, str]]:
     for t in targets:
         if t == real:
             plan[t] = {"env": "", "where": f"Intel GPU ({t})"}
-        elif t in emulation.PRODUCTS:
+        elif t in target_table.emulated():
             plan[t] = {"env": t, "where": f"emulated {t} (Intel's driver in AUB mode; kernels do not execute)"}
         else:
             plan[t] = {"env": None, "where": "no device"}

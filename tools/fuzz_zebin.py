@@ -198,7 +198,7 @@ def child_main(spec_path: str) -> int:
     import warnings
     warnings.simplefilter("ignore")
     import functools
-    from triton.backends.intel import level_zero
+    from triton.backends.intel.runtime import level_zero
     from triton.backends.intel.binary import zeinfo
     from triton.backends.intel.errors import IntelBackendError
     # Most bit flips leave .ze_info as it was: parse each distinct text once (the parse is a pure function of

@@ -16,13 +16,14 @@ DOT_SIGNATURE = "*fp16,*fp16,*fp32,16"
 
 
 def run_cli(*args, env=None, cwd=None, timeout=600):
-    """`triton-xpu ARGS` (as `python -m triton.backends.intel.cli`, until the console script is installed)."""
-    return subprocess.run([sys.executable, "-m", "triton.backends.intel.cli", *map(str, args)], capture_output=True,
+    """`triton-xpu ARGS` (as `python -m triton.backends.intel.aot.cli`, until the console script is installed)."""
+    return subprocess.run([sys.executable, "-m", "triton.backends.intel.aot.cli", *map(str, args)], capture_output=True,
                           text=True, env=env, cwd=cwd, timeout=timeout)
 
 
 def neo_env(target: str) -> dict:
     """The environment of a child process that should see the emulated ``target`` device (the driver's own
     set-up, emulation.environment; this process's environment is left alone)."""
-    from triton.backends.intel import emulation
-    return dict(os.environ, **emulation.environment(emulation.PRODUCTS[target]))
+    from triton.backends.intel import targets
+    from triton.backends.intel.runtime import emulation
+    return dict(os.environ, **emulation.environment(targets.lookup(target)))

@@ -3,12 +3,12 @@
 import pytest
 
 from aot_helpers import AOT_KERNELS, EXAMPLES
-from triton.backends.intel import aot, c_loader
+from triton.backends.intel.aot import artifacts, c_loader, kernels, signature
 from triton.backends.intel.binary import fatbin
 
 
 def test_signature_in_the_form_of_tritons_aot_tool():
-    entries = aot.parse_signature(" *fp32:16, *kbf16, i32:1 ,i64:16, 1024, 0.5, True, -3, 0x10")
+    entries = signature.parse_signature(" *fp32:16, *kbf16, i32:1 ,i64:16, 1024, 0.5, True, -3, 0x10")
     assert [(e.type, e.value, e.hint) for e in entries] == [
         ("*fp32", None, 16), ("*kbf16", None, None), ("i32", None, 1), ("i64", None, 16), (None, 1024, None),
         (None, 0.5, None), (None, True, None), (None, -3, None), (None, 16, None)]
@@ -24,12 +24,12 @@ def test_signature_in_the_form_of_tritons_aot_tool():
     ("1024:16", "'1024' is not a Triton type"),
 ])
 def test_malformed_signatures_say_which_entry(text, message):
-    with pytest.raises(aot.AotError, match=message.replace("(", r"\(").replace("*", r"\*")):
-        aot.parse_signature(text)
+    with pytest.raises(signature.AotError, match=message.replace("(", r"\(").replace("*", r"\*")):
+        signature.parse_signature(text)
 
 
 def test_binding_constexprs_hints_and_the_constant_one():
-    (spec, ) = aot.prepare(str(EXAMPLES), ["add_kernel"], ["*fp32:16,*fp32,*fp32,i32:1"], ["BLOCK=256"])
+    (spec, ) = kernels.prepare(str(EXAMPLES), ["add_kernel"], ["*fp32:16,*fp32,*fp32,i32:1"], ["BLOCK=256"])
     assert spec.signature == {"x_ptr": "*fp32", "y_ptr": "*fp32", "out_ptr": "*fp32", "n_elements": "constexpr",
                               "BLOCK": "constexpr"}
     assert spec.constexprs == {"n_elements": 1, "BLOCK": 256} and spec.divisibility == {"x_ptr": 16}
@@ -39,18 +39,18 @@ def test_binding_constexprs_hints_and_the_constant_one():
 
 
 def test_several_kernels_pair_with_their_signatures_and_names():
-    specs = aot.prepare(str(AOT_KERNELS), ["add_kernel", "add_kernel"], ["*fp32,*fp32,*fp32,i32,1024",
+    specs = kernels.prepare(str(AOT_KERNELS), ["add_kernel", "add_kernel"], ["*fp32,*fp32,*fp32,i32,1024",
                                                                          "*fp32,*fp32,*fp32,i32,64"], [],
                         ["add_1024", "add_64"])
     assert [(s.name, s.constexprs["BLOCK"]) for s in specs] == [("add_1024", 1024), ("add_64", 64)]
-    with pytest.raises(aot.AotError, match="distinct --out-name"):
-        aot.prepare(str(AOT_KERNELS), ["add_kernel", "add_kernel"], ["*fp32,*fp32,*fp32,i32,1024"], [])
-    with pytest.raises(aot.AotError, match="not a C identifier"):
-        aot.prepare(str(AOT_KERNELS), ["add_kernel"], ["*fp32,*fp32,*fp32,i32,1024"], [], ["add-1"])
+    with pytest.raises(signature.AotError, match="distinct --out-name"):
+        kernels.prepare(str(AOT_KERNELS), ["add_kernel", "add_kernel"], ["*fp32,*fp32,*fp32,i32,1024"], [])
+    with pytest.raises(signature.AotError, match="not a C identifier"):
+        kernels.prepare(str(AOT_KERNELS), ["add_kernel"], ["*fp32,*fp32,*fp32,i32,1024"], [], ["add-1"])
 
 
 def test_targets_resolve_aliases_and_drop_duplicates():
-    assert aot.resolve_targets(["pvc,dg2", "acm-g10", " PVC "]) == ["pvc", "acm-g10"]
+    assert kernels.resolve_targets(["pvc,dg2", "acm-g10", " PVC "]) == ["pvc", "acm-g10"]
 
 
 def test_fat_binary_layout_is_ocloc_s():
@@ -65,7 +65,7 @@ def test_fat_binary_layout_is_ocloc_s():
     assert ours == fat
     for (_, body), (offset, size) in zip(members, places):
         assert ours[offset:offset + size] == body and offset % 8 == 0
-    assert [aot.member_name(t) for t in ("pvc", "acm-g10")] == \
+    assert [artifacts.member_name(t) for t in ("pvc", "acm-g10")] == \
         ["64.12.60.7", "64.12.55.8"]
 
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from aot_helpers import ADD_SIGNATURE, AOT_KERNELS, EXAMPLES, run_cli
-from triton.backends.intel import level_zero
+from triton.backends.intel.runtime import level_zero
 from triton.backends.intel.binary import fatbin, zebin
 
 
@@ -35,7 +35,10 @@ def test_compile_writes_binary_and_metadata_per_target(built):
         assert t["grf_attempts"] and all({"grf_mode", "flags", "spill_bytes"} <= set(a) for a in t["grf_attempts"])
         assert t["build_flags"] in [a["flags"] for a in t["grf_attempts"]]
         assert (t["num_warps"], t["threads_per_warp"], t["shared"]) == (1, 32, 0)
-        assert t["group_size"] == [32, 1, 1] and t["simd_width"] == kernel.simd_width == 32
+        assert t["group_size"] == [32, 1, 1] and t["kernel"]["simd_width"] == kernel.simd_width == 32
+    # The kernel's facts in NAME.json are those `triton-xpu info --json` shows: one serialisation of them.
+    info = json.loads(run_cli("info", built["fat"] / "add.zebin", "--json").stdout)
+    assert [t["kernel"] for t in doc["targets"]] == [t["kernels"][0] for t in info["targets"]]
     # The member the zebin stage chose for pvc is the binary triton.compile gives (the GRF policy applied once).
     single = (built["pvc"] / "add.zebin").read_bytes()
     assert zebin.is_zebin(single) and zebin.read(single).product_family_name == "pvc"
@@ -61,7 +64,7 @@ def test_info_reads_single_zebins_and_fat_binaries(built):
     doc = json.loads((built["fat"] / "dot_kernel.json").read_text())
     for t, m in zip(info["targets"], doc["targets"]):
         (k, ) = t["kernels"]
-        assert (k["name"], k["simd_width"], k["grf_count"]) == ("dot_kernel", m["simd_width"], m["n_regs"])
+        assert (k["name"], k["simd_width"], k["grf_count"]) == ("dot_kernel", m["kernel"]["simd_width"], m["n_regs"])
         assert [a["kind"] for a in k["arguments"]] == ["pointer"] * 3 + (["shared memory"] if m["shared"] else [])
     text = run_cli("info", built["pvc"] / "add.zebin").stdout
     assert "target pvc: Xe-HPC" in text and "kernel add_kernel: SIMD 32, GRF 128, spill 0 B" in text
@@ -253,7 +256,7 @@ def test_info_agrees_with_the_loader_on_every_mutant(built, tmp_path, capsys):
     # For a sample of single-bit flips and value edits: exit 0 exactly when the loader's checks accept the
     # binary, otherwise exit 1 and one line naming the fault -- never an internal exception.
     import importlib.util
-    from triton.backends.intel import cli
+    from triton.backends.intel.aot import cli
     from triton.backends.intel.binary import validate
     from triton.backends.intel.errors import ZebinFormatError
     spec = importlib.util.spec_from_file_location("fuzz_zebin", EXAMPLES.parent.parent / "tools" / "fuzz_zebin.py")

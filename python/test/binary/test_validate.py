@@ -461,8 +461,9 @@ def test_local_ids_in_fewer_than_three_channels_need_a_driver_that_takes_them(ad
     # NEO 22.43 writes 3 channels of local ids into the space of as many as the size says
     # (PerThreadDataHelper::sendPerThreadData): 1 or 2 channels overflow its heap (SIGABRT at launch).  26.27
     # takes 1 to 3, and IGC 2 declares one channel for SIMD32 kernels on Xe2.
-    from triton.backends.intel import level_zero, targets
-    from triton.backends.intel.level_zero import NativeBinaryError
+    from triton.backends.intel import targets
+    from triton.backends.intel.runtime import level_zero
+    from triton.backends.intel.runtime.level_zero import NativeBinaryError
     data = with_local_id_size(Elf(add_pvc), size)
     assert validate.driver_requirements(validate.loadable(data)) == {"local_id_channels"}
     with pytest.raises(NativeBinaryError) as info:
@@ -483,8 +484,9 @@ def test_bindless_arguments_need_a_driver_that_takes_them(add_pvc):
     # NEO 22.43: KernelImp::patchBindlessSurfaceState dereferences the BindlessHeapsHelper, which exists only
     # in bindless mode (SIGSEGV when the argument is set); 26.27 takes them.  IGC 2 addresses OpenCL C buffers
     # bindless on Xe-HPG, so the format allows them and the load checks the driver present.
-    from triton.backends.intel import level_zero, targets
-    from triton.backends.intel.level_zero import NativeBinaryError
+    from triton.backends.intel import targets
+    from triton.backends.intel.runtime import level_zero
+    from triton.backends.intel.runtime.level_zero import NativeBinaryError
     data, _ = edit_arg(Elf(add_pvc), {"arg_type": "arg_bypointer", "addrmode": "stateless"}, "addrmode",
                        new_value="bindless")
     assert validate.driver_requirements(validate.loadable(data)) == {"bindless"}

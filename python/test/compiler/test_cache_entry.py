@@ -9,7 +9,8 @@ import warnings
 import pytest
 
 import kernels
-from triton.backends.intel import cache_entry, level_zero, targets
+from triton.backends.intel import cache_entry, targets
+from triton.backends.intel.runtime import level_zero
 from triton.backends.intel.binary import digest, validate
 
 PVC = targets.lookup("pvc")

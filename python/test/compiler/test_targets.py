@@ -71,3 +71,40 @@ def test_malformed_arch_is_a_clear_error(arch, message):
     with pytest.raises(TargetError) as err:
         targets.resolve(arch)
     assert message in str(err.value)
+
+
+# --- the other facts about targets, in the same table ------------------------------------------------------
+
+
+def test_every_compile_target_has_its_ids_and_limits():
+    for target in targets.TARGETS.values():
+        family = target.family_info
+        assert family is not None and family.name == target.product_family, target.name
+        assert target.ip_version and target.fat_binary_member == f"64.{target.ip_version}", target.name
+        assert targets.DEVICES[target.name].family == family.id, target.name
+        assert target.max_scratch_per_thread in (256 * 1024, 2048 * 1024), target.name
+        assert target.iga_platforms, target.name
+
+
+def test_lookups_by_ip_version_and_product_family():
+    pvc = targets.lookup("pvc")
+    assert (pvc.ip_version, pvc.fat_binary_member) == ("12.60.7", "64.12.60.7")
+    assert targets.device_of_ip("12.55.8") == "acm-g10" and targets.device_of_ip("99.0.0") is None
+    assert targets.gmd_version(0x030DC007) == "12.55.7"
+    assert targets.family(1271).name == "pvc" and targets.family_named("dg2").id == 1270
+    assert targets.family_name(1270) == "dg2" and targets.family_name(4242) is None
+    assert targets.ip_versions_of_family(1270) == {"12.55.8", "12.56.5", "12.57.0"}
+    assert targets.revisions_of_family(1271) == {1, 7} and targets.revisions_of_family(18) is None
+    assert targets.gfx_core_name(0x0C08) == "xe-hpc" and targets.family(1271).gfx_cores == (0x0C08, )
+    # Gen12LP and earlier may use 2 MiB of scratch per thread, Xe-HP and later 256 KiB (NEO).
+    assert targets.lookup("tgllp").max_scratch_per_thread == 2 * 1024 * 1024
+    assert targets.family(18).max_scratch_per_thread is None  # not checked
+
+
+def test_emulation_settings_are_target_facts():
+    assert targets.emulated() == ("pvc", "acm-g10", "tgllp", "bmg")
+    dg2 = targets.lookup("dg2").emulation
+    assert (dg2.product_family, dg2.hardware_info, dg2.device_id, dg2.revision) == ("dg2", "1x4x16", "56A0", "8")
+    assert targets.lookup("bmg").emulation.toolchain == "current"
+    assert targets.lookup("mtl").emulation is None
+    assert "emulation" not in targets.lookup("pvc").properties()  # the driver-shaped dict stays as it was

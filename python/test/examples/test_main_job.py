@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import kernels
-from triton.backends.intel import level_zero
+from triton.backends.intel.runtime import level_zero
 from triton.backends.intel.binary import zebin
 
 MAIN = Path(__file__).resolve().parents[3] / "examples" / "main.py"

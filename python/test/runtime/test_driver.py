@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from triton.backends.intel import level_zero
+from triton.backends.intel.runtime import level_zero
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -25,7 +25,7 @@ PRELUDE = textwrap.dedent("""
     import triton
     import triton.language as tl
     from triton.runtime.driver import driver
-    from triton.backends.intel import level_zero
+    from triton.backends.intel.runtime import level_zero
 """).format(examples=str(REPO / "examples"))
 
 
@@ -79,7 +79,7 @@ def test_without_a_device_the_driver_is_inactive_and_loads_nothing():
 
 
 def test_render_nodes_of_other_vendors_do_not_count(tmp_path):
-    from triton.backends.intel import level_zero
+    from triton.backends.intel.runtime import level_zero
     for node, vendor in (("renderD128", "0x10de\n"), ("renderD129", "0x8086\n"), ("renderD130", "garbage")):
         (tmp_path / node / "device").mkdir(parents=True)
         (tmp_path / node / "device" / "vendor").write_text(vendor)
@@ -115,7 +115,7 @@ def test_capture_files_stay_out_of_the_working_directory_and_a_warning_is_given_
         k = kernels.add_kernel[(1, )](buf, buf, buf, 1024, BLOCK=1024)
         k = kernels.add_kernel[(1, )](buf, buf, buf, 1024, BLOCK=1024)
         driver.active.synchronize()
-        import triton.backends.intel.emulation as emu
+        import triton.backends.intel.runtime.emulation as emu
         print(json.dumps({"capture_dir": emu._capture_dir}))
     """, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -299,7 +299,7 @@ def test_fat_binary_with_a_member_for_the_device_loads(refusals):
 def test_thousands_of_mutated_zebins_neither_crash_nor_leak():
     out = run_json("""
         import random, resource
-        from triton.backends.intel.level_zero import NativeBinaryError
+        from triton.backends.intel.runtime.level_zero import NativeBinaryError
         utils = driver.active.utils
         good = kernels.SPECS["add"].compile("pvc").asm["zebin"]
         rng = random.Random(1234)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from triton.backends.intel import level_zero
+from triton.backends.intel.runtime import level_zero
 
 BENCH = Path(__file__).resolve().parents[3] / "benchmarks"
 

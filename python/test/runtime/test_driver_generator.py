@@ -94,12 +94,31 @@ def test_generator_and_its_version_are_in_the_cache_key(tmp_path):
         import dataclasses
         k1 = dataclasses.replace(a, options={"native_compiler": "ocloc"}).compile("pvc")
         k2 = dataclasses.replace(a, options={"native_compiler": "driver"}).compile("pvc")
-        key = make_backend(GPUTarget("xpu", "pvc", 32)).hash()
+        backend = make_backend(GPUTarget("xpu", "pvc", 32))
+        versions = [backend.parse_options({"native_compiler": n}).native_compiler_version for n in ("ocloc", "driver")]
         print(json.dumps({"hashes": [k1.hash, k2.hash], "compilers": [k1.metadata.native_compiler,
-                          k2.metadata.native_compiler], "key": key}))
+                          k2.metadata.native_compiler], "versions": versions, "key": backend.hash()}))
     """, env={"TRITON_CACHE_DIR": str(tmp_path)})
     assert out["hashes"][0] != out["hashes"][1] and out["compilers"] == ["ocloc", "driver"]
-    assert "-ocloc-ocloc " in out["key"] and "level-zero driver " in out["key"]
+    # Each generator's version is in the options Triton hashes into the key; the backend's part names neither.
+    assert out["versions"][0].startswith("ocloc ") and out["versions"][1].startswith("level-zero driver ")
+    assert "ocloc" not in out["key"] and "level-zero" not in out["key"]
+
+
+def test_hashing_and_compiling_with_ocloc_start_no_level_zero_driver(tmp_path):
+    # A device is there (emulated), so a driver could be started; an ocloc compile must not start one.
+    out = run_json("""
+        from triton.compiler.compiler import make_backend
+        from triton.backends.compiler import GPUTarget
+        backend = make_backend(GPUTarget("xpu", "pvc", 32))
+        backend.hash()
+        md = kernels.SPECS["add"].compile("pvc").metadata
+        with open("/proc/self/maps") as f:
+            maps = f.read()
+        print(json.dumps({"compiler": md.native_compiler, "runtime": level_zero._runtime is not None,
+                          "mapped": [lib for lib in ("libze_loader", "libze_intel_gpu") if lib in maps]}))
+    """, env={"TRITON_CACHE_DIR": str(tmp_path)})
+    assert out == {"compiler": "ocloc", "runtime": False, "mapped": []}
 
 
 def test_spirv_the_driver_rejects_carries_its_build_log(tmp_path):

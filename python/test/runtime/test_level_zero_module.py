@@ -28,10 +28,11 @@ except ImportError as exc:  # pragma: no cover - reported as the failure of ever
 
 # NEO's AUB-capture emulation, with the backend's own settings per product (emulation.environment): they
 # differ between NEO versions (UseAubStream=0 for Debian's NEO 26.x, which has no aubstream).
-from triton.backends.intel import emulation  # noqa: E402
+from triton.backends.intel import targets  # noqa: E402
+from triton.backends.intel.runtime import emulation
 
 EMULATED = ("pvc", "acm-g10", "tgllp")
-EMULATION = {name: emulation.environment(emulation.PRODUCTS[name]) for name in EMULATED}
+EMULATION = {name: emulation.environment(targets.lookup(name)) for name in EMULATED}
 NEO_KEYS = set().union(*EMULATION.values()) | {"AUBDumpCaptureFileName", "CreateMultipleRootDevices",
                                                "AUBDumpToggleCaptureOnOff"}
 

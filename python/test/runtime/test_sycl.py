@@ -29,7 +29,7 @@ SYCL_PRELUDE = """
     level_zero.runtime()
     import dpctl, dpctl.memory as dpm
     import numpy as np
-    from triton.backends.intel import sycl
+    from triton.backends.intel.runtime import sycl
 
     class USM:
         '''dpctl USM memory seen as a tensor: data_ptr() and a dtype, what Triton's JIT binds pointers from.'''

@@ -80,9 +80,11 @@ class XPUBackend(BaseBackend):
             args.setdefault("default_dot_input_precision", "ieee")
             args.setdefault("allowed_dot_input_precisions", ("ieee", ))
         options = XPUOptions(**args)
-        # "auto" becomes the generator it means for this target, so the cache key names the real one.
-        object.__setattr__(options, "native_compiler",
-                           generators.resolve(options.native_compiler, self.target_info.name))
+        # "auto" becomes the generator it means for this target, and the key gets that generator's version.
+        name = generators.resolve(options.native_compiler, self.target_info.name)
+        object.__setattr__(options, "native_compiler", name)
+        object.__setattr__(options, "native_compiler_version",
+                           generators.get_generator(name, self.target_info.name).version())
         return options
 
     def pack_metadata(self, metadata):
@@ -139,20 +141,16 @@ class XPUBackend(BaseBackend):
             grf_attempts=[a.as_dict() for a in chosen.attempts],
             grf_early_attempt=chosen.early,
             native_compiler=generator.name,
-            native_compiler_version=generator.version(),
+            native_compiler_version=options.native_compiler_version or generator.version(),
         )
         cache_entry.seal(metadata, chosen.binary, chosen.zebin)
         return chosen.binary
 
     @functools.lru_cache()
     def hash(self) -> str:
-        # The native compilers' versions are part of the key: an upgraded IGC or driver never reuses a
-        # stale binary.  (Which generator a kernel uses is in its options.)
-        key = f"intel-{self.target_info}-ocloc-{generators.OclocGenerator().version()}"
-        device = generators.device_for(self.target_info.name)
-        if device is not None:
-            key += f"-{generators.DriverGenerator(device).version()}"
-        return key
+        # The target as this IGC can serve it (capabilities included).  The generator and its version are in
+        # the options (native_compiler, native_compiler_version), so hashing starts no Level Zero driver.
+        return f"intel-{self.target_info}"
 
 
 def _cached_spirv_path(metadata: Dict[str, Any]):

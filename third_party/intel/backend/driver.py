@@ -16,7 +16,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
 
-from triton.backends.intel import emulation, level_zero, sycl
+from triton.backends.intel import targets
+from triton.backends.intel.runtime import emulation, level_zero, sycl
 
 _INT_KINDS = {"i1", "i8", "i16", "i32", "i64", "u1", "u8", "u16", "u32", "u64"}
 _FLOAT_KINDS = {"fp16", "bf16", "fp32", "fp64"}
@@ -229,7 +230,7 @@ class XPUDriver(DriverBase):
         """Why this driver is inactive and what to do (the front end adds it to "0 active drivers")."""
         if cls.is_active():
             return ""
-        others = ", ".join(name for name in emulation.PRODUCTS if name != "pvc")
+        others = ", ".join(name for name in targets.emulated() if name != "pvc")
         return (f"xpu: no Intel GPU was found (no Intel render node in {level_zero.DRM_ROOT}) and "
                 f"{emulation.EMULATE_ENV} is not set. To run on an emulated device (driver calls run, kernels do "
                 f"not execute), set {emulation.EMULATE_ENV}=pvc (or {others}); to compile without a device, name the "

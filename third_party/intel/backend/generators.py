@@ -18,11 +18,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Protocol
 
-from triton.backends.intel import build_log, ocloc
+from triton.backends.intel import build_log, ocloc, targets
 from triton.backends.intel.binary import validate
 from triton.backends.intel.binary.zebin import Zebin
-from triton.backends.intel.errors import (CompilationError, IntelBackendError, TargetError, ToolNotFoundError,
-                                         ZebinFormatError)
+from triton.backends.intel.errors import CompilationError, IntelBackendError, TargetError, ZebinFormatError
 
 NAMES = ("ocloc", "driver", "auto")
 # The driver's compiler emits the older patch-token format unless asked for a zebin.
@@ -132,7 +131,7 @@ class DriverGenerator:
         self.device_index = device_index
 
     def _device(self):
-        from triton.backends.intel import level_zero
+        from triton.backends.intel.runtime import level_zero
         return level_zero.device(self.device_index)
 
     def version(self) -> str:
@@ -142,7 +141,7 @@ class DriverGenerator:
                 f"on {dev.name} ({dev.target.name})")
 
     def compile(self, spirv: bytes, device: str, flags: str) -> NativeBinary:
-        from triton.backends.intel import level_zero
+        from triton.backends.intel.runtime import level_zero
         dev = self._device()
         ze = level_zero.runtime().ze
         build_flags = " ".join(f for f in (_ZEBIN_FLAG, flags) if f)
@@ -191,7 +190,7 @@ def _within_timeout(call: Callable[[], Any], device: str, repro: str) -> Any:
 
 def device_for(target: str) -> Optional[int]:
     """Index of a present Level Zero device of ``target``, without initialising Level Zero needlessly."""
-    from triton.backends.intel import level_zero
+    from triton.backends.intel.runtime import level_zero
     if not level_zero.available():
         return None
     for dev in level_zero.runtime().devices:
@@ -218,8 +217,7 @@ def resolve(name: str, target: str) -> str:
                                 f"TRITON_XPU_EMULATE={target})")
     if "does not know" in why_not_ocloc:
         why_not_ocloc += f"; install an ocloc that supports {target} (intel-opencl-icd{_toolchain_hint(target)})"
-    from triton.backends.intel import emulation
-    emulate = f" (TRITON_XPU_EMULATE={target} provides an emulated one)" if target in emulation.PRODUCTS else ""
+    emulate = f" (TRITON_XPU_EMULATE={target} provides an emulated one)" if target in targets.emulated() else ""
     raise IntelBackendError(f"no way to compile native code for {target}: {why_not_ocloc}. Without ocloc, "
                             f"native_compiler 'auto' uses the Level Zero driver's compiler, but no {target} device "
                             f"is present{emulate}")
@@ -227,7 +225,6 @@ def resolve(name: str, target: str) -> str:
 
 def _toolchain_hint(target: str) -> str:
     """Where this project's toolchains have an ocloc that knows ``target``."""
-    from triton.backends.intel import targets
     try:
         info = targets.lookup(target)
     except TargetError:

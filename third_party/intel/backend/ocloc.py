@@ -49,7 +49,7 @@ from typing import Dict, List, Optional, Sequence
 
 from triton.runtime.errors import OutOfResources
 
-from triton.backends.intel import build_log
+from triton.backends.intel import build_log, targets
 from triton.backends.intel.binary import fatbin, validate
 from triton.backends.intel.binary.zebin import Zebin, is_zebin
 from triton.backends.intel.binary.zebin import read as read_zebin
@@ -64,14 +64,6 @@ __all__ = ["Cancel", "OclocCancelled", "OclocResult", "compile_spirv", "compile_
 ALLOW_ZEBIN = "-cl-intel-allow-zebin"
 SPIRV_NAME = "kernel.spv"  # the input's name on the command line (and in the repro)
 OUTPUT_NAME = "kernel"  # -output NAME -output_no_suffix: the binary is called exactly this
-
-# Maximum per-thread scratch space by product family (NEO GfxCoreHelper::getMaxScratchSize):
-# Xe-HP and later 256 KiB, Gen12LP and earlier 2 MiB.  Families not listed are not checked.
-_XE_HP_AND_LATER = (1250, 1270, 1271, 1272, 1273, 1274, 1275, 1300)
-MAX_SCRATCH_PER_THREAD: Dict[int, int] = {
-    **{family: 256 * 1024 for family in _XE_HP_AND_LATER},
-    **{family: 2 * 1024 * 1024 for family in (26, 27, 28, 29, 30, 31, 32, 33, 1210)},
-}
 
 # Newer IGC refuses such kernels itself:
 # "error: total scratch space exceeds HW supported limit for kernel K: N bytes (max permitted PTSS M bytes)"
@@ -228,7 +220,8 @@ def _check_binary(binary: bytes, log: str, repro: str, check_limits: bool) -> Di
                        "limit") if "no kernel" in str(e) else ""
             raise CompilationError(f"ocloc exited successfully but its output{where} is unusable: {e}{dropped}",
                                    log, repro) from e
-        limit = MAX_SCRATCH_PER_THREAD.get(zebin.product_family) if check_limits else None
+        family = targets.family(zebin.product_family)
+        limit = family.max_scratch_per_thread if check_limits and family else None
         for kernel in zebin.kernels if limit is not None else ():
             # Each scratch slot is a separate per-thread space; the largest must fit.  Checked before the
             # driver's rules, which refuse it too: Triton's autotuner prunes on OutOfResources.

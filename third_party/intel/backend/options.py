@@ -78,6 +78,9 @@ class XPUOptions:
     # What turns SPIR-V into a native binary: "ocloc", "driver" (the Level Zero driver's compiler, on a device
     # of the target) or "auto"; default TRITON_XPU_NATIVE_COMPILER, else "auto".
     native_compiler: Optional[str] = None
+    # Filled by XPUBackend.parse_options: the chosen generator's version (ocloc and IGC, or the driver), so that
+    # the cache key names the compiler that made the binary and an upgrade never reuses a stale one.
+    native_compiler_version: str = ""
     # PyTorch's Inductor passes it (upstream: False ships SPIR-V for the driver to compile at load).  Here the
     # binary is always native; the value given is recorded in the metadata.
     generate_native_code: bool = True

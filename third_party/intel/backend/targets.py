@@ -22,14 +22,119 @@ Sources of the facts below:
            maxTotalGroupSize 1024 and sub-group sizes 16/32.
   [igc]    IGC's GRF-mode options: -cl-intel-256-GRF-per-thread is accepted for Xe-HPG (DG2) and
            Xe-HPC (PVC); Xe-LP (TGL) has a fixed 128-entry register file.
+  [gmm]    gmmlib's igfxfmid.h: PRODUCT_FAMILY and GFXCORE_FAMILY, the numbers a zebin's IntelGT notes carry.
+  [iga]    iga64's platform names (``iga64 -p``); old and new iga64 spell them differently.
+
+Besides the compile targets, this module holds every other fact about Intel GPUs the backend uses, so that no
+other module keeps a table: product families (:data:`FAMILIES`: name, GFX cores, IGA platforms, scratch
+limit), the devices ``ocloc`` knows with their IP versions (:data:`DEVICES`; fat-binary members are named by
+IP version), and how NEO's AUB mode emulates a target (``TargetInfo.emulation``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, asdict
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
 from triton.backends.intel.errors import TargetError
+
+
+@dataclass(frozen=True)
+class ProductFamily:
+    """A PRODUCT_FAMILY of igfxfmid.h [gmm], as a zebin's IntelGT note names it, and what follows from it."""
+
+    id: int
+    name: str  # as ocloc and the zebin reader spell it
+    gfx_cores: Tuple[int, ...]  # its GFXCORE_FAMILY values [gmm][neo]
+    iga_platforms: Tuple[str, ...] = ()  # iga64 -p names, preferred first [iga]
+    # Largest per-thread scratch space (NEO GfxCoreHelper::getMaxScratchSize); None: not checked.
+    max_scratch_per_thread: Optional[int] = None
+
+
+_GEN9, _GEN11, _GEN12LP, _XE_HPG, _XE2 = (12, ), (15, 16), (18, ), (0x0C07, ), (0x0C09, )
+_XE_LP_IGA = ("xelp", "12p1", "xe")
+_KIB = 1024
+# Product families 29..33, 1210, 1270 and 1271 measured with ocloc 22.43 (the notes of tgllp, rkl, adl-s,
+# adl-p, adl-n, dg1, acm-g1x and pvc binaries); the others from igfxfmid.h.  Scratch: Xe-HP and later 256 KiB,
+# Gen12LP and earlier 2 MiB.
+FAMILIES: Dict[int, ProductFamily] = {
+    f.id: f
+    for f in (
+        ProductFamily(16, "bdw", (11, ), ("8", "gen8")),
+        ProductFamily(18, "skl", _GEN9, ("9", "gen9")),
+        ProductFamily(19, "kbl", _GEN9, ("9", "gen9")),
+        ProductFamily(20, "cfl", _GEN9, ("9", "gen9")),
+        ProductFamily(22, "bxt", _GEN9, ("9", "gen9")),
+        ProductFamily(23, "glk", _GEN9, ("9", "gen9")),
+        ProductFamily(26, "icllp", _GEN11, ("11", "gen11"), 2048 * _KIB),
+        ProductFamily(27, "lkf", _GEN11, ("11", "gen11"), 2048 * _KIB),
+        ProductFamily(28, "jsl", _GEN11, ("11", "gen11"), 2048 * _KIB),
+        ProductFamily(29, "tgllp", _GEN12LP, _XE_LP_IGA, 2048 * _KIB),
+        ProductFamily(30, "rkl", _GEN12LP, _XE_LP_IGA, 2048 * _KIB),
+        ProductFamily(31, "adl-s", _GEN12LP, _XE_LP_IGA, 2048 * _KIB),
+        ProductFamily(32, "adl-p", _GEN12LP, _XE_LP_IGA, 2048 * _KIB),
+        ProductFamily(33, "adl-n", _GEN12LP, _XE_LP_IGA, 2048 * _KIB),
+        ProductFamily(1210, "dg1", _GEN12LP, _XE_LP_IGA, 2048 * _KIB),
+        ProductFamily(1250, "xe-hp-sdv", (0x0C05, ), ("xehp", "12p5"), 256 * _KIB),
+        ProductFamily(1270, "dg2", _XE_HPG, ("xehpg", "12p71"), 256 * _KIB),
+        ProductFamily(1271, "pvc", (0x0C08, ), ("xehpc", "12p72"), 256 * _KIB),
+        ProductFamily(1272, "mtl", _XE_HPG, ("xelpg", "12p74", "xehpg", "12p71"), 256 * _KIB),
+        ProductFamily(1273, "arl", _XE_HPG, ("xelpg", "12p74", "xehpg", "12p71"), 256 * _KIB),
+        ProductFamily(1274, "bmg", _XE2, ("xe2", "20"), 256 * _KIB),
+        ProductFamily(1275, "lnl", _XE2, ("xe2", "20"), 256 * _KIB),
+        ProductFamily(1300, "ptl", (0x1E00, ), ("xe3", "30"), 256 * _KIB),
+    )
+}
+
+# GFXCORE_FAMILY names [gmm].  IGC 1.0.12504 writes 0 (unset) in the note.
+GFX_CORES: Dict[int, str] = {
+    11: "gen8", 12: "gen9", 15: "gen11", 16: "gen11lp", 17: "gen12", 18: "gen12lp",
+    0x0C05: "xe-hp", 0x0C07: "xe-hpg", 0x0C08: "xe-hpc", 0x0C09: "xe2", 0x1E00: "xe3",
+}
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device ``ocloc`` knows by name [ocloc]."""
+
+    name: str
+    ip_version: str  # ``ocloc ids NAME``; fat-binary members are named ``64.<ip_version>``
+    family: Optional[int] = None  # its product family, where measured (the note ocloc writes for it)
+
+
+# Measured with ocloc 22.43 and 26.27 (mtl and newer: 26.27 only).  Where devices share an IP version, the first
+# one listed is the canonical name.
+DEVICES: Dict[str, Device] = {
+    d.name: d
+    for d in (
+        Device("bdw", "8.0.0"), Device("skl", "9.0.9"), Device("kbl", "9.1.9"), Device("cfl", "9.2.9"),
+        Device("apl", "9.3.0"), Device("glk", "9.4.0"), Device("whl", "9.5.0"), Device("aml", "9.6.0"),
+        Device("cml", "9.7.0"), Device("icllp", "11.0.0"), Device("lkf", "11.1.0"), Device("ehl", "11.2.0"),
+        Device("tgllp", "12.0.0", 29), Device("rkl", "12.1.0", 30), Device("adl-s", "12.2.0", 31),
+        Device("adl-p", "12.3.0", 32), Device("adl-n", "12.4.0", 33), Device("dg1", "12.10.0", 1210),
+        Device("acm-g10", "12.55.8", 1270), Device("acm-g11", "12.56.5", 1270), Device("acm-g12", "12.57.0", 1270),
+        Device("pvc-sdv", "12.60.1", 1271), Device("pvc", "12.60.7", 1271),
+        Device("mtl", "12.70.4", 1272), Device("arl-h", "12.74.4", 1273), Device("bmg", "20.1.0", 1274),
+        Device("lnl", "20.4.4", 1275), Device("ptl", "30.0.4", 1300),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Emulation:
+    """How NEO's AUB-capture mode presents a device of the target (its debug keys; emulation.py) [emu].
+
+    Measured with NEO 22.43 and 26.27: pvc, dg2 and bmg report 0 threads per EU (every kernel creation fails)
+    unless the hardware layout is given; dg2 also needs a device id (else 0) and revision 8, whose binaries are
+    the ones ocloc builds for acm-g10 (another revision makes NEO recompile them from IR); tgllp needs its id,
+    and on NEO 26.27 a layout too.  bmg exists only in newer drivers: NEO 22.43 presents a device without
+    compute engines."""
+
+    product_family: str  # ProductFamilyOverride
+    hardware_info: Optional[str] = None  # HardwareInfoOverride: slices x subslices x EUs per subslice
+    device_id: Optional[str] = None  # ForceDeviceId (hex, no 0x)
+    revision: Optional[str] = None  # OverrideRevision
+    toolchain: str = "legacy"  # the oldest of this project's toolchains whose NEO emulates it
 
 
 @dataclass(frozen=True)
@@ -38,7 +143,7 @@ class TargetInfo:
 
     name: str  # ocloc device name, e.g. "pvc"
     family: str  # marketing / architecture family, for messages
-    product_family: str  # the zebin's product-family name (binary.ids.PRODUCT_FAMILIES): all acm-g1x are "dg2"
+    product_family: str  # the zebin's product-family name (FAMILIES): all acm-g1x are "dg2"
     sub_group_sizes: Tuple[int, ...]
     has_subgroup_2d_block_io: bool
     has_subgroup_matrix_multiply_accumulate: bool  # DPAS
@@ -55,10 +160,33 @@ class TargetInfo:
     # "legacy" (Debian 12, ocloc 22.43) or "current" (Debian testing, ocloc 26.x) [ocloc].
     toolchain: str = "legacy"
     aliases: Tuple[str, ...] = field(default=())
+    emulation: Optional[Emulation] = None  # how TRITON_XPU_EMULATE presents it; None: not emulated
 
     @property
     def default_grf(self) -> int:
         return self.grf_modes[0]
+
+    @property
+    def ip_version(self) -> Optional[str]:
+        device = DEVICES.get(self.name)
+        return device.ip_version if device else None
+
+    @property
+    def fat_binary_member(self) -> Optional[str]:
+        """The name of its member in an ocloc fat binary."""
+        return f"64.{self.ip_version}" if self.ip_version else None
+
+    @property
+    def family_info(self) -> Optional[ProductFamily]:
+        return family_named(self.product_family)
+
+    @property
+    def max_scratch_per_thread(self) -> Optional[int]:
+        return self.family_info.max_scratch_per_thread if self.family_info else None
+
+    @property
+    def iga_platforms(self) -> Tuple[str, ...]:
+        return self.family_info.iga_platforms if self.family_info else ()
 
     def threads_per_eu_at(self, grf: int) -> int:
         """Hardware threads per EU when every thread uses ``grf`` registers [neo]."""
@@ -83,10 +211,11 @@ class TargetInfo:
         props["grf_modes"] = list(self.grf_modes)
         props["aliases"] = list(self.aliases)
         props["arch"] = self.name
+        del props["emulation"]
         return props
 
 
-def _xe_hpg(name: str, device_id: int) -> TargetInfo:
+def _xe_hpg(name: str, device_id: int, emulation: Optional[Emulation] = None) -> TargetInfo:
     # DG2 / Arc A-series (Xe-HPG): XMX (DPAS) with 8-wide execution, no 2D block IO extension,
     # no native fp64 [ext]; 16 EUs per Xe-core x 8 threads [neo]; 256-GRF mode accepted [igc].
     return TargetInfo(
@@ -105,6 +234,7 @@ def _xe_hpg(name: str, device_id: int) -> TargetInfo:
         max_work_group_size=1024,
         device_id=device_id,
         aliases=("dg2", ) if name == "acm-g10" else (),
+        emulation=emulation,
     )
 
 
@@ -130,7 +260,8 @@ def _integrated(name: str, family: str, dpas: bool, device_id: Optional[int] = N
     )
 
 
-def _xe2_or_later(name: str, family: str, product_family: str, device_id: Optional[int]) -> TargetInfo:
+def _xe2_or_later(name: str, family: str, product_family: str, device_id: Optional[int],
+                  emulation: Optional[Emulation] = None) -> TargetInfo:
     return TargetInfo(
         name=name,
         family=family,
@@ -148,6 +279,7 @@ def _xe2_or_later(name: str, family: str, product_family: str, device_id: Option
         grf_bytes=64,
         device_id=device_id,
         toolchain="current",
+        emulation=emulation,
     )
 
 
@@ -173,8 +305,9 @@ TARGETS: Dict[str, TargetInfo] = {
             max_work_group_size=1024,
             grf_bytes=64,
             device_id=0x0BD5,
+            emulation=Emulation("pvc", hardware_info="1x4x8"),
         ),
-        _xe_hpg("acm-g10", 0x56A0),
+        _xe_hpg("acm-g10", 0x56A0, Emulation("dg2", hardware_info="1x4x16", device_id="56A0", revision="8")),
         _xe_hpg("acm-g11", 0x56A5),
         _xe_hpg("acm-g12", 0x56B0),
         # Tiger Lake integrated graphics (Xe-LP): no DPAS, no 2D block IO, no bf16 conversions, no
@@ -195,6 +328,7 @@ TARGETS: Dict[str, TargetInfo] = {
             grf_modes=(128, ),
             max_work_group_size=512,
             device_id=0x9A49,
+            emulation=Emulation("tgllp", hardware_info="1x6x16", device_id="9A49"),
         ),
         # Xe-LPG (Meteor Lake integrated): no DPAS, no 2D block IO, bf16 conversions, fp64; 8 threads per EU,
         # 128/256 GRF [neo-src]; 16 EUs per Xe-core (not stated in NEO's source: the Xe-LPG core).
@@ -206,7 +340,8 @@ TARGETS: Dict[str, TargetInfo] = {
         # GRF and half at 256 [neo-src]; 8 EUs per Xe-core (the Xe2/Xe3 core; NEO reads it from the kernel
         # driver).  Xe3 also has smaller register files (32-96 GRF, 10 threads per EU); the GRF policy only
         # moves up from the default 128.
-        _xe2_or_later("bmg", "Xe2-HPG (Arc B-series, Battlemage)", "bmg", 0xE202),
+        _xe2_or_later("bmg", "Xe2-HPG (Arc B-series, Battlemage)", "bmg", 0xE202,
+                      Emulation("bmg", hardware_info="1x4x8", toolchain="current")),
         _xe2_or_later("lnl", "Xe2-LPG (Lunar Lake integrated)", "lnl", None),
         _xe2_or_later("ptl", "Xe3-LPG (Panther Lake integrated)", "ptl", 0xB080),
     )
@@ -216,6 +351,63 @@ _ALIASES: Dict[str, str] = {alias: t.name for t in TARGETS.values() for alias in
 
 # Keys a real device's driver reports (triton-xpu's dict form) that the compiler reads.
 _REQUIRED_DICT_KEYS = ("sub_group_sizes", )
+
+
+# --- lookups by product family, IP version and GFX core ----------------------------------------------------
+
+
+def family(family_id: Optional[int]) -> Optional[ProductFamily]:
+    """The product family with this igfxfmid.h number, None if unknown."""
+    return FAMILIES.get(family_id) if family_id is not None else None
+
+
+def family_named(name: Optional[str]) -> Optional[ProductFamily]:
+    """The product family called ``name`` (``pvc``, ``dg2``), None if unknown."""
+    return next((f for f in FAMILIES.values() if f.name == name), None)
+
+
+def family_name(family_id: Optional[int]) -> Optional[str]:
+    row = family(family_id)
+    return row.name if row else None
+
+
+def gfx_core_name(core: Optional[int]) -> Optional[str]:
+    return GFX_CORES.get(core) if core is not None else None
+
+
+def device_of_ip(ip_version: str) -> Optional[str]:
+    """The canonical ocloc device name of an IP version (``12.60.7`` -> ``pvc``), None if unknown."""
+    return next((d.name for d in DEVICES.values() if d.ip_version == ip_version), None)
+
+
+def ip_version_names() -> Dict[str, str]:
+    """{IP version: canonical device name} for every device ocloc knows (fat-binary member names)."""
+    names: Dict[str, str] = {}
+    for d in DEVICES.values():
+        names.setdefault(d.ip_version, d.name)
+    return names
+
+
+def gmd_version(gmd: int) -> str:
+    """A GMD id (newer IGC's product-config note) as the ``arch.release.revision`` IP version."""
+    return f"{gmd >> 22 & 0x3FF}.{gmd >> 14 & 0xFF}.{gmd & 0x3F}"
+
+
+def ip_versions_of_family(family_id: Optional[int]) -> FrozenSet[str]:
+    """The IP versions of the devices of a product family (empty if none is measured)."""
+    return frozenset(d.ip_version for d in DEVICES.values() if d.family is not None and d.family == family_id)
+
+
+def revisions_of_family(family_id: Optional[int]) -> Optional[FrozenSet[int]]:
+    """The hardware revisions IGC writes into the target metadata of a product family's zebins: the revision
+    part of its devices' IP versions (measured: tgllp 0, acm-g10 8, pvc 7); None when the family is unknown."""
+    ips = ip_versions_of_family(family_id)
+    return frozenset(int(ip.rsplit(".", 1)[1]) for ip in ips) if ips else None
+
+
+def emulated() -> Tuple[str, ...]:
+    """Names of the targets TRITON_XPU_EMULATE can present."""
+    return tuple(t.name for t in TARGETS.values() if t.emulation is not None)
 
 
 def grf_bytes_of_family(product_family: str) -> Optional[int]:

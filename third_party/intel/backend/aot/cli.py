@@ -15,9 +15,8 @@ import argparse
 import json
 import os
 import sys
-import time
 import warnings
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 PROG = "triton-xpu"
 
@@ -36,92 +35,28 @@ class _Parser(argparse.ArgumentParser):
 # compile
 
 
-class Progress:
-    """Compile progress on stderr: a line per finished job; on a terminal also a live status line."""
-
-    def __init__(self, total: int, workers: int, stream=None, quiet: bool = False):
-        self.total = total
-        self.workers = workers
-        self.stream = stream or sys.stderr
-        self.quiet = quiet
-        self.done = 0
-        self.start = time.perf_counter()
-        self.live = not quiet and hasattr(self.stream, "isatty") and self.stream.isatty()
-        self._status = False
-        self.job_ms = 0.0
-
-    def _clear(self):
-        if self._status:
-            self.stream.write("\r\x1b[K")
-            self._status = False
-
-    def event(self, kind: str, payload: Any) -> None:
-        if kind == "done":
-            self.done += 1
-            self.job_ms += payload.ms
-            if self.quiet:
-                return
-            self._clear()
-            job = payload.job
-            if payload.error:
-                what = f"FAILED: {_without_label(payload.error.splitlines()[0], job)}"
-            else:
-                md = payload.metadata
-                spill = md.get("spill_bytes")
-                what = (f"{payload.ms / 1e3:.2f} s, grf {md.get('grf_mode')}, "
-                        f"spill {'unknown' if spill is None else f'{spill} B'}, "
-                        f"work-groups of {md.get('num_warps')}x{md.get('threads_per_warp')}")
-            width = len(str(self.total))
-            self.stream.write(f"[{self.done:>{width}}/{self.total}] {job.spec.name} for {job.target}: {what}\n")
-            self.stream.flush()
-        elif kind in ("start", "tick") and self.live:
-            jobs = [payload] if kind == "start" else payload
-            running = ", ".join(f"{j.spec.name}@{j.target}" for j in jobs[:4])
-            more = f" +{len(jobs) - 4}" if len(jobs) > 4 else ""
-            self._clear()
-            self.stream.write(f"[{self.done}/{self.total}] {time.perf_counter() - self.start:.1f} s, "
-                              f"compiling {running}{more}")
-            self._status = True
-            self.stream.flush()
-
-    def finish(self) -> None:
-        self._clear()
-        if not self.quiet and self.total > 1:
-            wall = time.perf_counter() - self.start
-            self.stream.write(f"compiled {self.total} kernel-target pairs in {wall:.2f} s on {self.workers} "
-                              f"process{'es' if self.workers > 1 else ''} (sum of compile times "
-                              f"{self.job_ms / 1e3:.2f} s)\n")
-        self.stream.flush()
-
-
-def _without_label(text: str, job) -> str:
-    """The compiler's message without its own "KERNEL for TARGET: " prefix (the CLI adds one)."""
-    for label in (f"{job.spec.kernel} for {job.target}: ", f"{job.spec.name} for {job.target}: "):
-        if text.startswith(label):
-            return text[len(label):]
-    return text
-
-
 def cmd_compile(args) -> int:
-    from triton.backends.intel import aot, c_loader
+    from triton.backends.intel.aot import artifacts, c_loader, jobs as compile_jobs, kernels
+    from triton.backends.intel.aot.progress import Progress, without_label
+    from triton.backends.intel.aot.signature import AotError
     from triton.backends.intel.errors import IntelBackendError
-    specs = aot.prepare(args.path, args.kernel, args.signature, args.constexpr, args.out_name)
-    targets = aot.resolve_targets(args.target)
-    options = aot.Options(num_warps=args.num_warps, num_stages=args.num_stages,
-                          threads_per_warp=args.threads_per_warp, grf_mode=args.grf)
+    specs = kernels.prepare(args.path, args.kernel, args.signature, args.constexpr, args.out_name)
+    targets = kernels.resolve_targets(args.target)
+    options = kernels.Options(num_warps=args.num_warps, num_stages=args.num_stages,
+                              threads_per_warp=args.threads_per_warp, grf_mode=args.grf)
     if args.emit_c:
         for spec in specs:
             for arg, ty in spec.runtime_args:
                 if c_loader.c_type(ty) is None:
-                    raise aot.AotError(f"--emit-c: argument {arg} of {spec.kernel} has type {ty}, which the C "
-                                       f"launcher cannot take")
+                    raise AotError(f"--emit-c: argument {arg} of {spec.kernel} has type {ty}, which the C "
+                                   f"launcher cannot take")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    aot.check_out_dir(args.out_dir)
-    jobs = [aot.Job(spec, target, options) for spec in specs for target in targets]
-    workers = min(args.jobs or aot.default_workers(), len(jobs))
+    artifacts.check_out_dir(args.out_dir)
+    jobs = [compile_jobs.Job(spec, target, options) for spec in specs for target in targets]
+    workers = min(args.jobs or compile_jobs.default_workers(), len(jobs))
     progress = Progress(len(jobs), workers, quiet=args.quiet)
-    results = aot.run_jobs(jobs, workers, progress.event)
+    results = compile_jobs.run_jobs(jobs, workers, progress.event)
     progress.finish()
 
     failed = [r for r in results if r.error]
@@ -131,8 +66,8 @@ def cmd_compile(args) -> int:
         if any(r.error for r in mine):
             continue
         try:
-            artifact = aot.assemble(spec, options, mine)
-            paths = aot.write_outputs(artifact, args.out_dir, args.emit_c)
+            artifact = artifacts.assemble(spec, options, mine)
+            paths = artifacts.write_outputs(artifact, args.out_dir, args.emit_c)
         except (IntelBackendError, OSError) as e:
             unwritten.append(f"{spec.name}: {_one_line(e)}")
             continue
@@ -144,7 +79,7 @@ def cmd_compile(args) -> int:
     for r in failed:
         message = r.error.rstrip()
         head, _, rest = message.partition("\n")
-        print(f"{PROG}: error: {r.job.spec.kernel} for {r.job.target}: {_without_label(head, r.job)}",
+        print(f"{PROG}: error: {r.job.spec.kernel} for {r.job.target}: {without_label(head, r.job)}",
               file=sys.stderr)
         if rest and args.verbose:
             print(rest, file=sys.stderr)
@@ -167,125 +102,6 @@ def _read(path: str) -> bytes:
         raise UsageError(f"{path}: no such file") from None
     except OSError as e:
         raise UsageError(f"{path}: {e.strerror or e}") from None
-
-
-def device_binaries(path: str, data: bytes, force: bool = False) -> List[Dict[str, Any]]:
-    """[{device, member, data, parsed}] of a zebin or an ocloc fat binary, each read and checked as the loader
-    does; ZebinFormatError naming the file and the fault for anything the loader refuses.  With ``force``, a
-    binary that reads but fails the loader's checks is shown anyway, after a warning naming the fault."""
-    from triton.backends.intel.binary import fatbin, validate, zebin
-    from triton.backends.intel.errors import ZebinFormatError
-    try:
-        if fatbin.is_fat_binary(data):
-            devices = fatbin.device_binaries(data)
-            if not devices:
-                raise ZebinFormatError("fat binary without device binaries")
-            names = {body: name for name, body in fatbin.members(data)}
-            entries = [{"device": device, "member": names.get(body), "data": body} for device, body in devices.items()]
-        else:
-            entries = [{"device": None, "member": None, "data": data}]
-        for entry in entries:
-            where = f"{path} ({entry['device']})" if entry["device"] else path
-            parsed = zebin.read(entry["data"])
-            try:
-                entry["parsed"] = validate.check(parsed)
-            except ZebinFormatError as e:
-                if not force:
-                    raise
-                warnings.warn(f"{where}: the driver would refuse it: {e}")
-                entry["parsed"] = parsed
-        return entries
-    except ZebinFormatError as e:
-        raise ZebinFormatError(f"{path}: {e}") from None
-
-
-def _device_label(parsed, device: Optional[str]) -> str:
-    from triton.backends.intel import targets
-    if device:
-        return device
-    family = parsed.product_family_name
-    matches = [t.name for t in targets.TARGETS.values() if family and t.product_family == family]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        return f"{family} ({'/'.join(matches)})"
-    return family or f"product family {parsed.product_family}"
-
-
-def _family_text(parsed, device: Optional[str]) -> str:
-    from triton.backends.intel import targets
-    try:
-        return targets.lookup(device or parsed.product_family_name or "").family
-    except Exception:
-        for t in targets.TARGETS.values():
-            if t.product_family == parsed.product_family_name:
-                return t.family
-        return "unknown family"
-
-
-def _arguments(kernel) -> List[Dict[str, Any]]:
-    """A kernel's explicit arguments, one entry per index (pointers have stateful and stateless entries)."""
-    info = {a.get("index"): a for a in kernel.arg_info}
-    by_index: Dict[int, List[Any]] = {}
-    for a in kernel.explicit_arguments:
-        by_index.setdefault(a.arg_index, []).append(a)
-    out = []
-    for index in sorted(i for i in by_index if i is not None):
-        entries = by_index[index]
-        first = entries[0]
-        misc = info.get(index, {})
-        type_name = str(misc.get("type_name", "")).rpartition(";")[0] or str(misc.get("type_name", "")) or None
-        quals = str(misc.get("type_qualifiers", "") or "")
-        if type_name and "const" in quals.split() and first.kind == "arg_bypointer":
-            type_name = f"const {type_name}"
-        local = first.addrspace == "local"
-        declared = str(misc.get("type_name", "")).rpartition(";")[2]
-        modes = sorted({e.addrmode for e in entries if e.addrmode})
-        out.append({
-            "index": index,
-            "kind": "shared memory" if local else ("pointer" if first.kind == "arg_bypointer" else "value"),
-            "addrspace": first.addrspace,
-            "access": first.access_type,
-            "addrmode": "+".join(modes) or None,  # stateless (a 64-bit address), stateful (a surface), slm
-            "size": int(declared) if declared.isdigit() else max(e.size for e in entries),
-            "type": type_name,
-        })
-    return out
-
-
-def inspect_binary(path: str, force: bool = False) -> Dict[str, Any]:
-    from triton.backends.intel.binary import fatbin
-    data = _read(path)
-    fat = fatbin.is_fat_binary(data)
-    result = {"file": path, "format": "fat" if fat else "zebin", "bytes": len(data), "targets": []}
-    for entry in device_binaries(path, data, force):
-        parsed = entry["parsed"]
-        kernels = []
-        for k in parsed.kernels:
-            kernels.append({
-                "name": k.name,
-                "simd_width": k.simd_width,
-                "grf_count": k.grf_count,
-                "spill_bytes": k.spill_bytes,
-                "spill_source": k.spill_source,
-                "scratch_bytes": k.scratch_bytes,
-                "private_bytes": k.private_bytes,
-                "slm_bytes": k.slm_bytes,
-                "barrier_count": k.barrier_count,
-                "has_dpas": k.has_dpas,
-                "code_bytes": k.text_bytes,
-                "arguments": _arguments(k),
-            })
-        result["targets"].append({
-            "device": _device_label(parsed, entry["device"]),
-            "family": _family_text(parsed, entry["device"]),
-            "member": entry["member"],
-            "product_family": parsed.product_family_name,
-            "zebin_bytes": len(entry["data"]),
-            "zeinfo_version": parsed.zeinfo_version,
-            "kernels": kernels,
-        })
-    return result
 
 
 def _bytes_text(value: Optional[int]) -> str:
@@ -322,7 +138,8 @@ def format_info(info: Dict[str, Any]) -> str:
 
 
 def cmd_info(args) -> int:
-    info = inspect_binary(args.file, args.force)
+    from triton.backends.intel.aot.binary_info import inspect_binary
+    info = inspect_binary(args.file, _read(args.file), args.force)
     print(json.dumps(info, indent=2) if args.json else format_info(info))
     return 0
 
@@ -332,7 +149,9 @@ def cmd_info(args) -> int:
 
 
 def cmd_disasm(args) -> int:
-    from triton.backends.intel import disasm, targets
+    from triton.backends.intel import targets
+    from triton.backends.intel.aot import disasm
+    from triton.backends.intel.aot.binary_info import device_binaries, device_label
     from triton.backends.intel.tools import find_tool
     data = _read(args.file)
     binaries = device_binaries(args.file, data, args.force)
@@ -342,7 +161,7 @@ def cmd_disasm(args) -> int:
     available = []
     for entry in binaries:
         parsed = entry["parsed"]
-        device = _device_label(parsed, entry["device"])
+        device = device_label(parsed, entry["device"])
         # A fat binary names each member's device; a single zebin says only its product family.
         if not wanted_target:
             matches = True
@@ -376,8 +195,8 @@ def cmd_disasm(args) -> int:
 
 
 def cmd_devices(args) -> int:
-    from triton.backends.intel import emulation, level_zero
     from triton.backends.intel.errors import IntelBackendError
+    from triton.backends.intel.runtime import emulation, level_zero
     why = None
     devices = []
     if not level_zero.available():

@@ -13,25 +13,12 @@ import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional
 
+from triton.backends.intel import targets
 from triton.backends.intel.binary.zebin import Zebin
 from triton.backends.intel.errors import IntelBackendError
 from triton.backends.intel.tools import find_tool
-
-# zebin product family -> IGA platform names, preferred first (old and new iga64 spell them differently).
-_IGA_PLATFORMS: Dict[str, Tuple[str, ...]] = {
-    **{f: ("8", "gen8") for f in ("bdw", )},
-    **{f: ("9", "gen9") for f in ("skl", "kbl", "cfl", "bxt", "glk")},
-    **{f: ("11", "gen11") for f in ("icllp", "lkf", "jsl")},
-    **{f: ("xelp", "12p1", "xe") for f in ("tgllp", "rkl", "adl-s", "adl-p", "adl-n", "dg1")},
-    "xe-hp-sdv": ("xehp", "12p5"),
-    "dg2": ("xehpg", "12p71"),
-    "pvc": ("xehpc", "12p72"),
-    **{f: ("xelpg", "12p74", "xehpg", "12p71") for f in ("mtl", "arl")},
-    **{f: ("xe2", "20") for f in ("bmg", "lnl")},
-    "ptl": ("xe3", "30"),
-}
 
 
 class DisassemblyError(IntelBackendError):
@@ -76,7 +63,8 @@ def _iga_platforms(iga: str) -> frozenset:
 
 def iga_platform(product_family: Optional[str], iga: str) -> str:
     """The ``-p`` value for a zebin of ``product_family``."""
-    candidates = _IGA_PLATFORMS.get(product_family or "")
+    family = targets.family_named(product_family)
+    candidates = family.iga_platforms if family else ()
     if not candidates:
         raise DisassemblyError(f"no IGA platform known for product family {product_family or 'unknown'}")
     known = _iga_platforms(iga)

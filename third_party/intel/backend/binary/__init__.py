@@ -6,7 +6,7 @@
 * :mod:`.validate` -- what NEO trusts, cross-checked before ``zeModuleCreate``.
 * :mod:`.fatbin` -- ocloc's fat binaries (``ar``): reading, writing, choosing a device's member.
 * :mod:`.digest` -- binaries this project compiled and checked, recognised by digest.
-* :mod:`.ids` -- the numbers binaries use to name GPUs.
 
-Nothing else in the backend parses ELF.
+Nothing else in the backend parses ELF.  The numbers binaries use to name GPUs (product families,
+GFX cores, IP versions) are facts of the target table, ``targets.py``.
 """

@@ -12,7 +12,6 @@ import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from triton.backends.intel import targets
-from triton.backends.intel.binary import ids
 from triton.backends.intel.binary.elf import fail
 from triton.backends.intel.errors import TargetError
 
@@ -69,20 +68,27 @@ def members(data: bytes) -> List[Tuple[str, bytes]]:
 def device_binaries(data: bytes, ip_versions: Optional[Mapping[str, str]] = None) -> Dict[str, bytes]:
     """The device binaries of a fat binary, keyed by ocloc device name (``pvc``, ``acm-g10``).
 
-    Members are named ``<pointer size>.<IP version>``; IP versions map to names with :data:`ids.IP_VERSIONS`
+    Members are named ``<pointer size>.<IP version>``; IP versions map to names with :data:`targets.DEVICES`
     (extend it with ``ip_versions``, e.g. from ``ocloc ids``); an unknown IP version stays the key.  Padding
     members and ``generic_ir`` (the SPIR-V) are left out.
     """
-    table = dict(ids.IP_VERSIONS)
+    table = targets.ip_version_names()
     table.update(ip_versions or {})
-    result: Dict[str, bytes] = {}
+    return {device: body for device, _, body in device_members(data, table)}
+
+
+def device_members(data: bytes, ip_versions: Optional[Mapping[str, str]] = None) -> List[Tuple[str, str, bytes]]:
+    """(device name, member name, device binary) of each device member, in archive order; see
+    :func:`device_binaries` for the naming."""
+    table = ip_versions if ip_versions is not None else targets.ip_version_names()
+    out = []
     for name, body in members(data):
         if name.startswith("pad_") or name == "generic_ir":
             continue
         m = re.match(r"^(?:32|64)\.(.+)$", name)
         key = m.group(1) if m else name
-        result[table.get(key, key)] = body
-    return result
+        out.append((table.get(key, key), name, body))
+    return out
 
 
 def member_for(data: bytes, target: targets.TargetInfo) -> Tuple[Optional[bytes], List[str]]:

@@ -18,7 +18,7 @@ import re
 from typing import Any, Dict, List, Optional, Tuple
 
 from triton.backends.intel import targets
-from triton.backends.intel.binary import elf, ids, zebin
+from triton.backends.intel.binary import elf, zebin
 from triton.backends.intel.binary.zeinfo import ARG_TYPES, MAX_CROSS_THREAD_BYTES
 from triton.backends.intel.binary.zebin import Zebin
 
@@ -76,7 +76,7 @@ MAX_SCRATCH_SLOT = 256 * 1024
 
 
 def _check_barriers(where: str, env: Dict[str, Any], family: Optional[int]) -> None:
-    cores = ids.GFX_CORES_OF_FAMILY.get(family, ())
+    cores = targets.family(family).gfx_cores if targets.family(family) else ()
     allowed = _BARRIER_COUNTS.get(cores[0], (0, 1)) if cores else (0, 1)
     count = env.get("barrier_count", 0)
     if count not in allowed:
@@ -122,7 +122,7 @@ def _check_driver_limits(kernel: Dict[str, Any], family: Optional[int], image: e
         if data is not None and not (image.section(data) or image.section(".bss" + data[5:])):
             # 26.27 patches the address of the module's data section, which it allocates only when it exists.
             _fail(f"{where}: payload argument {i} ({arg['arg_type']}) refers to {data}, which the zebin does not have")
-    name = ids.PRODUCT_FAMILIES.get(family)
+    name = targets.family_name(family)
     grf = targets.grf_bytes_of_family(name) if name else None
     simd = env["simd_size"]
     for i, arg in enumerate(kernel.get("per_thread_payload_arguments", ())):
@@ -145,7 +145,7 @@ def _local_id_sizes(arg_type: str, simd: int, grf: Optional[int]) -> Dict[int, i
 
 
 # What a binary may need of the driver beyond the rules above: checked against the driver present at load
-# (triton.backends.intel.level_zero), as {requirement: (the first NEO build verified to handle it, what the
+# (triton.backends.intel.runtime.level_zero), as {requirement: (the first NEO build verified to handle it, what the
 # binary does)}.  Older builds crash on these; 26.27.39122 takes both.
 DRIVER_REQUIREMENTS = {
     # NEO 22.43 dereferences its BindlessHeapsHelper when such an argument is set
@@ -178,17 +178,17 @@ def _check_target(parsed: Zebin) -> None:
     run code built for another GPU."""
     family = parsed.product_family
     core = parsed.gfx_core or 0
-    cores = ids.GFX_CORES_OF_FAMILY.get(family)
+    cores = targets.family(family).gfx_cores if targets.family(family) else None
     where = "corrupt .note.intelgt.compat"
     if core and cores is not None and core not in cores:
-        _fail(f"{where}: GFX core {core:#x} ({ids.GFX_CORES.get(core, 'unknown')}) is not the core of product "
-              f"family {family} ({ids.PRODUCT_FAMILIES.get(family)})")
+        _fail(f"{where}: GFX core {core:#x} ({targets.gfx_core_name(core) or 'unknown'}) is not the core of product "
+              f"family {family} ({targets.family_name(family)})")
     if parsed.product_config is not None:
-        ips = ids.ip_versions_of_family(family)
+        ips = targets.ip_versions_of_family(family)
         version = parsed.product_config_version
         if ips and version not in ips:
             _fail(f"{where}: product config {version} is not a device of product family {family} "
-                  f"({ids.PRODUCT_FAMILIES.get(family)}: {', '.join(sorted(ips))})")
+                  f"({targets.family_name(family)}: {', '.join(sorted(ips))})")
     metadata = parsed.target_metadata
     if metadata is not None:
         if metadata.packed >> 24:
@@ -200,12 +200,12 @@ def _check_target(parsed: Zebin) -> None:
                   f"{'validateRevisionId (bit 13)' if metadata.packed & 1 << 13 else 'bit 15 (e_machine is a GFX core)'}"
                   ", which no compiler writes")
         # IGC writes the target device's IP revision as both the minimum and the maximum hardware revision.
-        revisions = ids.revisions_of_family(family)
+        revisions = targets.revisions_of_family(family)
         if revisions is not None and (metadata.min_hw_revision not in revisions
                                       or metadata.max_hw_revision not in revisions):
             _fail(f"{where}: target metadata names hardware revisions {metadata.min_hw_revision}.."
                   f"{metadata.max_hw_revision}, but the devices of product family {family} "
-                  f"({ids.PRODUCT_FAMILIES.get(family)}) have revision {' or '.join(map(str, sorted(revisions)))}: "
+                  f"({targets.family_name(family)}) have revision {' or '.join(map(str, sorted(revisions)))}: "
                   "the product family note does not belong to this binary")
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from triton.backends.intel import targets
-from triton.backends.intel.binary import elf, ids, zeinfo
+from triton.backends.intel.binary import elf, zeinfo
 
 EM_INTELGT = 205
 
@@ -201,16 +201,16 @@ class Zebin:
     @property
     def product_family_name(self) -> Optional[str]:
         """``pvc``, ``dg2`` (all acm-g1x), ``tgllp``, ... or None if unknown."""
-        return ids.PRODUCT_FAMILIES.get(self.product_family) if self.product_family is not None else None
+        return targets.family_name(self.product_family)
 
     @property
     def gfx_core_name(self) -> Optional[str]:
-        return ids.GFX_CORES.get(self.gfx_core) if self.gfx_core is not None else None
+        return targets.gfx_core_name(self.gfx_core)
 
     @property
     def product_config_version(self) -> Optional[str]:
         """The GMD id of NT_INTELGT_PRODUCT_CONFIG as ``arch.release.revision``."""
-        return ids.gmd_version(self.product_config) if self.product_config is not None else None
+        return targets.gmd_version(self.product_config) if self.product_config is not None else None
 
     @property
     def undefined_symbols(self) -> List[str]:
@@ -288,7 +288,7 @@ def read(data: bytes, log_spills: Optional[LogSpills] = None) -> Zebin:
     if not tree["kernels"]:
         elf.fail("degenerate zebin: .ze_info lists no kernels")
     family = _u32(notes, NT_PRODUCT_FAMILY)
-    name = ids.PRODUCT_FAMILIES.get(family)
+    name = targets.family_name(family)
     grf_bytes = targets.grf_bytes_of_family(name) if name else None
     misc = {m["name"]: list(m.get("args_info", ())) for m in tree.get("kernels_misc_info", ())}
     text_sizes = {s.name[len(".text."):]: s.size for s in image.sections if s.name.startswith(".text.")}

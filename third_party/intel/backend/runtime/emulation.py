@@ -17,7 +17,6 @@ import os
 import shutil
 import tempfile
 import warnings
-from dataclasses import dataclass
 from typing import Dict, Optional
 
 from triton.backends.intel import targets
@@ -25,45 +24,24 @@ from triton.backends.intel.errors import TargetError
 
 EMULATE_ENV = "TRITON_XPU_EMULATE"
 
-
-@dataclass(frozen=True)
-class EmulatedProduct:
-    target: str  # the ocloc/target-table name kernels are compiled for
-    product_family: str  # NEO's ProductFamilyOverride value
-    hardware_info: Optional[str] = None  # NEO's HardwareInfoOverride (slices x subslices x EUs per subslice)
-    device_id: Optional[str] = None  # NEO's ForceDeviceId (hex, no 0x)
-    revision: Optional[str] = None  # NEO's OverrideRevision
-
-
-# Measured with NEO 22.43 and 26.27: pvc, dg2 and bmg report 0 threads per EU (every kernel creation fails)
-# unless the hardware layout is given; dg2 also needs a device id (else 0) and revision 8, whose binaries are
-# the ones ocloc builds for acm-g10 (another revision makes NEO recompile them from IR); tgllp needs its id,
-# and on NEO 26.27 a layout too.  bmg exists only in newer drivers: NEO 22.43 presents a device without
-# compute engines, and level_zero.runtime() says which driver can emulate it.
-PRODUCTS: Dict[str, EmulatedProduct] = {
-    "pvc": EmulatedProduct("pvc", "pvc", hardware_info="1x4x8"),
-    "acm-g10": EmulatedProduct("acm-g10", "dg2", hardware_info="1x4x16", device_id="56A0", revision="8"),
-    "tgllp": EmulatedProduct("tgllp", "tgllp", hardware_info="1x6x16", device_id="9A49"),
-    "bmg": EmulatedProduct("bmg", "bmg", hardware_info="1x4x8"),
-}
-
 _capture_dir: Optional[str] = None
 _warned = False
 
 
-def requested() -> Optional[EmulatedProduct]:
-    """The product TRITON_XPU_EMULATE asks for, None when unset; TargetError for an unknown one."""
+def requested() -> Optional[targets.TargetInfo]:
+    """The target TRITON_XPU_EMULATE asks for, None when unset; TargetError for one that cannot be emulated.
+    How each target is emulated is a fact of the target table (``TargetInfo.emulation``)."""
     value = os.environ.get(EMULATE_ENV, "").strip()
     if not value or value.lower() in ("0", "off", "none"):
         return None
     try:
-        name = targets.lookup(value).name
+        target = targets.lookup(value)
     except TargetError:
-        name = None
-    if name not in PRODUCTS:
+        target = None
+    if target is None or target.emulation is None:
         raise TargetError(f"{EMULATE_ENV}={value!r} is not an emulated device; choose one of: "
-                          f"{', '.join(PRODUCTS)} (or dg2)")
-    return PRODUCTS[name]
+                          f"{', '.join(targets.emulated())} (or dg2)")
+    return target
 
 
 def _remove_capture_dir() -> None:
@@ -103,8 +81,11 @@ def capture_dir() -> str:
     return _capture_dir
 
 
-def environment(product: EmulatedProduct) -> Dict[str, str]:
-    """NEO's environment for an emulated ``product`` (for this process or a child it starts)."""
+def environment(target: targets.TargetInfo) -> Dict[str, str]:
+    """NEO's environment for an emulated ``target`` (for this process or a child it starts)."""
+    product = target.emulation
+    if product is None:
+        raise TargetError(f"{target.name} cannot be emulated; choose one of: {', '.join(targets.emulated())}")
     folder = capture_dir()
     env = {
         "NEOReadDebugKeys": "1",
@@ -133,13 +114,13 @@ def environment(product: EmulatedProduct) -> Dict[str, str]:
     return env
 
 
-def activate(product: EmulatedProduct) -> str:
-    """Set NEO's environment for ``product`` in this process; returns the capture folder.  Idempotent."""
+def activate(target: targets.TargetInfo) -> str:
+    """Set NEO's environment for ``target`` in this process; returns the capture folder.  Idempotent."""
     global _warned
-    os.environ.update(environment(product))
+    os.environ.update(environment(target))
     if not _warned:
         _warned = True
-        warnings.warn(f"{EMULATE_ENV}={product.target}: Intel GPU emulated by the Level Zero driver in AUB-capture "
+        warnings.warn(f"{EMULATE_ENV}={target.name}: Intel GPU emulated by the Level Zero driver in AUB-capture "
                       f"mode; every driver call runs, but kernels do not execute (memory keeps its contents)",
                       RuntimeWarning, stacklevel=2)
     return capture_dir()

@@ -20,8 +20,9 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-from triton.backends.intel import emulation, spirv, targets
-from triton.backends.intel.binary import digest, fatbin, ids, validate
+from triton.backends.intel import spirv, targets
+from triton.backends.intel.runtime import emulation
+from triton.backends.intel.binary import digest, fatbin, validate
 from triton.backends.intel.binary.zebin import Zebin
 from triton.backends.intel.errors import IntelBackendError, PointerArgumentError, ZebinFormatError
 
@@ -60,12 +61,12 @@ class Device:
     emulated: bool = False
 
 
-def _target_for(props: Dict[str, Any], product: Optional[emulation.EmulatedProduct]) -> targets.TargetInfo:
-    if product is not None:
-        return targets.lookup(product.target)
+def _target_for(props: Dict[str, Any], emulated: Optional[targets.TargetInfo]) -> targets.TargetInfo:
+    if emulated is not None:
+        return emulated
     ip = props.get("ip_version")
     if ip:
-        name = ids.IP_VERSIONS.get(ids.gmd_version(ip))
+        name = targets.device_of_ip(targets.gmd_version(ip))
         if name in targets.TARGETS:
             return targets.lookup(name)
     for info in targets.TARGETS.values():
@@ -107,8 +108,8 @@ def runtime() -> Runtime:
         if product is None:
             raise
         # An older driver may not know the product (NEO 22.43 and bmg: a device without compute engines).
-        raise IntelBackendError(f"{emulation.EMULATE_ENV}={product.target}: the installed Level Zero driver (NEO) "
-                                f"cannot emulate {product.target} ({e}); a newer intel-opencl-icd / "
+        raise IntelBackendError(f"{emulation.EMULATE_ENV}={product.name}: the installed Level Zero driver (NEO) "
+                                f"cannot emulate {product.name} ({e}); a newer intel-opencl-icd / "
                                 f"libze-intel-gpu1 can (this repository's `./run --toolchain current`), or emulate "
                                 f"another device") from None
     devices = []

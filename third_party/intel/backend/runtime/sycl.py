@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, Tuple
 
-from triton.backends.intel import level_zero
+from triton.backends.intel.runtime import level_zero
 from triton.backends.intel.errors import IntelBackendError
 
 INSTALL_HINT = "pip install 'triton-xpu[sycl]'"
