@@ -243,7 +243,7 @@ def child_main(spec_path: str) -> int:
             outcome, detail = "launch-refused", f"{type(e).__name__}: {e}"[:300]
         finally:
             ze.unload(loaded.module, loaded.kernel)
-            rt.loaded.pop(loaded.kernel, None)
+            rt.kernels.pop(loaded.kernel, None)
         out.write(f"E {mid} {outcome} {detail!r}\n")
         out.flush()
 

@@ -61,8 +61,7 @@ class XPUUtils:
     def unload_binary(self, module: int, function: int) -> None:
         sycl.unload(function)  # its copies in SYCL queues' contexts
         level_zero.runtime().ze.unload(module, function)
-        level_zero.runtime().loaded.pop(function, None)
-        level_zero.runtime().binaries.pop(function, None)
+        level_zero.runtime().kernels.pop(function, None)
         # The driver may hand the same handle to a later kernel: forget launchers bound to this one.
         for launcher in list(XPULauncher.instances):
             launcher._launchers.pop(function, None)

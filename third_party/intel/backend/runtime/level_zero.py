@@ -82,8 +82,16 @@ class Runtime:
     ze: Any  # the C++ extension module
     devices: List[Device]
     closed: bool = False
-    loaded: Dict[int, int] = field(default_factory=dict)  # kernel handle -> module handle
-    binaries: Dict[int, Tuple[bytes, str]] = field(default_factory=dict)  # kernel handle -> (binary, kernel name)
+    kernels: Dict[int, "KernelSource"] = field(default_factory=dict)  # kernel handle -> what it was loaded from
+
+
+@dataclass(frozen=True)
+class KernelSource:
+    """A loaded kernel's module and the native binary it came from (to load it again in a queue's context)."""
+
+    module: int
+    binary: bytes
+    name: str
 
 
 _runtime: Optional[Runtime] = None
@@ -242,8 +250,7 @@ def load_kernel(dev: Device, binary: bytes, kernel_name: str, context: int = 0) 
     except ze.ZeError as e:
         raise NativeBinaryError(f"the Level Zero driver refused {kernel_name} on device {dev.index} ({dev.name}): "
                                 f"{e}") from None
-    runtime().loaded[out["kernel"]] = out["module"]
-    runtime().binaries[out["kernel"]] = (binary, kernel_name)  # to load it again in a queue's context
+    runtime().kernels[out["kernel"]] = KernelSource(out["module"], binary, kernel_name)
     return LoadedKernel(out["module"], out["kernel"], out["spill_mem_size"], out["private_mem_size"],
                         out["build_log"], facts.grf_count, facts.spill_bytes)
 
@@ -344,14 +351,20 @@ def _own(address: int) -> bool:
     return runtime().ze.owns(address)
 
 
-def _mapped(address: int) -> bool:
-    """Whether ``address`` lies in a mapping of this process (/proc/self/maps)."""
+def process_mappings() -> List[Tuple[int, int, str]]:
+    """(start, end, path or "") of each mapping of this process (/proc/self/maps); empty if unreadable."""
+    out = []
     try:
         with open("/proc/self/maps") as f:
             for line in f:
-                start, _, end = line.partition(" ")[0].partition("-")
-                if int(start, 16) <= address < int(end, 16):
-                    return True
-    except OSError:
+                fields = line.split(maxsplit=5)
+                start, _, end = fields[0].partition("-")
+                out.append((int(start, 16), int(end, 16), fields[5].strip() if len(fields) > 5 else ""))
+    except (OSError, ValueError, IndexError):
         pass
-    return False
+    return out
+
+
+def _mapped(address: int) -> bool:
+    """Whether ``address`` lies in a mapping of this process."""
+    return any(start <= address < end for start, end, _ in process_mappings())

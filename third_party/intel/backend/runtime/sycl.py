@@ -55,15 +55,10 @@ def module() -> Any:
 def _loaded_libsycl_majors() -> Dict[int, str]:
     """{major: path} of every libsycl.so.N mapped in this process (torch or dpctl load theirs first)."""
     majors: Dict[int, str] = {}
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                path = line.rsplit(" ", 1)[-1].strip()
-                name = os.path.basename(path)
-                if name.startswith("libsycl.so."):
-                    majors.setdefault(int(name.split(".")[2]), path)
-    except (OSError, ValueError, IndexError):
-        pass
+    for _, _, path in level_zero.process_mappings():
+        name = os.path.basename(path)
+        if name.startswith("libsycl.so.") and name.split(".")[2].isdigit():
+            majors.setdefault(int(name.split(".")[2]), path)
     return majors
 
 
@@ -164,8 +159,8 @@ def kernel_in(q: Queue, function: int) -> Tuple[int, int, Any]:
     key = (function, q.context, q.device)
     found = _kernels.get(key)
     if found is None:
-        binary, name = level_zero.runtime().binaries[function]
-        loaded = level_zero.load_kernel(level_zero.device(index), binary, name, context=q.context)
+        source = level_zero.runtime().kernels[function]
+        loaded = level_zero.load_kernel(level_zero.device(index), source.binary, source.name, context=q.context)
         found = (loaded.module, loaded.kernel, module().make_kernel(q.address, loaded.module, loaded.kernel))
         _kernels[key] = found
     return found
@@ -177,5 +172,4 @@ def unload(function: int) -> None:
     for key in [k for k in _kernels if k[0] == function]:
         mod, kern, _ = _kernels.pop(key)
         rt.ze.unload(mod, kern)
-        rt.loaded.pop(kern, None)
-        rt.binaries.pop(kern, None)
+        rt.kernels.pop(kern, None)
