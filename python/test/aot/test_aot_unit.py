@@ -73,3 +73,26 @@ def test_c_types_of_triton_arguments():
     assert [c_loader.c_type(t) for t in ("*fp16", "*ki8", "i1", "u8", "i32", "u64", "fp16", "bf16", "fp64")] == \
         ["void *", "void *", "bool", "uint8_t", "int32_t", "uint64_t", "float", "float", "double"]
     assert c_loader.c_type("fp8e5") is None
+
+
+def test_c_templates_are_filled_by_whole_words_and_whole_slot_lines():
+    template = ("// a note for the templates' maintainers\n"
+                '#include "generated/part.inc"\n'
+                'int NAME_x, load_NAME, NAMES, MY_NAME; /* NAME.h */\n')
+    # NAME is replaced in the template, never in a part: a part holds the user's names, which may be NAME.
+    assert c_loader._fill(template, "add", {"part": "int NAME;\n"}) == \
+        "int NAME;\nint add_x, load_add, NAMES, MY_add; /* add.h */\n"
+    with pytest.raises(AssertionError, match="slots"):
+        c_loader._fill(template, "add", {})
+    with pytest.raises(AssertionError, match="slots"):
+        c_loader._fill(template, "add", {"part": "", "other": ""})
+
+
+def test_a_missing_c_template_says_the_installation_is_incomplete(tmp_path, monkeypatch):
+    monkeypatch.setattr(c_loader, "TEMPLATE_DIR", str(tmp_path))
+    c_loader._template.cache_clear()
+    try:
+        with pytest.raises(c_loader.CTemplateError, match=r"loader\.h cannot be read .*incomplete"):
+            c_loader.check_templates()
+    finally:
+        c_loader._template.cache_clear()

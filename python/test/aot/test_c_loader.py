@@ -2,14 +2,19 @@
 -lze_loader, run on the emulated devices (the real NEO driver; kernels do not execute there)."""
 
 import json
+import re
+import shutil
 import struct
 import subprocess
 
 import pytest
 
-from aot_helpers import HERE, neo_env, run_cli
+from aot_helpers import HERE, REPO, neo_env, run_cli
+from triton.backends.intel.aot import c_loader
 
 C_PROGRAMS = HERE / "c"
+# The templates as the repository has them (the installed package's are c_loader.TEMPLATE_DIR).
+SOURCE_TEMPLATES = REPO / "third_party" / "intel" / "backend" / "aot" / "c_templates"
 STRICT = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 INVALID_NATIVE_BINARY = 0x7800000F
 MODULE_BUILD_FAILURE = 0x70000004  # ZE_RESULT_ERROR_MODULE_BUILD_FAILURE
@@ -139,3 +144,66 @@ def test_half_precision_scalars_are_rounded_to_nearest_even(cc, tmp_path):
     assert nan.returncode == 0, nan.stderr
     h, b = map(int, subprocess.run([str(tmp_path / "nan")], capture_output=True, text=True).stdout.split())
     assert (h & 0x7C00) == 0x7C00 and (h & 0x3FF) and (b & 0x7F80) == 0x7F80 and (b & 0x7F)
+
+
+# A hand-written generated part for the templates as they are (a kernel named NAME taking an int32_t, an fp16
+# and a bf16 scalar), independent of c_loader's generator: what each `#include "generated/PART.inc"` expects.
+MINIMAL_PARTS = {
+    "about.inc": "/* NAME: the templates' own compile test. */\n",
+    "prototype.inc": "ze_result_t NAME(ze_command_list_handle_t list, uint32_t gridX, uint32_t gridY, uint32_t gridZ,"
+                     " int32_t n, float h, float b);\n",
+    "binary.inc": 'static _Alignas(64) const unsigned char NAME_binary[8] = {0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0};\n'
+                  'static const NAME_target_t NAME_targets[] = {{"pvc", 0u, 8u, 16u, 16u, 0u, 3u}};\n'
+                  'static const char NAME_kernel_name[] = "NAME";\n',
+    "launch.inc": '#include "fp16_bits.c"\n#include "bf16_bits.c"\n'
+                  "ze_result_t NAME(ze_command_list_handle_t list, uint32_t gridX, uint32_t gridY, uint32_t gridZ,"
+                  " int32_t n, float h, float b) {\n"
+                  "  if (NAME_kernel == NULL) return ZE_RESULT_ERROR_UNINITIALIZED;\n"
+                  "  uint16_t hb = NAME_fp16_bits(h), bb = NAME_bf16_bits(b);\n"
+                  "  ze_result_t r = zeKernelSetArgumentValue(NAME_kernel, 0u, sizeof n, &n);\n"
+                  "  if (r == ZE_RESULT_SUCCESS) r = zeKernelSetArgumentValue(NAME_kernel, 1u, sizeof hb, &hb);\n"
+                  "  if (r == ZE_RESULT_SUCCESS) r = zeKernelSetArgumentValue(NAME_kernel, 2u, sizeof bb, &bb);\n"
+                  "  ze_group_count_t groups = {gridX, gridY, gridZ};\n"
+                  "  return r != ZE_RESULT_SUCCESS ? r : zeCommandListAppendLaunchKernel(list, NAME_kernel, &groups,"
+                  " NULL, 0u, NULL);\n"
+                  "}\n",
+}
+
+
+def test_the_templates_compile_as_c_with_a_minimal_generated_part(cc, tmp_path):
+    # The fixed C as it is in the repository, unassembled: loader.c includes "NAME.h" (loader.h) and its parts.
+    (tmp_path / "generated").mkdir()
+    for part, text in MINIMAL_PARTS.items():
+        (tmp_path / "generated" / part).write_text(text)
+    shutil.copy(SOURCE_TEMPLATES / "loader.h", tmp_path / "NAME.h")
+    proc = subprocess.run([cc, *STRICT, "-I", str(tmp_path), "-I", str(SOURCE_TEMPLATES), "-c",
+                           str(SOURCE_TEMPLATES / "loader.c"), "-o", str(tmp_path / "loader.o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    symbols = subprocess.run(["nm", "--defined-only", "-g", str(tmp_path / "loader.o")], capture_output=True,
+                             text=True).stdout.split()
+    assert {"load_NAME", "unload_NAME", "NAME", "NAME_target", "NAME_build_log"} <= set(symbols)
+    cxx = cc.replace("gcc", "g++") if cc.endswith("gcc") else "c++"
+    proc = subprocess.run([cxx, "-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only", "-x",
+                           "c++", "-I", str(tmp_path), str(tmp_path / "NAME.h")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_every_template_ships_in_the_installed_package():
+    # The repository's templates are those c_loader reads, and the installed package has each, as it is here.
+    in_repo = sorted(p.name for p in SOURCE_TEMPLATES.iterdir() if p.is_file() and not p.name.startswith("."))
+    assert in_repo == sorted(c_loader.TEMPLATES)
+    installed = c_loader.TEMPLATE_DIR
+    for name in in_repo:
+        path = f"{installed}/{name}"
+        with open(path, "rb") as f:  # FileNotFoundError names the missing file
+            assert f.read() == (SOURCE_TEMPLATES / name).read_bytes(), f"{path} differs from the repository's"
+    c_loader.check_templates()
+
+
+def test_generated_files_keep_nothing_of_the_templates_machinery(built):
+    for path in [built["fat"] / f for f in ("add.h", "add.c", "dot_kernel.h", "dot_kernel.c")]:
+        text = path.read_text()
+        leftover = re.search(r'(?<![0-9A-Za-z])NAME(?![0-9A-Za-z])|#include "generated/|^//', text, re.MULTILINE)
+        assert leftover is None, f"{path.name}: {leftover.group(0)!r}"
+        assert text.startswith(f"/* {path.name} -- generated by triton-xpu; do not edit.\n")

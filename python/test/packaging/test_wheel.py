@@ -7,11 +7,14 @@ is none and the test skips.
 import os
 import subprocess
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
+# Files of the backend that are not Python, which package_data must bring along.
+C_TEMPLATES = REPO / "third_party" / "intel" / "backend" / "aot" / "c_templates"
 WHEELS = sorted((REPO / "build" / f"wheelhouse-{os.environ.get('TRITON_XPU_TOOLCHAIN', 'host')}")
                 .glob("triton_xpu-*+native-*.whl"))
 
@@ -36,6 +39,7 @@ def test_wheel_replaces_pypi_triton_xpu_and_uninstalls_cleanly(tmp_path):
     assert run(py, "-c", "import importlib.metadata as m; print(m.version('triton-xpu'))").strip() == "3.3.0b1+native"
     assert not (site / "triton" / "backends" / "intel" / "driver.c").exists()  # replaced, not mixed
     assert (site / "triton" / "backends" / "intel" / "targets.py").exists()
+    assert (site / "triton" / "backends" / "intel" / "aot" / "c_templates" / "loader.c").exists()
     assert not list(site.glob("*.pth")) or all("distutils" in p.name for p in site.glob("*.pth"))
     run(py, "-m", "pip", "check")
     out = run(py, "-c", "import triton; from triton.backends import backends; "
@@ -46,3 +50,14 @@ def test_wheel_replaces_pypi_triton_xpu_and_uninstalls_cleanly(tmp_path):
     leftovers = [p for p in (site / "triton").rglob("*") if p.is_file()] if (site / "triton").exists() else []
     assert leftovers == []
     assert run(py, "-c", "import importlib.util; print(importlib.util.find_spec('triton'))").strip() == "None"
+
+
+@pytest.mark.skipif(not WHEELS, reason="no built wheel: scripts/setup.sh in develop mode builds none")
+def test_wheel_carries_the_c_loader_templates():
+    # `triton-xpu compile --emit-c` reads them at run time: a wheel without them cannot write a C loader.
+    templates = {f"triton/backends/intel/aot/c_templates/{p.name}" for p in C_TEMPLATES.iterdir()
+                 if p.is_file() and not p.name.startswith(".")}
+    assert len(templates) >= 2
+    with zipfile.ZipFile(WHEELS[-1]) as wheel:
+        missing = templates - set(wheel.namelist())
+    assert not missing, f"{WHEELS[-1].name} lacks {sorted(missing)}"

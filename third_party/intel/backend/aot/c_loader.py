@@ -29,13 +29,25 @@ something else, the targets whose SIMD width and argument count match the loaded
 launches agree, else loading fails.
 
 State is one loaded module per kernel (process-wide), as in Triton's CUDA AOT; not thread-safe.
+
+The C is not in this module: the fixed part is C in ``c_templates/`` (``loader.h``, ``loader.c``, and the
+``fp16_bits.c`` / ``bf16_bits.c`` conversions, copied in only where a kernel takes such a scalar), written for
+a kernel named ``NAME`` against a few generated parts it includes as ``#include "generated/PART.inc"``, so
+that each template compiles as it is given those parts (python/test/aot/test_c_loader.py compiles them).
+This module only maps Triton types to C, checks that every target's binary takes what the launcher passes,
+generates the parts (the opening comment, the embedded bytes, the per-target table, the launch function)
+and assembles the two files: each template's ``//`` notes dropped, ``NAME`` replaced by the output name,
+each ``#include "generated/..."`` line by its part.  NAME is replaced here rather than pasted by the
+preprocessor so that the output reads as hand-written C: real names that grep and debuggers find, and a
+header whose declarations are the API.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from typing import List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from triton.backends.intel.errors import IntelBackendError
 
@@ -53,14 +65,26 @@ register restrict return short signed sizeof static struct switch typedef union 
 _Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn _Static_assert _Thread_local bool true
 false NULL
 """.split())
-# Names the generated launcher itself uses.
+# Names the generated launch function itself uses.
 _RESERVED = frozenset({"list", "gridX", "gridY", "gridZ", "r", "groups"})
 
-LOG_CAPACITY = 4096
+TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "c_templates")
+# Every template file this module reads; the package must ship each (python/test/aot checks the installed one).
+TEMPLATES = ("loader.h", "loader.c", "fp16_bits.c", "bf16_bits.c")
+# Where a template has a generated part: the whole line, `#include "generated/PART.inc"`.
+_SLOT = re.compile(r'^#include "generated/(\w+)\.inc"\n', re.MULTILINE)
+# The output name's stand-in: NAME as a whole word between underscores or punctuation (load_NAME, NAME.h).
+_PLACEHOLDER = re.compile(r"(?<![0-9A-Za-z])NAME(?![0-9A-Za-z])")
+# A template's notes for its maintainers, not copied.
+_NOTE = re.compile(r"^//.*\n", re.MULTILINE)
 
 
 class CGenerationError(IntelBackendError, ValueError):
     """A kernel the C loader cannot express (an argument type C has no counterpart for, ...)."""
+
+
+class CTemplateError(IntelBackendError):
+    """A C loader template missing or unreadable: an incomplete installation of triton-xpu."""
 
 
 def c_type(triton_type: str) -> Optional[str]:
@@ -75,59 +99,47 @@ def _kernel_bytes(triton_type: str) -> int:
     return 8 if triton_type.startswith("*") else _SCALARS[triton_type][1]
 
 
-def _param_name(name: str) -> str:
-    return f"{name}_arg" if name in _C_KEYWORDS or name in _RESERVED else name
+# --------------------------------------------------------------------------------------------------------
+# checks: every target's binary takes exactly the arguments the C prototype passes, in the sizes passed
 
 
 def _check(artifact) -> None:
-    """Every target's binary takes exactly the arguments the C prototype passes, in the sizes passed."""
     spec = artifact.spec
-    args = spec.runtime_args
-    for name, ty in args:
+    for name, ty in spec.runtime_args:
         if c_type(ty) is None:
             raise CGenerationError(f"cannot emit C for {spec.name}: argument {name} has type {ty}, which has no C "
                                    f"counterpart (supported: pointers, {', '.join(sorted(_SCALARS))})")
     for build in artifact.builds:
-        explicit = {}
-        for a in build.kernel.explicit_arguments:
-            explicit.setdefault(a.arg_index, a)
-        expected = len(args) + (1 if build.shared else 0)
-        if sorted(explicit) != list(range(expected)):
-            raise CGenerationError(
-                f"cannot emit C for {spec.name}: its {build.target} binary takes {len(explicit)} arguments, "
-                f"expected {len(args)}" + (" plus its shared memory" if build.shared else ""))
-        info = {a.get("index"): a for a in build.kernel.arg_info}
-        for index, (name, ty) in enumerate(args):
-            m = re.search(r";(\d+)$", str(info.get(index, {}).get("type_name", "")))
-            size = int(m.group(1)) if m else explicit[index].size
-            if m and size != _kernel_bytes(ty) or (not m and size < _kernel_bytes(ty)):
-                raise CGenerationError(f"cannot emit C for {spec.name}: argument {index} ({name}, {ty}) is {size} "
-                                       f"bytes in the {build.target} binary, the launcher passes "
-                                       f"{_kernel_bytes(ty)}")
+        _check_build(spec, build)
 
 
-def _bytes_initializer(data: bytes, indent: str = "  ", per_line: int = 16) -> str:
-    lines = []
-    for start in range(0, len(data), per_line):
-        chunk = data[start:start + per_line]
-        lines.append(indent + ", ".join(f"0x{b:02x}" for b in chunk) + ",")
-    return "\n".join(lines)
+def _check_build(spec, build) -> None:
+    args = spec.runtime_args
+    explicit = {}
+    for a in build.kernel.explicit_arguments:
+        explicit.setdefault(a.arg_index, a)
+    # The shared-memory argument, where there is one, comes last: loader.c sets it at num_args - 1.
+    expected = len(args) + (1 if build.shared else 0)
+    if sorted(explicit) != list(range(expected)):
+        raise CGenerationError(
+            f"cannot emit C for {spec.name}: its {build.target} binary takes {len(explicit)} arguments, "
+            f"expected {len(args)}" + (" plus its shared memory" if build.shared else ""))
+    info = {a.get("index"): a for a in build.kernel.arg_info}
+    for index, (name, ty) in enumerate(args):
+        # The size IGC's type name gives ("int;4") is exact; without one, the argument's slot must hold it.
+        m = re.search(r";(\d+)$", str(info.get(index, {}).get("type_name", "")))
+        size = int(m.group(1)) if m else explicit[index].size
+        if m and size != _kernel_bytes(ty) or (not m and size < _kernel_bytes(ty)):
+            raise CGenerationError(f"cannot emit C for {spec.name}: argument {index} ({name}, {ty}) is {size} "
+                                   f"bytes in the {build.target} binary, the launcher passes {_kernel_bytes(ty)}")
+
+
+# --------------------------------------------------------------------------------------------------------
+# the generated parts
 
 
 def _c_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _comment(text: str) -> str:
-    return text.replace("*/", "* /")
-
-
-def _prototype(name: str, args: List[Tuple[str, str]], names: List[str]) -> str:
-    params = ["ze_command_list_handle_t list", "uint32_t gridX", "uint32_t gridY", "uint32_t gridZ"]
-    for (_, ty), param in zip(args, names):
-        ctype = c_type(ty)
-        params.append(f"{ctype}{'' if ctype.endswith('*') else ' '}{param}")
-    return f"ze_result_t {name}({', '.join(params)})"
 
 
 def _describe(artifact) -> List[str]:
@@ -147,321 +159,143 @@ def _describe(artifact) -> List[str]:
     return lines
 
 
-def generate(artifact) -> Tuple[str, str]:
-    """(header, source) for ``artifact`` (an aot.Artifact); CGenerationError if C cannot launch it."""
-    _check(artifact)
-    spec = artifact.spec
-    name = spec.name
-    args = spec.runtime_args
-    guard = f"TRITON_XPU_AOT_{name.upper()}_H"
-    about = "\n".join(f" * {_comment(line)}".rstrip() for line in _describe(artifact))
+def _about(filename: str, lines: Sequence[str]) -> str:
+    """The comment that opens ``filename``: what it is, then ``lines``."""
+    # A constexpr's repr or a file name may hold "*/", which must not end the comment.
+    body = "".join(f" * {line.replace('*/', '* /')}".rstrip() + "\n" for line in ["", *lines])
+    return f"/* {filename} -- generated by triton-xpu; do not edit.\n{body} */\n"
 
-    # Parameter and local names: the kernel's own where C allows, never one the launcher body uses.
-    taken = set(_RESERVED) | {f"{name}_kernel", f"{name}_fp16_bits", f"{name}_bf16_bits"}
+
+def _bytes_initializer(data: bytes, indent: str = "  ", per_line: int = 16) -> str:
+    return "\n".join(indent + ", ".join(f"0x{b:02x}" for b in data[start:start + per_line]) + ","
+                     for start in range(0, len(data), per_line))
+
+
+def _binary_part(artifact) -> str:
+    """NAME_binary, NAME_targets and NAME_kernel_name, as loader.c declares them."""
+    name = artifact.spec.name
+    n_args = len(artifact.spec.runtime_args)
+    rows = [f"  {{{_c_string(b.target)}, {b.offset}u, {len(b.zebin)}u, {b.group_size}u, "
+            f"{int(b.metadata['threads_per_warp'])}u, {b.shared}u, {n_args + (1 if b.shared else 0)}u}},"
+            for b in artifact.builds]
+    return (f"static _Alignas(64) const unsigned char {name}_binary[{len(artifact.binary)}] = {{\n"
+            f"{_bytes_initializer(artifact.binary)}\n}};\n\n"
+            f"static const {name}_target_t {name}_targets[] = {{\n" + "\n".join(rows) + "\n};\n\n"
+            f"static const char {name}_kernel_name[] = {_c_string(artifact.kernel_symbol)};\n")
+
+
+def _used_by_launch(name: str) -> FrozenSet[str]:
+    """The names the launch function's body uses besides its parameters: none of those may shadow them."""
+    return _RESERVED | {f"{name}_kernel", f"{name}_fp16_bits", f"{name}_bf16_bits"}
+
+
+def _parameter_names(name: str, args: Sequence[Tuple[str, str]]) -> List[str]:
+    """The kernel's own argument names where C allows, never one the launch function's body uses."""
+    taken = set(_used_by_launch(name))
     params = []
     for arg, _ in args:
-        p = _param_name(arg)
+        p = f"{arg}_arg" if arg in _C_KEYWORDS or arg in _RESERVED else arg
         while p in taken:
             p += "_"
         taken.add(p)
         params.append(p)
-    sets = ["  ze_result_t r;"] if args else []
-    for index, ((arg, ty), p) in enumerate(zip(args, params)):
+    return params
+
+
+def _prototype(name: str, args: Sequence[Tuple[str, str]], params: Sequence[str]) -> str:
+    decls = ["ze_command_list_handle_t list", "uint32_t gridX", "uint32_t gridY", "uint32_t gridZ"]
+    for (_, ty), param in zip(args, params):
+        ctype = c_type(ty)
+        decls.append(f"{ctype}{'' if ctype.endswith('*') else ' '}{param}")
+    return f"ze_result_t {name}({', '.join(decls)})"
+
+
+def _set_arguments(name: str, args: Sequence[Tuple[str, str]], params: Sequence[str]) -> List[str]:
+    """The launch function's zeKernelSetArgumentValue calls, one per argument, in the kernel's order."""
+    taken = set(_used_by_launch(name)) | set(params)
+    lines = ["  ze_result_t r;"] if args else []
+    for index, ((_, ty), p) in enumerate(zip(args, params)):
         if ty.startswith("*"):
             # A null pointer is passed as no value, as the Level Zero spec asks.
             value, size = f"{p} ? (const void *)&{p} : NULL", "sizeof(void *)"
         elif ty in ("fp16", "bf16"):
+            # Taken as float (C has no half type everywhere), passed as the 16 bits the kernel reads.
             bits = f"{p}_bits"
             while bits in taken:
                 bits += "_"
             taken.add(bits)
-            sets.append(f"  uint16_t {bits} = {name}_{ty}_bits({p});")
+            lines.append(f"  uint16_t {bits} = {name}_{ty}_bits({p});")
             value, size = f"&{bits}", f"sizeof {bits}"
         else:
             value, size = f"&{p}", f"sizeof {p}"
-        sets.append(f"  r = zeKernelSetArgumentValue({name}_kernel, {index}u, {size}, {value});")
-        sets.append("  if (r != ZE_RESULT_SUCCESS) return r;")
-    set_args = "\n".join(sets)
-    prototype = _prototype(name, args, params)
+        lines.append(f"  r = zeKernelSetArgumentValue({name}_kernel, {index}u, {size}, {value});")
+        lines.append("  if (r != ZE_RESULT_SUCCESS) return r;")
+    return lines
 
-    header = f"""/* {name}.h -- generated by triton-xpu; do not edit.
- *
-{about}
- */
-#ifndef {guard}
-#define {guard}
 
-#include <stdbool.h>
-#include <stdint.h>
+def _launch_part(name: str, args: Sequence[Tuple[str, str]], params: Sequence[str]) -> str:
+    """The launch function, after the fp16/bf16 conversions it calls (each copied in only if used: an unused
+    static function is a warning, and the loader must build with -Wall -Werror)."""
+    conversions = [_template(f"{ty}_bits.c") for ty in ("fp16", "bf16") if any(t == ty for _, t in args)]
+    body = [
+        f"{_prototype(name, args, params)} {{",
+        f"  if ({name}_kernel == NULL) return ZE_RESULT_ERROR_UNINITIALIZED;",
+        "  if (gridX == 0u || gridY == 0u || gridZ == 0u) return ZE_RESULT_SUCCESS;",
+        *_set_arguments(name, args, params),
+        "  ze_group_count_t groups = {gridX, gridY, gridZ};",
+        f"  return zeCommandListAppendLaunchKernel(list, {name}_kernel, &groups, NULL, 0u, NULL);",
+        "}",
+    ]
+    return "".join(_fill(text, name, {}) + "\n" for text in conversions) + "\n".join(body) + "\n"
 
-#include <level_zero/ze_api.h>
 
-#ifdef __cplusplus
-extern "C" {{
-#endif
+# --------------------------------------------------------------------------------------------------------
+# the templates and the assembly
 
-/* Load the kernel's native binary on `dev` in `ctx` (ZE_MODULE_FORMAT_NATIVE only; a loaded one is unloaded
- * first).  Returns the driver's error for a device the binary was not built for, and
- * ZE_RESULT_ERROR_INVALID_NATIVE_BINARY where the driver could load it only by recompiling from IR. */
-ze_result_t load_{name}(ze_context_handle_t ctx, ze_device_handle_t dev);
 
-/* Destroy the kernel and module created by load_{name}; safe to call when nothing is loaded. */
-void unload_{name}(void);
+@functools.lru_cache(maxsize=None)
+def _template(filename: str) -> str:
+    path = os.path.join(TEMPLATE_DIR, filename)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        raise CTemplateError(f"the C loader template {path} cannot be read ({e.strerror or e}): this triton-xpu "
+                             f"installation is incomplete; reinstall it") from None
 
-/* Append a launch of gridX x gridY x gridZ work-groups to `list`.  ZE_RESULT_ERROR_UNINITIALIZED before
- * load_{name}; an empty grid appends nothing. */
-{prototype};
 
-/* The target ("pvc", "acm-g10", ...) whose binary load_{name} loaded; NULL when none is loaded. */
-const char *{name}_target(void);
+def check_templates() -> None:
+    """CTemplateError unless every template is there (before compiling, so a broken install costs no compile)."""
+    for filename in TEMPLATES:
+        _template(filename)
 
-/* The driver's build log of the last load_{name} ("" when it wrote none). */
-const char *{name}_build_log(void);
 
-#ifdef __cplusplus
-}}
-#endif
+def _fill(template: str, name: str, parts: Dict[str, str]) -> str:
+    """``template`` with its notes dropped, NAME replaced by ``name`` and each generated part in its slot.
 
-#endif /* {guard} */
-"""
+    NAME is replaced before the parts go in: they are already written for ``name`` and hold text of the
+    user's (argument names, constexpr values) that may contain the word NAME."""
+    text = _PLACEHOLDER.sub(name, _NOTE.sub("", template))
+    slots = _SLOT.findall(text)
+    if sorted(slots) != sorted(parts):  # the templates and this module out of step: a bug, not a user error
+        raise AssertionError(f"template slots {sorted(slots)} but generated parts {sorted(parts)}")
+    return _SLOT.sub(lambda m: parts[m.group(1)], text)
 
-    n_args = len(args)
-    table = []
-    for b in artifact.builds:
-        table.append(f"  {{{_c_string(b.target)}, {b.offset}u, {len(b.zebin)}u, {b.group_size}u, "
-                     f"{int(b.metadata['threads_per_warp'])}u, {b.shared}u, {n_args + (1 if b.shared else 0)}u}},")
 
-    uses_fp16 = any(t == "fp16" for _, t in args)
-    uses_bf16 = any(t == "bf16" for _, t in args)
-    helpers = []
-    if uses_fp16:
-        helpers.append(f"""
-/* float -> IEEE binary16 bits, rounded to nearest even. */
-static uint16_t {name}_fp16_bits(float value) {{
-  uint32_t x;
-  memcpy(&x, &value, sizeof x);
-  uint32_t sign = (x >> 16) & 0x8000u;
-  uint32_t mant = x & 0x7fffffu;
-  int32_t exp = (int32_t)((x >> 23) & 0xffu);
-  if (exp == 0xff) return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u | (mant >> 13) : 0u));
-  exp = exp - 127 + 15;
-  if (exp >= 0x1f) return (uint16_t)(sign | 0x7c00u);
-  if (exp <= 0) {{
-    if (exp < -10) return (uint16_t)sign;
-    mant |= 0x800000u;
-    uint32_t shift = (uint32_t)(14 - exp);
-    uint32_t half = mant >> shift;
-    uint32_t rest = mant & ((1u << shift) - 1u);
-    uint32_t halfway = 1u << (shift - 1u);
-    if (rest > halfway || (rest == halfway && (half & 1u))) half++;
-    return (uint16_t)(sign | half);
-  }}
-  uint32_t half = sign | ((uint32_t)exp << 10) | (mant >> 13);
-  uint32_t rest = mant & 0x1fffu;
-  if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) half++;
-  return (uint16_t)half;
-}}
-""")
-    if uses_bf16:
-        helpers.append(f"""
-/* float -> bfloat16 bits, rounded to nearest even. */
-static uint16_t {name}_bf16_bits(float value) {{
-  uint32_t x;
-  memcpy(&x, &value, sizeof x);
-  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u);
-  x += 0x7fffu + ((x >> 16) & 1u);
-  return (uint16_t)(x >> 16);
-}}
-""")
-
-    binary_init = _bytes_initializer(artifact.binary)
-
-    source = f"""/* {name}.c -- generated by triton-xpu; do not edit.
- *
-{about}
- *
- * Build: cc -std=c11 -c {name}.c; link with -lze_loader.
- */
-#include "{name}.h"
-
-#include <stddef.h>
-#include <stdlib.h>
-#include <string.h>
-
-/* One target's binary: where its zebin is in {name}_binary and how to launch it there. */
-typedef struct {{
-  const char *target;
-  size_t offset, size;
-  uint32_t group_size;       /* work-items per work-group: num_warps x threads per warp */
-  uint32_t threads_per_warp; /* the kernel's SIMD width */
-  uint32_t shared;           /* bytes of shared local memory, passed as one extra last argument */
-  uint32_t num_args;         /* arguments of the kernel, the shared-memory one included */
-}} {name}_target_t;
-
-#define {name.upper()}_NUM_TARGETS {len(artifact.builds)}u
-#define {name.upper()}_NUM_ARGS {n_args}u
-
-static _Alignas(64) const unsigned char {name}_binary[{len(artifact.binary)}] = {{
-{binary_init}
-}};
-
-static const {name}_target_t {name}_targets[{name.upper()}_NUM_TARGETS] = {{
-{chr(10).join(table)}
-}};
-
-static const char {name}_kernel_name[] = {_c_string(artifact.kernel_symbol)};
-
-static ze_module_handle_t {name}_module = NULL;
-static ze_kernel_handle_t {name}_kernel = NULL;
-static const {name}_target_t *{name}_loaded = NULL;
-static char {name}_log[{LOG_CAPACITY}];
-{''.join(helpers)}
-static void {name}_keep_log(ze_module_build_log_handle_t log) {{
-  {name}_log[0] = '\\0';
-  if (log == NULL) return;
-  size_t size = 0;
-  if (zeModuleBuildLogGetString(log, &size, NULL) == ZE_RESULT_SUCCESS && size > 0) {{
-    char *text = (char *)malloc(size);
-    if (text != NULL && zeModuleBuildLogGetString(log, &size, text) == ZE_RESULT_SUCCESS) {{
-      const char *end = (const char *)memchr(text, '\\0', size);
-      size_t n = end != NULL ? (size_t)(end - text) : size;
-      if (n >= sizeof {name}_log) n = sizeof {name}_log - 1;
-      memcpy({name}_log, text, n);
-      {name}_log[n] = '\\0';
-    }}
-    free(text);
-  }}
-  zeModuleBuildLogDestroy(log);
-}}
-
-static void {name}_note(const char *text) {{
-  size_t used = strlen({name}_log);
-  size_t room = sizeof {name}_log - used;
-  if (room > 1) {{
-    size_t n = strlen(text);
-    if (n >= room) n = room - 1;
-    memcpy({name}_log + used, text, n);
-    {name}_log[used + n] = '\\0';
-  }}
-}}
-
-/* NEO's warning when it compiled the embedded SPIR-V instead of loading the native code:
- * "module got recompiled from IR because provided native binary is incompatible ... [-Wrecompiled-from-ir]" */
-static int {name}_recompiled(const char *log) {{
-  static const char *const needles[] = {{"recompiled from ir", "recompiled-from-ir"}};
-  for (const char *p = log; *p != '\\0'; ++p) {{
-    for (size_t k = 0; k < sizeof needles / sizeof needles[0]; ++k) {{
-      const char *n = needles[k];
-      size_t i = 0;
-      while (n[i] != '\\0' && p[i] != '\\0') {{
-        char c = p[i];
-        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-        if (c != n[i]) break;
-        ++i;
-      }}
-      if (n[i] == '\\0') return 1;
-    }}
-  }}
-  return 0;
-}}
-
-/* Which target's binary the driver loaded. */
-static const {name}_target_t *{name}_identify(ze_module_handle_t module, const ze_kernel_properties_t *props) {{
-  if ({name.upper()}_NUM_TARGETS == 1u) return &{name}_targets[0];
-  size_t size = 0;
-  if (zeModuleGetNativeBinary(module, &size, NULL) == ZE_RESULT_SUCCESS && size > 0) {{
-    uint8_t *native = (uint8_t *)malloc(size);
-    if (native != NULL && zeModuleGetNativeBinary(module, &size, native) == ZE_RESULT_SUCCESS) {{
-      for (uint32_t i = 0; i < {name.upper()}_NUM_TARGETS; ++i) {{
-        const {name}_target_t *t = &{name}_targets[i];
-        if (t->size == size && memcmp({name}_binary + t->offset, native, size) == 0) {{
-          free(native);
-          return t;
-        }}
-      }}
-    }}
-    free(native);
-  }}
-  /* The driver returned something else: the targets the loaded kernel's shape matches, if they agree. */
-  const {name}_target_t *found = NULL;
-  for (uint32_t i = 0; i < {name.upper()}_NUM_TARGETS; ++i) {{
-    const {name}_target_t *t = &{name}_targets[i];
-    if (t->threads_per_warp != props->maxSubgroupSize || t->num_args != props->numKernelArgs) continue;
-    if (found != NULL && (found->group_size != t->group_size || found->shared != t->shared)) return NULL;
-    found = t;
-  }}
-  return found;
-}}
-
-void unload_{name}(void) {{
-  if ({name}_kernel != NULL) zeKernelDestroy({name}_kernel);
-  if ({name}_module != NULL) zeModuleDestroy({name}_module);
-  {name}_kernel = NULL;
-  {name}_module = NULL;
-  {name}_loaded = NULL;
-}}
-
-ze_result_t load_{name}(ze_context_handle_t ctx, ze_device_handle_t dev) {{
-  unload_{name}();
-  ze_module_desc_t desc = {{
-      .stype = ZE_STRUCTURE_TYPE_MODULE_DESC,
-      .format = ZE_MODULE_FORMAT_NATIVE,
-      .inputSize = sizeof {name}_binary,
-      .pInputModule = {name}_binary,
-  }};
-  ze_module_handle_t module = NULL;
-  ze_module_build_log_handle_t log = NULL;
-  ze_result_t r = zeModuleCreate(ctx, dev, &desc, &module, &log);
-  {name}_keep_log(log);
-  if (r != ZE_RESULT_SUCCESS) {{
-    if (module != NULL) zeModuleDestroy(module);
-    return r;
-  }}
-  if ({name}_recompiled({name}_log)) {{
-    /* Never a silent JIT: the binary is not for this device. */
-    {name}_note("\\ntriton-xpu: refused: the driver could load the binary only by recompiling it from IR; "
-               "it was not compiled for this device");
-    zeModuleDestroy(module);
-    return ZE_RESULT_ERROR_INVALID_NATIVE_BINARY;
-  }}
-  ze_kernel_desc_t kdesc = {{.stype = ZE_STRUCTURE_TYPE_KERNEL_DESC, .pKernelName = {name}_kernel_name}};
-  ze_kernel_handle_t kernel = NULL;
-  r = zeKernelCreate(module, &kdesc, &kernel);
-  if (r != ZE_RESULT_SUCCESS) {{
-    zeModuleDestroy(module);
-    return r;
-  }}
-  ze_kernel_properties_t props = {{.stype = ZE_STRUCTURE_TYPE_KERNEL_PROPERTIES}};
-  r = zeKernelGetProperties(kernel, &props);
-  const {name}_target_t *target = r == ZE_RESULT_SUCCESS ? {name}_identify(module, &props) : NULL;
-  if (r == ZE_RESULT_SUCCESS && (target == NULL || props.numKernelArgs != target->num_args)) {{
-    {name}_note("\\ntriton-xpu: the loaded kernel matches none of the embedded targets");
-    r = ZE_RESULT_ERROR_INVALID_NATIVE_BINARY;
-  }}
-  if (r == ZE_RESULT_SUCCESS) r = zeKernelSetGroupSize(kernel, target->group_size, 1u, 1u);
-  if (r == ZE_RESULT_SUCCESS && target->shared > 0u)
-    r = zeKernelSetArgumentValue(kernel, {name.upper()}_NUM_ARGS, target->shared, NULL);
-  if (r != ZE_RESULT_SUCCESS) {{
-    zeKernelDestroy(kernel);
-    zeModuleDestroy(module);
-    return r;
-  }}
-  {name}_module = module;
-  {name}_kernel = kernel;
-  {name}_loaded = target;
-  return ZE_RESULT_SUCCESS;
-}}
-
-{prototype} {{
-  if ({name}_kernel == NULL) return ZE_RESULT_ERROR_UNINITIALIZED;
-  if (gridX == 0u || gridY == 0u || gridZ == 0u) return ZE_RESULT_SUCCESS;
-{set_args}
-  ze_group_count_t groups = {{gridX, gridY, gridZ}};
-  return zeCommandListAppendLaunchKernel(list, {name}_kernel, &groups, NULL, 0u, NULL);
-}}
-
-const char *{name}_target(void) {{ return {name}_loaded != NULL ? {name}_loaded->target : NULL; }}
-
-const char *{name}_build_log(void) {{ return {name}_log; }}
-"""
+def generate(artifact) -> Tuple[str, str]:
+    """(header, source) for ``artifact`` (an aot.Artifact); CGenerationError if C cannot launch it."""
+    _check(artifact)
+    name = artifact.spec.name
+    args = artifact.spec.runtime_args
+    params = _parameter_names(name, args)
+    about = _describe(artifact)
+    header = _fill(_template("loader.h"), name, {
+        "about": _about(f"{name}.h", about),
+        "prototype": _prototype(name, args, params) + ";\n",
+    })
+    source = _fill(_template("loader.c"), name, {
+        "about": _about(f"{name}.c", [*about, "", f"Build: cc -std=c11 -c {name}.c; link with -lze_loader."]),
+        "binary": _binary_part(artifact),
+        "launch": _launch_part(name, args, params),
+    })
     return header, source

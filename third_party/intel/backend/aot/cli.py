@@ -45,6 +45,7 @@ def cmd_compile(args) -> int:
     options = kernels.Options(num_warps=args.num_warps, num_stages=args.num_stages,
                               threads_per_warp=args.threads_per_warp, grf_mode=args.grf)
     if args.emit_c:
+        c_loader.check_templates()
         for spec in specs:
             for arg, ty in spec.runtime_args:
                 if c_loader.c_type(ty) is None:
