@@ -181,6 +181,10 @@ BAD_INPUT = {
                        "/nonexistent/k.py: no such file"),
     "missing option": (["compile", EXAMPLES, "--kernel", "add_kernel", "--target", "pvc"],
                        "the following arguments are required: --signature"),
+    "C keyword as output name": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature", ADD_SIGNATURE,
+                                  "--target", "pvc", "--out-name", "int", "--emit-c"],
+                                 "cannot emit C for output name 'int': it is a C keyword; choose another name with "
+                                 "--out-name"),
     "info on a python file": (["info", EXAMPLES], "not a zebin: not an ELF file"),
     "info on a missing file": (["info", "/nonexistent.zebin"], "/nonexistent.zebin: no such file"),
     "disasm on a python file": (["disasm", EXAMPLES], "not a zebin: not an ELF file"),

@@ -103,8 +103,16 @@ def _kernel_bytes(triton_type: str) -> int:
 # checks: every target's binary takes exactly the arguments the C prototype passes, in the sizes passed
 
 
+def check_name(name: str) -> None:
+    """An output name that is a C keyword would make NAME(...) and load_NAME unusable C."""
+    if name in _C_KEYWORDS:
+        raise CGenerationError(f"cannot emit C for output name {name!r}: it is a C keyword; choose another name "
+                               f"with --out-name")
+
+
 def _check(artifact) -> None:
     spec = artifact.spec
+    check_name(spec.name)
     for name, ty in spec.runtime_args:
         if c_type(ty) is None:
             raise CGenerationError(f"cannot emit C for {spec.name}: argument {name} has type {ty}, which has no C "

@@ -47,6 +47,7 @@ def cmd_compile(args) -> int:
     if args.emit_c:
         c_loader.check_templates()
         for spec in specs:
+            c_loader.check_name(spec.name)
             for arg, ty in spec.runtime_args:
                 if c_loader.c_type(ty) is None:
                     raise AotError(f"--emit-c: argument {arg} of {spec.kernel} has type {ty}, which the C "
