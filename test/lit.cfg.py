@@ -25,7 +25,6 @@ for var in ("HOME", "TMPDIR"):
 # The AOT command line.  Until the package installs the `triton-xpu` console script everywhere, run it as a
 # module of the interpreter lit runs under.
 config.substitutions.append(("%triton-xpu", f"{sys.executable} -m triton.backends.intel.aot.cli"))
-config.substitutions.append(("%python", sys.executable))
 # PyPI's filecheck provides the FileCheck command as `filecheck`.
 config.substitutions.append(("FileCheck", "filecheck"))
 
