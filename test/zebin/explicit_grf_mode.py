@@ -1,21 +1,27 @@
-# An explicit grf_mode is obeyed as given and never retried, even where the kernel spills.
-# RUN: %python %s 128 | FileCheck %s --check-prefix=SMALL
-# RUN: %python %s 256 | FileCheck %s --check-prefix=LARGE
+# An explicit GRF mode is obeyed as given and never retried, even where the kernel spills.
+# RUN: rm -rf %t && mkdir -p %t
+# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel layernorm_kernel --signature "*fp32,*fp32,*fp32,*fp32,i32,i32,fp32,8192" --num-warps 8 --grf 128 --target pvc --out-dir %t/128 -q
+# RUN: FileCheck %s --input-file %t/128/layernorm_kernel.json --check-prefix=SMALL
+# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel layernorm_kernel --signature "*fp32,*fp32,*fp32,*fp32,i32,i32,fp32,8192" --num-warps 8 --grf 256 --target pvc --out-dir %t/256 -q
+# RUN: FileCheck %s --input-file %t/256/layernorm_kernel.json --check-prefix=LARGE
 
-# SMALL: attempts 1
-# SMALL-NEXT: chosen: grf 128 flags '-cl-intel-128-GRF-per-thread' spill {{[1-9][0-9]*}}
-# LARGE: attempts 1
-# LARGE-NEXT: chosen: grf 256 flags '-cl-intel-256-GRF-per-thread' spill {{[0-9]+}}
+# SMALL: "grf_mode": "128",
+# SMALL-NEXT: "grf_mode_requested": "128",
+# SMALL: "spill_bytes": {{[1-9][0-9]*}},
+# SMALL: "grf_attempts": [
+# SMALL-NEXT: {
+# SMALL-NEXT: "grf_mode": "128",
+# SMALL-NEXT: "flags": "-cl-intel-128-GRF-per-thread",
+# SMALL: }
+# SMALL-NEXT: ],
+# SMALL-NEXT: "build_flags": "-cl-intel-128-GRF-per-thread",
 
-import dataclasses
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
-import kernels  # noqa: E402
-
-spec = dataclasses.replace(kernels.SPECS["layernorm"], constexprs={"BLOCK": 8192},
-                           options={"num_warps": 8, "grf_mode": sys.argv[1]})
-md = spec.compile("pvc").metadata
-print(f"attempts {len(md.grf_attempts)}")
-print(f"chosen: grf {md.grf_mode} flags {md.build_flags!r} spill {md.spill_bytes}")
+# LARGE: "grf_mode": "256",
+# LARGE-NEXT: "grf_mode_requested": "256",
+# LARGE: "grf_attempts": [
+# LARGE-NEXT: {
+# LARGE-NEXT: "grf_mode": "256",
+# LARGE-NEXT: "flags": "-cl-intel-256-GRF-per-thread",
+# LARGE: }
+# LARGE-NEXT: ],
+# LARGE-NEXT: "build_flags": "-cl-intel-256-GRF-per-thread",

@@ -30,6 +30,8 @@ def built(tmp_path_factory):
 
     * ``add``: add_kernel for pvc alone (``pvc/``, 4 warps) and for pvc + acm-g10 (``fat/``, 1 warp), with C;
     * ``dot``: a 16x16 dot for pvc + acm-g10 (``fat/``), whose targets launch differently.
+
+    ``fat/`` also has each target's SPIR-V (``--emit-spv``).
     """
     root = _shared_root(tmp_path_factory) / "aot-built"
     root.mkdir(exist_ok=True)
@@ -44,7 +46,7 @@ def built(tmp_path_factory):
             _compile(root / "fat", AOT_KERNELS, "--kernel", "add_kernel", "--out-name", "add", "--signature",
                      ADD_SIGNATURE.replace(",1024", ""), "--constexpr", "BLOCK=128", "--kernel", "dot_kernel",
                      "--out-name", "dot_kernel", "--signature", DOT_SIGNATURE, "--target", "pvc,acm-g10",
-                     "--num-warps", "1", "--emit-c", "-j", "2")
+                     "--num-warps", "1", "--emit-c", "--emit-spv", "-j", "2")
             (root / "done").write_text("")
     return {"root": root, "pvc": root / "pvc", "fat": root / "fat"}
 

@@ -52,8 +52,21 @@ def test_compile_runs_jobs_in_parallel_with_progress_on_stderr(built):
         "add for pvc:", "add for acm-g10:", "dot_kernel for pvc:", "dot_kernel for acm-g10:"}
     assert "on 2 processes" in err
     out = (built["fat"] / "compile.stdout").read_text().splitlines()
-    assert out[0].endswith("add.zebin (fat binary: pvc, acm-g10, %d bytes), add.json, add.h, add.c" %
-                           len((built["fat"] / "add.zebin").read_bytes()))
+    assert out[0].endswith("add.zebin (fat binary: pvc, acm-g10, %d bytes), add.json, add.h, add.c, add.pvc.spv, "
+                           "add.acm-g10.spv" % len((built["fat"] / "add.zebin").read_bytes()))
+
+
+def test_emit_spv_writes_the_spirv_each_target_was_compiled_from(built):
+    from triton.backends.intel import spirv
+    # One module per target, since they differ (DPAS: sub-groups of 16 on pvc, 32 on acm-g10), each the very
+    # bytes IGC compiled: the zebin embeds the SPIR-V it was built from.
+    members = fatbin.device_binaries((built["fat"] / "dot_kernel.zebin").read_bytes())
+    for target, sub_group_size in (("pvc", 16), ("acm-g10", 32)):
+        module = (built["fat"] / f"dot_kernel.{target}.spv").read_bytes()
+        summary = spirv.summarize(module)
+        assert (summary.entry_points, summary.sub_group_size) == (["dot_kernel"], sub_group_size)
+        assert zebin.read(members[target]).spirv == module
+    assert not list(built["pvc"].glob("*.spv"))  # only on request
 
 
 def test_info_reads_single_zebins_and_fat_binaries(built):

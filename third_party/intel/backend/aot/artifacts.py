@@ -1,7 +1,8 @@
 """A kernel's artifact: its per-target zebins combined -- one target gives that zebin, several an ocloc fat
 binary (an ``ar`` archive, members named ``64.<IP version>`` as ocloc names them, 8-byte aligned as NEO's own
 encoder aligns them) -- and the files written: ``NAME.zebin``, ``NAME.json`` (per target: GRF mode, spills,
-attempts, flags, launch shape, shared memory) and, on request, the C loader (``c_loader.py``).
+attempts, flags, launch shape, shared memory) and, on request, the C loader (``c_loader.py``) and each target's
+SPIR-V module as IGC got it (``NAME.TARGET.spv``).
 
 Each member is the binary the GRF policy chose for its target; the SPIR-V differs per target (layouts, DPAS,
 sub-group size), so no single ocloc multi-device compile could produce them.  No ``generic_ir`` member: a
@@ -44,6 +45,7 @@ class TargetBuild:
     offset: int  # where the zebin starts in the artifact's binary
     member: Optional[str]  # fat-binary member name; None for a single zebin
     ms: float
+    spv: bytes = b""  # the SPIR-V module this target's zebin was compiled from
 
     @property
     def group_size(self) -> int:
@@ -81,12 +83,12 @@ def assemble(spec: KernelSpec, options: Options, results: Sequence[JobResult]) -
         parsed.append(info.kernel(result.metadata.get("name") or spec.kernel))
     if len(results) == 1:
         r = results[0]
-        builds = [TargetBuild(r.job.target, r.zebin, r.metadata, parsed[0], 0, None, r.ms)]
+        builds = [TargetBuild(r.job.target, r.zebin, r.metadata, parsed[0], 0, None, r.ms, r.spv)]
         return Artifact(spec, options, r.zebin, builds)
     names = [member_name(r.job.target) for r in results]
     binary, places = fatbin.write(list(zip(names, (r.zebin for r in results))))
     builds = [
-        TargetBuild(r.job.target, r.zebin, r.metadata, k, offset, name, r.ms)
+        TargetBuild(r.job.target, r.zebin, r.metadata, k, offset, name, r.ms, r.spv)
         for r, k, name, (offset, _) in zip(results, parsed, names, places)
     ]
     return Artifact(spec, options, binary, builds)
@@ -184,8 +186,14 @@ def _write_all(files: List[Tuple[str, Any]]) -> None:
         raise AotError(f"cannot write {path}: {e.strerror or e}") from None
 
 
-def write_outputs(artifact: Artifact, out_dir: str, emit_c: bool) -> List[str]:
-    """Write NAME.zebin, NAME.json and with ``emit_c`` NAME.h / NAME.c; returns the paths written.
+def spv_file(name: str, target: str) -> str:
+    """The file ``--emit-spv`` writes a target's SPIR-V to: one per target, since each target's module differs."""
+    return f"{name}.{target}.spv"
+
+
+def write_outputs(artifact: Artifact, out_dir: str, emit_c: bool, emit_spv: bool = False) -> List[str]:
+    """Write NAME.zebin, NAME.json, with ``emit_c`` NAME.h / NAME.c and with ``emit_spv`` NAME.TARGET.spv for
+    each target; returns the paths written.
 
     Everything is generated before anything is written: a kernel the C loader cannot express leaves no files.
     """
@@ -196,6 +204,11 @@ def write_outputs(artifact: Artifact, out_dir: str, emit_c: bool) -> List[str]:
         from triton.backends.intel.aot import c_loader
         header, source = c_loader.generate(artifact)
         files += [(f"{name}.h", header), (f"{name}.c", source)]
+    if emit_spv:
+        for b in artifact.builds:
+            if not b.spv:
+                raise AotError(f"--emit-spv: no SPIR-V for {name} on {b.target}")
+            files.append((spv_file(name, b.target), b.spv))
     check_out_dir(out_dir)
     placed = [(os.path.join(out_dir, filename), data) for filename, data in files]
     _write_all(placed)

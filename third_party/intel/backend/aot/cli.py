@@ -1,6 +1,6 @@
 """``triton-xpu``: ahead-of-time compilation of Triton kernels to native Intel GPU binaries, and inspection.
 
-    triton-xpu compile PATH.py --kernel NAME --signature SIG --target T[,T...] --out-dir DIR [--emit-c] ...
+    triton-xpu compile PATH.py --kernel NAME --signature SIG --target T[,T...] --out-dir DIR [--emit-c] [--emit-spv] ...
     triton-xpu info FILE.zebin [--json]
     triton-xpu disasm FILE.zebin [--kernel NAME] [--target T]
     triton-xpu devices [--json]
@@ -69,7 +69,7 @@ def cmd_compile(args) -> int:
             continue
         try:
             artifact = artifacts.assemble(spec, options, mine)
-            paths = artifacts.write_outputs(artifact, args.out_dir, args.emit_c)
+            paths = artifacts.write_outputs(artifact, args.out_dir, args.emit_c, args.emit_spv)
         except (IntelBackendError, OSError) as e:
             unwritten.append(f"{spec.name}: {_one_line(e)}")
             continue
@@ -244,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    c = sub.add_parser("compile", help="compile Triton kernels to NAME.zebin, NAME.json (and C with --emit-c)",
+    c = sub.add_parser("compile", help="compile Triton kernels to NAME.zebin, NAME.json (C with --emit-c, SPIR-V with "
+                       "--emit-spv)",
                        description="Compile @triton.jit kernels of a Python file for named Intel GPU targets. "
                        "Each (kernel, target) pair is compiled by triton.compile, in parallel processes; several "
                        "targets make an ocloc fat binary.")
@@ -270,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output name per --kernel (files NAME.*, C functions load_NAME, NAME); default the "
                    "kernel's name")
     c.add_argument("--emit-c", action="store_true", help="also write NAME.c and NAME.h (Level Zero loader)")
+    c.add_argument("--emit-spv", action="store_true",
+                   help="also write NAME.TARGET.spv, each target's SPIR-V module as IGC got it (for spirv-dis, or "
+                   "to rerun ocloc with the build_flags of NAME.json)")
     c.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help="parallel compile processes (default: cores)")
     c.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")

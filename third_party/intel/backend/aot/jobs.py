@@ -30,6 +30,7 @@ class Job:
 class JobResult:
     job: Job
     zebin: bytes = b""
+    spv: bytes = b""  # the SPIR-V module the zebin was compiled from (what IGC got)
     metadata: Dict[str, Any] = field(default_factory=dict)
     ms: float = 0.0
     error: Optional[str] = None  # what went wrong, the first line being the summary
@@ -66,7 +67,8 @@ def compile_job(job: Job) -> JobResult:
                                 options=job.options.as_dict())
         metadata = kernel.metadata._asdict()
         fields = {k: plain(metadata.get(k)) for k in _METADATA_FIELDS if k in metadata}
-        return JobResult(job, bytes(kernel.asm["zebin"]), fields, (time.perf_counter() - start) * 1e3)
+        return JobResult(job, zebin=bytes(kernel.asm["zebin"]), spv=bytes(kernel.asm["spv"]), metadata=fields,
+                         ms=(time.perf_counter() - start) * 1e3)
     except KeyboardInterrupt:
         raise
     except BaseException as e:  # a compile failure of any kind is reported, not raised, from a worker
