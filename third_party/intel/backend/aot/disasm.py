@@ -1,7 +1,7 @@
 """The ISA of the kernels in a zebin, through IGA (``iga64`` of Debian's libigc-tools).
 
-A kernel's code is its ``.text.<kernel>`` section.  IGC pads that section with zeros (instruction prefetch); the padding is cut before disassembly, as
-IGA would print it as ``illegal`` instructions.  The IGA platform comes from the zebin's product family;
+A kernel's code is its ``.text.<kernel>`` section.  IGC pads that section with zeros (instruction prefetch);
+the padding is cut before disassembly, as IGA would print it as ``illegal`` instructions.  The IGA platform comes from the zebin's product family;
 its spelling is one the installed ``iga64`` lists (``iga64 -h=p``: ``xehpc``/``12p72`` for pvc, ...).
 """
 
