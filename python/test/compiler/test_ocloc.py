@@ -225,6 +225,24 @@ def test_libocloc_that_crashes_leaves_the_caller_alive(fake_libocloc, monkeypatc
         ocloc.compile_spirv(add_spv, ["pvc"])
 
 
+def test_libocloc_whose_worker_cannot_start_again_says_why(fake_libocloc, monkeypatch, add_spv):
+    # The library the worker loaded is gone when a new worker must start (a package upgrade meanwhile).
+    path = fake_libocloc("raise(SIGSEGV); return 0;")
+    monkeypatch.setenv(ocloc.MODE_ENV, "lib")
+    monkeypatch.setenv(ocloc.LIB_ENV, path)
+    with pytest.raises(CompilationError):  # the worker dies
+        ocloc.compile_spirv(add_spv, ["pvc"])
+    os.unlink(path)
+    with pytest.raises(ToolNotFoundError) as info:
+        ocloc.compile_spirv(add_spv, ["pvc"])
+    message = str(info.value)
+    assert message.startswith("libocloc's worker process could not be started (") and path in message
+    assert "cannot open shared object file: No such file or directory" in message
+    assert message.endswith(f"the library this process loaded earlier ({path}) may have been removed or replaced: "
+                            "reinstall intel-opencl-icd and restart the process, or set "
+                            "TRITON_XPU_OCLOC_MODE=subprocess")
+
+
 def test_libocloc_that_hangs_is_stopped_at_the_timeout(fake_libocloc, monkeypatch, add_spv):
     monkeypatch.setenv(ocloc.MODE_ENV, "lib")
     monkeypatch.setenv(ocloc.TIMEOUT_ENV, "2")

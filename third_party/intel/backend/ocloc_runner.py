@@ -59,6 +59,10 @@ class OclocTimedOut(Exception):
     """An ocloc call did not finish within the timeout; it was stopped."""
 
 
+class OclocWorkerNotStarted(Exception):
+    """libocloc's worker process could not be started (the reason, as the worker or the OS gave it)."""
+
+
 class OclocCancelled(Exception):
     """A run was stopped by its Cancel token; nobody wants its result."""
 
@@ -183,8 +187,8 @@ class _Libocloc:
                 if self._proc is None:
                     try:
                         self._start()
-                    except OSError:
-                        raise OclocCrashed(None) from None
+                    except OSError as e:
+                        raise OclocWorkerNotStarted(str(e)) from None
                 if cancel is not None and cancel.cancelled:  # cancelled before the worker existed
                     raise OclocCancelled()
                 try:
@@ -357,6 +361,12 @@ def run_lib(lib: _Libocloc, args: List[str], sources: Dict[str, bytes], timeout:
             cancel: Optional[Cancel] = None) -> Run:
     try:
         code, outputs = lib.run(args, sources, timeout, cancel)
+    except OclocWorkerNotStarted as e:
+        if cancel is not None and cancel.cancelled:
+            raise OclocCancelled() from None
+        raise ToolNotFoundError(f"libocloc's worker process could not be started ({e}); the library this process "
+                                f"loaded earlier ({lib.path}) may have been removed or replaced: reinstall "
+                                f"intel-opencl-icd and restart the process, or set {MODE_ENV}=subprocess") from None
     except OclocCrashed as e:
         if cancel is not None and cancel.cancelled:
             raise OclocCancelled() from None
