@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
@@ -18,6 +19,26 @@ os.environ.setdefault("NEO_CACHE_PERSISTENT", "0")
 def private_cache() -> None:
     """Compile into a fresh Triton cache unless the caller chose one: benchmarks measure cold compiles."""
     os.environ.setdefault("TRITON_CACHE_DIR", tempfile.mkdtemp(prefix="bench-cache-"))
+
+
+def measure_kernels_on_targets(description: str, default_kernels: str,
+                               measure: Callable[[str, str, int], Dict[str, Any]],
+                               argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[Dict[str, Any]]]:
+    """The command line of the compile benchmarks (--targets, --kernels, --repeat, --json) and their rows:
+    ``measure(kernel, target, repeat)`` for every pair, compiled into a fresh Triton cache."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--targets", default="pvc,acm-g10")
+    parser.add_argument("--kernels", default=default_kernels)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    private_cache()
+    rows = []
+    for arch in args.targets.split(","):
+        for name in args.kernels.split(","):
+            print(f"measuring {name} for {arch}", file=sys.stderr, flush=True)
+            rows.append(measure(name, arch, args.repeat))
+    return args, rows
 
 
 def have_device() -> bool:

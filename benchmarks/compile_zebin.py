@@ -10,7 +10,6 @@ Per kernel and target: the front end (ttir..spv) ms, the zebin stage ms (every G
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from bench_common import private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import measure_kernels_on_targets  # noqa: E402  (also puts examples/ on the path)
 
 DEFAULT_KERNELS = "add,softmax,layernorm,sort,matmul,attention"
 
@@ -82,19 +81,8 @@ def format_table(rows: List[Dict[str, Any]]) -> str:
 
 
 def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--targets", default="pvc,acm-g10")
-    parser.add_argument("--kernels", default=DEFAULT_KERNELS)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    private_cache()
+    args, rows = measure_kernels_on_targets(__doc__, DEFAULT_KERNELS, measure, argv)
     from triton.backends.intel import ocloc
-    rows = []
-    for arch in args.targets.split(","):
-        for name in args.kernels.split(","):
-            print(f"measuring {name} for {arch}", file=sys.stderr, flush=True)
-            rows.append(measure(name, arch, args.repeat))
     if args.json:
         print(json.dumps(rows, indent=1))
     else:

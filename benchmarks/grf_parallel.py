@@ -15,14 +15,13 @@ Goals: at most 0.6x for spilling kernels, at most 1.05x for the others.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from bench_common import print_rows, private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import measure_kernels_on_targets, print_rows  # noqa: E402  (also puts examples/ on the path)
 
 DEFAULT_KERNELS = "add,softmax,layernorm,sort,matmul,attention"
 
@@ -91,18 +90,7 @@ def summary(rows: List[Dict[str, Any]]) -> str:
 
 
 def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--targets", default="pvc,acm-g10")
-    parser.add_argument("--kernels", default=DEFAULT_KERNELS)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    private_cache()
-    rows = []
-    for arch in args.targets.split(","):
-        for name in args.kernels.split(","):
-            print(f"measuring {name} for {arch}", file=sys.stderr, flush=True)
-            rows.append(measure(name, arch, args.repeat))
+    args, rows = measure_kernels_on_targets(__doc__, DEFAULT_KERNELS, measure, argv)
     print_rows(rows, args.json)
     if not args.json:
         print(summary(rows))

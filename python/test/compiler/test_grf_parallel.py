@@ -2,7 +2,6 @@
 to spill, is used when the policy asks for it and cancelled when not; decisions stay those of the sequential
 policy.  The policy's rules run against a test double of a generator; the rest against the real ocloc."""
 
-import dataclasses
 import itertools
 import os
 import subprocess
@@ -15,21 +14,13 @@ from triton.runtime.errors import OutOfResources
 
 import kernels
 from fake_generator import LARGE, FakeGenerator
+from test_zebin_stage import SPILLING  # spills on pvc at 128 GRF, not at 256, with IGC 1 and 2
 from triton.backends.intel import grf_policy, ocloc, spill_forecast, targets
 from triton.backends.intel.errors import CompilationError
 
 REPO = Path(__file__).resolve().parents[3]
 PVC = targets.lookup("pvc")
 
-
-def spec(name, constexprs=None, **options):
-    base = kernels.SPECS[name]
-    return dataclasses.replace(base, constexprs=dict(base.constexprs, **(constexprs or {})),
-                               options=dict(base.options, **options))
-
-
-# Spills on pvc at 128 GRF and not at 256 with IGC 1 and 2 (see test_zebin_stage.py).
-SPILLING = spec("layernorm", {"BLOCK": 8192}, num_warps=8)
 
 # --- the policy, against a test double (fake_generator.py) -----------------------------------------------
 
