@@ -76,7 +76,8 @@ MAX_SCRATCH_SLOT = 256 * 1024
 
 
 def _check_barriers(where: str, env: Dict[str, Any], family: Optional[int]) -> None:
-    cores = targets.family(family).gfx_cores if targets.family(family) else ()
+    row = targets.family(family)
+    cores = row.gfx_cores if row else ()
     allowed = _BARRIER_COUNTS.get(cores[0], (0, 1)) if cores else (0, 1)
     count = env.get("barrier_count", 0)
     if count not in allowed:
@@ -178,7 +179,8 @@ def _check_target(parsed: Zebin) -> None:
     run code built for another GPU."""
     family = parsed.product_family
     core = parsed.gfx_core or 0
-    cores = targets.family(family).gfx_cores if targets.family(family) else None
+    row = targets.family(family)
+    cores = row.gfx_cores if row else None
     where = "corrupt .note.intelgt.compat"
     if core and cores is not None and core not in cores:
         _fail(f"{where}: GFX core {core:#x} ({targets.gfx_core_name(core) or 'unknown'}) is not the core of product "
