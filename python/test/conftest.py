@@ -31,6 +31,40 @@ os.environ["TRITON_CACHE_DIR"] = tempfile.mkdtemp(prefix="triton-xpu-test-cache-
 os.environ.setdefault("TRITON_XPU_GRF_PARALLEL", "0")
 
 
+# The Intel stack a result depends on, by its Debian packages (exact versions): in the header of every run and
+# in the report of every failure, so a failure reads with the NEO/IGC/loader it happened on.
+_STACK_PACKAGES = ("intel-opencl-icd", "libze-intel-gpu1", "intel-ocloc", "libigc2", "libigc1", "libigc2-tools",
+                   "libigc-tools", "libze1")
+
+
+def _stack_versions() -> str:
+    if not hasattr(_stack_versions, "line"):
+        found = []
+        for package in _STACK_PACKAGES:
+            try:
+                version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True,
+                                         text=True, timeout=30).stdout.strip()
+            except (OSError, subprocess.TimeoutExpired):
+                version = ""
+            if version:
+                found.append(f"{package} {version}")
+        toolchain = os.environ.get("TRITON_XPU_TOOLCHAIN", "?")
+        _stack_versions.line = f"toolchain {toolchain}: " + (", ".join(found) or "no Intel packages found by dpkg")
+    return _stack_versions.line
+
+
+def pytest_report_header(config):
+    return _stack_versions()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        report.sections.append(("Intel stack", _stack_versions()))
+
+
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
     """An empty Triton cache directory for one test."""

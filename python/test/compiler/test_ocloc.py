@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import shlex
 import stat
 import subprocess
@@ -204,7 +205,9 @@ def test_invalid_spirv_is_a_compile_error_with_log_and_repro(mode, add_spv):
         ocloc.compile_spirv(broken, ["pvc"])
     err = info.value
     if str(err).startswith("ocloc crashed"):
-        assert str(err).startswith("ocloc crashed with signal SIGABRT (6) compiling for pvc")
+        # Which signal IGC dies of is its accident (IGC 2.40.14: SIGABRT on some machines, SIGSEGV on others);
+        # what is promised is that the message names it and the caller survives.
+        assert re.match(r"ocloc crashed with signal SIG[A-Z]+ \(\d+\) compiling for pvc", str(err)), str(err)
         assert ("this process is unaffected" in str(err)) == (mode == "lib")
     else:
         assert str(err).startswith("ocloc failed compiling for pvc")
