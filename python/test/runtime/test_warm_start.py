@@ -79,7 +79,9 @@ def test_the_identity_follows_the_compiler_files(tmp_path, monkeypatch):
     monkeypatch.setenv("LD_LIBRARY_PATH", str(tmp_path))
     with_fake = compiler_identity.identity()
     assert with_fake != before
-    fake.write_bytes(b"igc 22")  # an upgrade in place: another size and time
+    fake.write_bytes(b"igc 22")  # an upgrade in place: another size and time, seen by the next process
+    assert compiler_identity.identity() == with_fake
+    compiler_identity.forget()
     assert compiler_identity.identity() != with_fake
     monkeypatch.setenv("TRITON_XPU_OCLOC_MODE", "subprocess")  # the knobs choosing between them count too
     assert compiler_identity.identity() not in (before, with_fake)
@@ -92,7 +94,7 @@ def test_a_new_compiler_is_asked_again(tmp_path, monkeypatch, fresh_cache):
     assert compiler_identity.remembered("q", lambda: asked.append(2) or "other") == first == "answer"
     assert asked == [1]  # the second process read the disk
     (tmp_path / "libigc.so.2").write_bytes(b"new")
-    monkeypatch.setenv("LD_LIBRARY_PATH", str(tmp_path))
+    monkeypatch.setenv("LD_LIBRARY_PATH", str(tmp_path))  # another environment: its identity is computed
     assert compiler_identity.remembered("q", lambda: asked.append(3) or "new answer") == "new answer"
     assert asked == [1, 3]
 

@@ -60,10 +60,17 @@ def _describe(path: str) -> Optional[str]:
 
 
 def identity() -> str:
-    """A digest of the installed ocloc/IGC files and the knobs choosing between them; starts no process."""
-    parts = [f"{k}={os.environ.get(k, '')}" for k in _KNOBS]
-    parts += [d for d in map(_describe, compiler_files()) if d]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    """A digest of the installed ocloc/IGC files and the knobs choosing between them; starts no process.
+    Computed once per process and environment (~100 ``stat`` calls); :func:`forget` computes it anew."""
+    where = tuple(os.environ.get(k, "") for k in _KNOBS + ("PATH", "LD_LIBRARY_PATH"))
+    if where not in _identities:
+        parts = [f"{k}={os.environ.get(k, '')}" for k in _KNOBS]
+        parts += [d for d in map(_describe, compiler_files()) if d]
+        _identities[where] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return _identities[where]
+
+
+_identities: Dict[tuple, str] = {}
 
 
 # In-process answers: {(identity, question): answer}.
@@ -99,5 +106,6 @@ def remembered(question: str, ask: Callable[[], T], keep: Callable[[T], bool] = 
 
 
 def forget() -> None:
-    """Drop the in-process answers (tests that change the installed compiler within one process)."""
+    """Drop the in-process identity and answers, as in a new process (the installed compiler changed)."""
     _answers.clear()
+    _identities.clear()
