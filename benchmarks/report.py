@@ -177,6 +177,7 @@ def main(argv: List[str] | None = None) -> int:
     load_rows = run_benchmark("load_native_vs_jit.py", rep + (["--kernels", "add,softmax"] if args.quick else []),
                               device=True)
     launch_row = run_benchmark("launch_overhead.py", ["--iterations", "100" if args.quick else "2000"], device=True)
+    warm_rows = run_benchmark("warm_start.py", ["--rounds", "1" if args.quick else "7"], device=True)
     generator_rows = run_benchmark("native_generators.py", rep + (["--kernels", "add"] if args.quick else []),
                                    device=True)
     sycl_section = sycl_launch_section(["--iterations", "100" if args.quick else "2000"])
@@ -237,6 +238,18 @@ front end read, then `load_binary`); `load_vs_create`: its multiple of module cr
 {md_table([launch_row], list(launch_row))}
 
 ![launch overhead](launch_overhead.png)
+
+## Warm start: the first call of a process with everything cached (`warm_start.py`, ms)
+
+Fresh processes, medians of interleaved rounds. `warm`: the kernel and the compiler's answers (ocloc version,
+`ocloc ids`, capability probes) in Triton's cache; `asking`: the same cache without the answers, as every
+process was before they were kept. `triton_key`: Triton's own hash of its files (libtriton.so included), once
+per process, whatever the backend; `backend`: constructing the backend (Triton does it three times in a first
+call); `load`, `launcher`: the driver's parts; `raw`: module and kernel creation plus one append of the same
+zebin, in the same process. Goals: `backend` at most 5 ms; `ours_above_raw` (backend + load + launcher - raw)
+at most 3 ms.
+
+{md_table(warm_rows, list(warm_rows[0]))}
 
 ## Launch on a SYCL queue vs a raw SYCL submit (`sycl_launch.py`, µs per launch)
 

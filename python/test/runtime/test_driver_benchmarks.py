@@ -51,6 +51,16 @@ def test_launch_overhead(fresh_cache):
 
 
 @pytest.mark.skipif(bool(level_zero.intel_render_nodes()), reason="an Intel GPU is present")
+def test_warm_start(fresh_cache):
+    warm, asking = bench("warm_start.py", "--rounds", "1")
+    assert (warm["case"], asking["case"]) == ("warm", "asking")
+    for row in (warm, asking):
+        assert row["first_call_ms"] > 0 and row["load_ms"] > 0 and row["raw_ms"] > 0 and row["triton_key_ms"] >= 0
+        parts = row["triton_key_ms"] + row["backend_ms"] + row["load_ms"] + row["launcher_ms"] + row["frontend_ms"]
+        assert abs(parts - row["first_call_ms"]) < 0.1
+    assert warm["backend_vs_asking"] == round(warm["backend_ms"] / asking["backend_ms"], 3)
+
+
 def test_benchmarks_say_what_to_do_without_a_device(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TRITON_XPU_EMULATE"}
     proc = subprocess.run([sys.executable, str(BENCH / "launch_overhead.py")], capture_output=True, text=True, env=env)
@@ -72,6 +82,7 @@ def test_report_runs_every_benchmark_and_writes_tables_and_plots(tmp_path, fresh
     report = (tmp_path / "REPORT.md").read_text()
     for section in ("## Compile: the zebin stage vs a raw ocloc subprocess", "## Load: native binary vs SPIR-V",
                     "## Launch overhead vs a raw Level Zero loop", "## Native-code generators",
+                    "## Warm start: the first call of a process with everything cached",
                     "## The main job (`examples/main.py`)"):
         assert section in report
     assert "Machine: " in report and "| add | pvc |" in report

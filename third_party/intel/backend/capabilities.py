@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
-import os
-import warnings
 from typing import List, Optional
 
+from triton.backends.intel import compiler_identity
 from triton.backends.intel.binary import zebin
 from triton.backends.intel.errors import ZebinFormatError
 
@@ -44,10 +42,6 @@ __kernel void probe(__global float* p) {
 """
 
 
-def _probe_key(device: str, ocloc_version: str, source: str) -> str:
-    return hashlib.sha256(f"{device}|{ocloc_version}|{source}".encode()).hexdigest()
-
-
 def missing_builtins(device: str, source: str) -> Optional[List[str]]:
     """The functions the installed IGC leaves undefined compiling OpenCL C ``source`` for ``device`` (besides
     those the driver resolves), or None when the probe itself fails.  Runs ocloc as compiles do."""
@@ -66,28 +60,19 @@ def missing_builtins(device: str, source: str) -> Optional[List[str]]:
 
 def _links(device: str, name: str, source: str) -> bool:
     """Whether the installed IGC links ``source`` for ``device`` (True when there is no working ocloc for the
-    device to ask, or the probe fails: then the target table stands).  Cached per ocloc version in Triton's
-    cache."""
+    device to ask, or the probe fails: then the target table stands).  Asked once per installed compiler
+    (compiler_identity): a later process reads the answer from Triton's cache and starts no ocloc."""
     from triton.backends.intel import ocloc
-    from triton.runtime.cache import get_cache_manager
-    if ocloc.device_support(device) is not None:
-        return True  # nothing to probe with; choosing the native compiler reports why
-    version = ocloc.ocloc_version()
-    cache = get_cache_manager(_probe_key(device, version, source))
-    cached = cache.get_file("capabilities.json")
-    if cached:
-        try:
-            with open(cached) as f:
-                return bool(json.load(f)[name])
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            warnings.warn(f"damaged cache entry in {os.path.dirname(cached)}: capabilities.json cannot be read "
-                          f"({type(e).__name__}: {e}); probing again", stacklevel=2)
-    missing = missing_builtins(device, source)
-    if missing is None:
-        return True
-    result = not missing
-    cache.put(json.dumps({name: result}), "capabilities.json", binary=False)
-    return result
+
+    def probe() -> Optional[bool]:
+        if ocloc.device_support(device) is not None:
+            return None  # nothing to probe with; choosing the native compiler reports why
+        missing = missing_builtins(device, source)
+        return None if missing is None else not missing
+
+    linked = compiler_identity.remembered(f"{name} {device} {hashlib.sha256(source.encode()).hexdigest()[:16]}",
+                                          probe, keep=lambda answer: answer is not None)
+    return True if linked is None else bool(linked)
 
 
 @functools.lru_cache(maxsize=None)

@@ -49,7 +49,7 @@ from typing import Dict, List, Optional, Sequence
 
 from triton.runtime.errors import OutOfResources
 
-from triton.backends.intel import build_log, targets
+from triton.backends.intel import build_log, compiler_identity, targets
 from triton.backends.intel.binary import fatbin, validate
 from triton.backends.intel.binary.zebin import Zebin, is_zebin
 from triton.backends.intel.binary.zebin import read as read_zebin
@@ -324,14 +324,13 @@ def _query(what: str) -> Optional[str]:
 
 def device_support(device: str) -> Optional[str]:
     """None when compile_spirv can compile for ``device``, else the reason as a sentence: no ocloc, an ocloc
-    that hangs, crashes or answers nothing, or one that does not know the device (``ocloc ids DEVICE``)."""
-    key = (device, ocloc_mode(), os.environ.get(env_var("ocloc")), os.environ.get(LIB_ENV), os.environ.get("PATH"))
-    if key not in _device_support:
-        _device_support[key] = _ask_device_support(device)
-    return _device_support[key]
+    that hangs, crashes or answers nothing, or one that does not know the device (``ocloc ids DEVICE``).
+    Asked once per installed compiler (compiler_identity): a later process reads the answer from disk."""
+    return compiler_identity.remembered(f"ocloc ids {device}", lambda: _ask_device_support(device),
+                                        keep=lambda reason: reason is None or reason.startswith(_UNKNOWN_DEVICE))
 
 
-_device_support: Dict[tuple, Optional[str]] = {}
+_UNKNOWN_DEVICE = "the installed ocloc does not know "
 
 
 def _ask_device_support(device: str) -> Optional[str]:
@@ -345,7 +344,7 @@ def _ask_device_support(device: str) -> Optional[str]:
     if result.died:
         return f"{command} {_death(code)}: the installed ocloc is broken; reinstall intel-opencl-icd"
     if re.search(r"(?i)unknown acronym|could not determine (target|device)|invalid device", printed):
-        return f"the installed ocloc does not know {device} ({command}: {printed.strip().splitlines()[0]})"
+        return f"{_UNKNOWN_DEVICE}{device} ({command}: {printed.strip().splitlines()[0]})"
     said = f"printed {printed.strip()[:120]!r}" if printed.strip() else "printed nothing"
     return (f"{command} exited with status {code} and {said} instead of the device's ids: it is not a "
             f"working ocloc; reinstall intel-opencl-icd or point {env_var('ocloc')} to a working one")
@@ -390,5 +389,9 @@ def ocloc_version() -> str:
     """A stable identification of the ocloc and IGC that compile_spirv uses, for cache keys, e.g.
     ``ocloc 22.43.24595 igc libigc.so.1.0.1:42029952:1700179200`` (the IGC library's name, size and
     modification time when ocloc cannot report an IGC revision)."""
-    via, lib, exe = choose_runner()
-    return _version(via, lib.path if lib is not None else exe)
+    def ask() -> str:
+        via, lib, exe = choose_runner()
+        return _version(via, lib.path if lib is not None else exe)
+
+    # A version query that failed says "unknown": asked again by the next process, not kept.
+    return compiler_identity.remembered("ocloc version", ask, keep=lambda text: "unknown" not in text)
