@@ -98,6 +98,7 @@ def measure(mode: str, processes: int, kernel_names: List[str], idle: float) -> 
             del pending[fd]
     wall = time.monotonic() - start
     after_compile = tree_rss_mb(pids)
+    peak = max(peak, after_compile)
     time.sleep(idle + 1.5)
     after_idle = tree_rss_mb(pids)
     for p in procs:
