@@ -178,6 +178,8 @@ def main(argv: List[str] | None = None) -> int:
                               device=True)
     launch_row = run_benchmark("launch_overhead.py", ["--iterations", "100" if args.quick else "2000"], device=True)
     warm_rows = run_benchmark("warm_start.py", ["--rounds", "1" if args.quick else "7"], device=True)
+    neo_cache_rows = run_benchmark("load_neo_cache.py", ["--rounds", "1", "--kernels", "add"] if args.quick else [],
+                                   device=True)
     generator_rows = run_benchmark("native_generators.py", rep + (["--kernels", "add"] if args.quick else []),
                                    device=True)
     sycl_section = sycl_launch_section(["--iterations", "100" if args.quick else "2000"])
@@ -232,6 +234,14 @@ front end read, then `load_binary`); `load_vs_create`: its multiple of module cr
                       "full_check_load_ms", "jit_at_load_ms", "jit_retried_256", "ratio"])}
 
 ![load time, log scale](load_native_vs_jit.png)
+
+## Load against a cold and a warm NEO compiler cache (`load_neo_cache.py`)
+
+One first load per fresh process, medians of interleaved rounds: the native binary, and stock's SPIR-V load
+(with its 256-GRF retry) with NEO's persistent compiler cache empty (a first run, a new driver, a fresh
+container) and filled by an earlier process (a user's second run on the same machine and driver).
+
+{md_table(neo_cache_rows, list(neo_cache_rows[0]))}
 
 ## Launch overhead vs a raw Level Zero loop (`launch_overhead.py`, µs per launch)
 

@@ -28,3 +28,15 @@ def test_grf_parallel_benchmark_compares_with_the_sequential_policy(fresh_cache)
     assert row["sequential_ms"] > 0 and row["parallel_ms"] > 0 and row["bound"] == 1.0
     assert abs(row["ratio"] - row["parallel_ms"] / row["sequential_ms"]) < 0.01
     assert row["wrong_forecast"] > 0  # measured: add does not spill
+
+
+def test_compile_memory_benchmark_measures_both_ways_of_running_ocloc():
+    proc = subprocess.run([sys.executable, str(BENCH / "compile_memory.py"), "--processes", "1", "--kernels", "add",
+                           "--idle", "0.5", "--json"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    lib, sub = json.loads(proc.stdout)
+    assert (lib["mode"], sub["mode"], lib["processes"]) == ("lib", "subprocess", 1)
+    for row in (lib, sub):
+        assert row["peak_mb"] >= row["after_compile_mb"] > 0 and row["after_idle_mb"] > 0
+    # The figures are for people; the ratio columns are computed from them.
+    assert lib["after_idle_vs_subprocess"] == round(lib["after_idle_mb"] / sub["after_idle_mb"], 2)

@@ -61,6 +61,13 @@ def test_warm_start(fresh_cache):
     assert warm["backend_vs_asking"] == round(warm["backend_ms"] / asking["backend_ms"], 3)
 
 
+def test_load_against_a_cold_and_a_warm_neo_cache(fresh_cache):
+    (row, ) = bench("load_neo_cache.py", "--kernels", "add", "--rounds", "1")
+    assert (row["kernel"], row["device"], row["grf_mode"], row["jit_retried_256"]) == ("add", "pvc", "128", False)
+    assert row["native_ms"] > 0 and row["spirv_cold_ms"] > 0 and row["spirv_warm_ms"] > 0
+    assert row["warm_ratio"] == round(row["spirv_warm_ms"] / row["native_ms"], 2)
+
+
 def test_benchmarks_say_what_to_do_without_a_device(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TRITON_XPU_EMULATE"}
     proc = subprocess.run([sys.executable, str(BENCH / "launch_overhead.py")], capture_output=True, text=True, env=env)
@@ -83,6 +90,7 @@ def test_report_runs_every_benchmark_and_writes_tables_and_plots(tmp_path, fresh
     for section in ("## Compile: the zebin stage vs a raw ocloc subprocess", "## Load: native binary vs SPIR-V",
                     "## Launch overhead vs a raw Level Zero loop", "## Native-code generators",
                     "## Warm start: the first call of a process with everything cached",
+                    "## Load against a cold and a warm NEO compiler cache",
                     "## The main job (`examples/main.py`)"):
         assert section in report
     assert "Machine: " in report and "| add | pvc |" in report

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -109,15 +110,19 @@ class _Libocloc:
         self.lock = threading.Lock()
         self._proc: Optional[subprocess.Popen] = None
         self._requests = self._replies = None
+        self._idle_timer: Optional[threading.Timer] = None
+        self._last_run = 0.0
         if start:
             with self.lock:
                 self._start()  # OSError when the library cannot be loaded
+                self._arm_idle_exit()
         atexit.register(self._stop)  # the worker would exit on its own; reaping it keeps exit quiet
         _instances.add(self)
 
     def _forget_after_fork(self) -> None:
         """In a forked child: the worker belongs to the parent; the child starts its own when it needs one."""
         self.lock = threading.Lock()
+        self._idle_timer = None  # the parent's timer thread was not forked
         for conn in (self._requests, self._replies):
             if conn is not None:
                 conn.close()  # the child's copies; the parent's stay open
@@ -169,6 +174,31 @@ class _Libocloc:
         except (EOFError, OSError):
             raise OclocCrashed(self._stop()) from None
 
+    def _arm_idle_exit(self) -> None:
+        """After a run (the lock held): stop the worker once it has been idle for idle_timeout() seconds.  IGC
+        keeps ~120-190 MB resident in it; a process that compiles now and then should not keep that."""
+        self._last_run = time.monotonic()
+        idle = idle_timeout()
+        if idle is None or self._idle_timer is not None:
+            return  # kept for the process's life, or a timer is already waiting (it re-checks the time)
+        self._idle_timer = threading.Timer(idle, self._exit_if_idle)
+        self._idle_timer.daemon = True
+        self._idle_timer.start()
+
+    def _exit_if_idle(self) -> None:
+        with self.lock:  # never while a run is going on: runs hold the lock
+            self._idle_timer = None
+            idle = idle_timeout()
+            if self._proc is None or idle is None:
+                return
+            left = self._last_run + idle - time.monotonic()
+            if left > 0:  # used again since the timer was set: wait out the rest
+                self._idle_timer = threading.Timer(left, self._exit_if_idle)
+                self._idle_timer.daemon = True
+                self._idle_timer.start()
+                return
+            self._stop()  # the next run starts a new worker
+
     def kill(self) -> None:
         """Kill the worker from any thread; the call waiting on it sees it die (OclocCrashed)."""
         proc = self._proc
@@ -199,6 +229,8 @@ class _Libocloc:
             finally:
                 if cancel is not None:
                     cancel.detach()
+                if self._proc is not None:
+                    self._arm_idle_exit()
         # On failure libocloc printf()s "Command was: ..." to stdout; that echo is dropped (the repro command
         # says the same), anything else it printed is passed on.
         rest = "".join(line for line in printed.splitlines(keepends=True) if not line.startswith("Command was:"))
@@ -251,6 +283,25 @@ def compile_timeout() -> float:
     if seconds <= 0:
         raise ValueError(f"{TIMEOUT_ENV}={value!r}: the timeout must be positive")
     return seconds
+
+
+IDLE_ENV = "TRITON_XPU_OCLOC_IDLE_TIMEOUT"
+DEFAULT_IDLE_S = 30.0
+
+
+def idle_timeout() -> Optional[float]:
+    """Seconds a libocloc worker stays after its last run (``TRITON_XPU_OCLOC_IDLE_TIMEOUT``, default 30; 0
+    keeps it for the life of the process)."""
+    value = os.environ.get(IDLE_ENV, "").strip()
+    if not value:
+        return DEFAULT_IDLE_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"{IDLE_ENV}={value!r} is not a number of seconds (0: keep the worker)") from None
+    if seconds < 0:
+        raise ValueError(f"{IDLE_ENV}={value!r}: the idle time must be 0 (keep the worker) or positive")
+    return seconds or None
 
 
 QUERY_TIMEOUT_S = 60.0  # a version query answers in milliseconds

@@ -1,0 +1,115 @@
+"""Native load vs SPIR-V compiled at load, against a cold and a warm NEO persistent compiler cache.
+
+    TRITON_XPU_EMULATE=pvc python benchmarks/load_neo_cache.py [--kernels add,softmax,matmul] [--rounds 3] [--json]
+
+NEO 26 keeps what it compiled from SPIR-V in a persistent cache (``NEO_CACHE_PERSISTENT``, on by default on
+Linux; folder ``NEO_CACHE_DIR``, default ``~/.cache/neo_compiler_cache``): on a user's second run of the same
+kernel, on the same machine and driver, stock triton-xpu's SPIR-V load is answered from it.  Each figure is
+one first load in a fresh process (NEO reads these settings when it loads), medians of interleaved rounds:
+
+* ``native_ms``: this project's path, ``zeModuleCreate(NATIVE)`` + ``zeKernelCreate`` of the zebin;
+* ``spirv_cold_ms``: stock's path on a first run, a new driver or a fresh container: ``zeModuleCreate(SPIR-V)``
+  with an empty NEO cache, plus its 256-GRF retry when the kernel spills more than 1000 bytes;
+* ``spirv_warm_ms``: the same with NEO's cache filled by an earlier process (a user's second run).
+
+``cold_ratio`` and ``warm_ratio`` are the SPIR-V figures over ``native_ms``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+from bench_common import have_device, print_rows, private_cache  # noqa: E402  (also puts examples/ on the path)
+from load_native_vs_jit import jit_at_load_ms, kernel_specs
+
+
+def child(kind: str, path: str, name: str) -> Dict[str, Any]:
+    """One first load in this fresh process: ``kind`` native (a zebin) or spirv."""
+    from triton.backends.intel.runtime import level_zero
+    ze = level_zero.runtime().ze
+    data = Path(path).read_bytes()
+    if kind == "native":
+        start = time.perf_counter()
+        out = ze.load_native(0, data, name)
+        ms = (time.perf_counter() - start) * 1e3
+        ze.unload(out["module"], out["kernel"])
+        return {"ms": ms}
+    start = time.perf_counter()
+    jit = jit_at_load_ms(ze, 0, data, name)
+    return {"ms": (time.perf_counter() - start) * 1e3, "retried": jit["retried"]}
+
+
+def _load_in_fresh_process(kind: str, path: str, name: str, neo_cache: str = "") -> Dict[str, Any]:
+    env = dict(os.environ, NEO_CACHE_PERSISTENT="1" if neo_cache else "0")
+    if neo_cache:
+        env["NEO_CACHE_DIR"] = neo_cache
+    proc = subprocess.run([sys.executable, __file__, "--child", kind, path, name], capture_output=True, text=True,
+                          env=env, timeout=900)
+    if proc.returncode != 0:
+        raise RuntimeError(f"loading {name} ({kind}) failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(spec, device: str, rounds: int, work: Path) -> Dict[str, Any]:
+    compiled = spec.compile(device)
+    name = compiled.metadata.name
+    zebin, spv = work / f"{spec.name}.zebin", work / f"{spec.name}.spv"
+    zebin.write_bytes(compiled.asm["zebin"])
+    spv.write_bytes(compiled.asm["spv"])
+    neo_cache = tempfile.mkdtemp(prefix="bench-neo-cache-", dir=work)
+    _load_in_fresh_process("spirv", str(spv), name, neo_cache)  # a user's first run fills NEO's cache
+    times: Dict[str, List[float]] = {"native": [], "cold": [], "warm": []}
+    retried = False
+    for _ in range(rounds):  # interleaved: the machine's noise hits all three alike
+        times["native"].append(_load_in_fresh_process("native", str(zebin), name)["ms"])
+        cold = _load_in_fresh_process("spirv", str(spv), name)
+        times["cold"].append(cold["ms"])
+        retried = cold["retried"]
+        times["warm"].append(_load_in_fresh_process("spirv", str(spv), name, neo_cache)["ms"])
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {"kernel": spec.name, "device": device, "grf_mode": compiled.metadata.grf_mode,
+            "jit_retried_256": retried, "native_ms": round(med["native"], 3),
+            "spirv_cold_ms": round(med["cold"], 2), "spirv_warm_ms": round(med["warm"], 3),
+            "cold_ratio": round(med["cold"] / med["native"], 1), "warm_ratio": round(med["warm"] / med["native"], 2)}
+
+
+def main(argv: List[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kernels", default="add,softmax,layernorm,matmul,attention")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "PATH", "NAME"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(*args.child)))
+        return 0
+    private_cache()
+    if not have_device():
+        return 2
+    from triton.runtime.driver import driver
+    from triton.backends.intel.runtime import level_zero
+    device = level_zero.device(driver.active.get_current_device()).target.name
+    work = Path(tempfile.mkdtemp(prefix="bench-load-neo-cache-"))
+    try:
+        rows = []
+        for spec in kernel_specs(args.kernels.split(",")).values():
+            print(f"measuring {spec.name}", file=sys.stderr, flush=True)
+            rows.append(measure(spec, device, args.rounds, work))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print_rows(rows, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
