@@ -3,12 +3,13 @@ launcher, in the same run.
 
     TRITON_XPU_EMULATE=pvc python benchmarks/sycl_launch.py [--iterations 2000] [--json]
 
-µs per launch of the vector-add kernel, best of 5 batches, on an in-order dpctl queue with USM memory:
+µs per launch of the vector-add kernel, the best of 9 batches of each, raw and launcher batches interleaved,
+on an in-order dpctl queue with USM memory:
 * raw_sycl: a C++ loop of ``queue.submit(set_arg..., parallel_for)`` with the same SYCL kernel (the floor);
 * sycl_launcher: this backend's launcher given the queue as Triton's stream (``compiled.run(..., stream,
   ...)``): argument conversion, the pointer checks against the queue's context, the submit;
 * level_zero_launcher: the same kernel through the driver's own Level Zero command list (stream 0).
-Goal: the SYCL launcher within 1.2x + 5 µs of the raw submit.  Needs dpctl (the `current` toolchain).
+Goal: the SYCL launcher within 1.5x the raw submit.  Needs dpctl (the `current` toolchain).
 """
 
 from __future__ import annotations
@@ -63,14 +64,16 @@ def main(argv: List[str] | None = None) -> int:
     _, _, kernel = sycl.kernel_in(sycl.queue(address), compiled.function)
     group = (compiled.metadata.num_warps * compiled.metadata.threads_per_warp, 1, 1)
     raw_args = [struct.pack("<Q", p) for p in (qx, qy, qz)] + [struct.pack("<i", n)]
-    raw_ns = []
-    for _ in range(5):
-        raw_ns.append(sycl.module().raw_submit_loop(address, kernel, raw_args, (grid, 1, 1), group,
-                                                    compiled.metadata.shared or 0, args.iterations))
-        sycl.module().wait(address)
-    raw = min(raw_ns) / 1e3
+    wait = lambda: sycl.module().wait(address)
+    sycl_launch = run(address, qx, qy, qz)
+    raw_us, sycl_us = [], []
+    for _ in range(9):  # interleaved batches, the best of each: this machine's noise hits both alike
+        raw_us.append(sycl.module().raw_submit_loop(address, kernel, raw_args, (grid, 1, 1), group,
+                                                    compiled.metadata.shared or 0, args.iterations) / 1e3)
+        wait()
+        sycl_us.append(per_launch_us(sycl_launch, args.iterations, batches=1, sync=wait))
+    raw, sycl_us = min(raw_us), min(sycl_us)
 
-    sycl_us = per_launch_us(run(address, qx, qy, qz), args.iterations, sync=lambda: sycl.module().wait(address))
     row = {
         "device": level_zero.device(driver.active.get_current_device()).target.name,
         "raw_sycl_us": round(raw, 2),
@@ -78,7 +81,7 @@ def main(argv: List[str] | None = None) -> int:
         "level_zero_launcher_us": round(per_launch_us(run(0, x, y, z), args.iterations), 2),
     }
     row["sycl_vs_raw"] = round(sycl_us / raw, 2)
-    row["goal_us"] = round(1.2 * raw + 5, 2)
+    row["goal_us"] = round(1.5 * raw, 2)
     row["sycl_vs_level_zero"] = round(sycl_us / row["level_zero_launcher_us"], 2)
     print_row(row, args.json)
     return 0

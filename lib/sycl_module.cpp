@@ -102,12 +102,11 @@ void set_arg(sycl::handler &h, int index, const ArgValue &v) {
 
 // One launch on `q`: the arguments, Triton's shared local memory (one more, last argument) when it uses any,
 // and the nd_range.
-void submit(sycl::queue &q, const sycl::kernel &kernel, const sycl::nd_range<3> &range,
-            const std::vector<ArgValue> &values, uint32_t shared) {
+void submit(sycl::queue &q, const sycl::kernel &kernel, const sycl::nd_range<3> &range, const ArgValue *values,
+            size_t count, uint32_t shared) {
   q.submit([&](sycl::handler &h) {
-    for (size_t i = 0; i < values.size(); ++i) set_arg(h, static_cast<int>(i), values[i]);
-    if (shared)
-      h.set_arg(static_cast<int>(values.size()), sycl::local_accessor<int8_t, 1>(sycl::range<1>(shared), h));
+    for (size_t i = 0; i < count; ++i) set_arg(h, static_cast<int>(i), values[i]);
+    if (shared) h.set_arg(static_cast<int>(count), sycl::local_accessor<int8_t, 1>(sycl::range<1>(shared), h));
     h.parallel_for(range, kernel);
   });
 }
@@ -116,9 +115,12 @@ void submit(sycl::queue &q, const sycl::kernel &kernel, const sycl::nd_range<3> 
 // each pointer against the queue's context, and submits an nd_range of (gx, gy, gz) groups.
 class SyclLauncher {
  public:
+  static constexpr size_t kInlineArgs = 32;  // arguments converted on the stack; more go to the heap
+
   SyclLauncher(uintptr_t queue, std::shared_ptr<SyclKernel> kernel, const std::vector<std::string> &arg_kinds,
                const std::array<uint32_t, 3> &group_size, uint32_t shared_mem)
-      : queue_(&queue_at(queue)), kernel_(std::move(kernel)), group_(group_size), shared_mem_(shared_mem) {
+      : queue_(&queue_at(queue)), same_queue_(*queue_), kernel_(std::move(kernel)), group_(group_size),
+        shared_mem_(shared_mem) {
     for (size_t i = 0; i < arg_kinds.size(); ++i) kinds_.push_back(parse_kind(arg_kinds[i], i));
     for (uint32_t g : group_)
       if (g == 0) throw py::value_error("SyclLauncher: group_size entries must be positive");
@@ -127,47 +129,181 @@ class SyclLauncher {
     ze_context_ = sycl::get_native<kLevelZero>(kernel_->context);
   }
 
-  void call(py::args args) {
-    // A queue freed and another made at the same address would be of another context.
-    if (queue_->get_context() != kernel_->context) throw StaleQueue{};
-    const size_t n = args.size();
+  void call(PyObject *const *args, size_t n) {
+    // A queue freed and another made at the same address is another queue: SYCL compares queues by their
+    // shared state, which the copy kept here holds alive, so a new queue cannot have it.  (Cheaper than
+    // comparing contexts, which makes a context object per call.)
+    if (!(*queue_ == same_queue_)) throw StaleQueue{};
     if (n != kinds_.size() + 3)
       throw py::type_error("launcher takes " + std::to_string(kinds_.size()) + " kernel arguments, got " +
                            std::to_string(n < 3 ? 0 : n - 3));
-    const uint32_t gx = to_group_count(args[0].ptr(), "gx"), gy = to_group_count(args[1].ptr(), "gy"),
-                   gz = to_group_count(args[2].ptr(), "gz");
-    std::vector<ArgValue> values(kinds_.size());
+    const uint32_t gx = to_group_count(args[0], "gx"), gy = to_group_count(args[1], "gy"),
+                   gz = to_group_count(args[2], "gz");
+    ArgValue inline_values[kInlineArgs];
+    std::vector<ArgValue> heap_values;
+    ArgValue *values = inline_values;
+    if (kinds_.size() > kInlineArgs) {
+      heap_values.resize(kinds_.size());
+      values = heap_values.data();
+    }
     for (size_t i = 0; i < kinds_.size(); ++i) {
-      convert(kinds_[i], args[i + 3].ptr(), i, values[i]);
+      convert(kinds_[i], args[i + 3], i, values[i]);
       if (kinds_[i] == Kind::Ptr && values[i].pointer && !is_queue_memory(values[i].storage))
         throw ForeignPointer{i, values[i].storage};
     }
     if (!gx || !gy || !gz) return;  // an empty grid launches nothing
-    submit(*queue_, kernel_->kernel, nd_range_of({gx, gy, gz}, group_), values, shared_mem_);
+    submit(*queue_, kernel_->kernel, nd_range_of({gx, gy, gz}, group_), values, kinds_.size(), shared_mem_);
   }
 
   uintptr_t queue() const { return reinterpret_cast<uintptr_t>(queue_); }
 
  private:
   // Memory of the queue's context.  NEO answers zeMemGetAllocProperties for any context of the driver, so
-  // the Triton driver's own allocations (another context) are ruled out first.
+  // the Triton driver's own allocations (another context) are ruled out too.
   bool is_queue_memory(uint64_t address) const {
-    if (g_owned_by_level_zero_runtime(address)) return false;
     ze_memory_allocation_properties_t props{ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES, nullptr,
                                             ZE_MEMORY_TYPE_UNKNOWN, 0, 0};
     ze_device_handle_t owner = nullptr;
     return zeMemGetAllocProperties(ze_context_, reinterpret_cast<const void *>(address), &props, &owner) ==
                ZE_RESULT_SUCCESS &&
-           props.type != ZE_MEMORY_TYPE_UNKNOWN;
+           props.type != ZE_MEMORY_TYPE_UNKNOWN && !g_owned_by_level_zero_runtime(address);
   }
 
   sycl::queue *queue_;
+  sycl::queue same_queue_;  // a copy of the queue at queue_, to recognise it
   std::shared_ptr<SyclKernel> kernel_;
   ze_context_handle_t ze_context_ = nullptr;
   std::vector<Kind> kinds_;
   std::array<uint32_t, 3> group_;
   uint32_t shared_mem_ = 0;
 };
+
+// The launcher as a plain CPython type with vectorcall, as _level_zero's Launcher: a launch skips pybind11's
+// dispatcher and its argument tuple.
+struct SyclLauncherObject {
+  PyObject_HEAD
+  vectorcallfunc vectorcall;
+  SyclLauncher *impl;
+};
+
+// Sets the Python error for the C++ exception being handled (outside pybind11's own dispatch).
+void set_python_error() {
+  try {
+    throw;
+  } catch (py::error_already_set &e) {
+    e.restore();
+  } catch (const py::builtin_exception &e) {
+    e.set_error();
+  } catch (const ForeignPointer &e) {
+    py::object exc = g_foreign_pointer_error(e.index, e.address);
+    PyErr_SetObject(g_foreign_pointer_error.ptr(), exc.ptr());
+  } catch (const StaleQueue &) {
+    PyErr_SetString(g_stale_queue_error.ptr(), "the sycl::queue at this address is not the one the launcher was "
+                                               "made for");
+  } catch (const sycl::exception &e) {
+    PyErr_SetString(PyExc_RuntimeError, (std::string("SYCL: ") + e.what()).c_str());
+  } catch (const std::overflow_error &e) {
+    PyErr_SetString(PyExc_OverflowError, e.what());
+  } catch (const std::exception &e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
+  }
+}
+
+PyObject *sycl_launcher_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+  auto *obj = reinterpret_cast<SyclLauncherObject *>(self);
+  if (kwnames && PyTuple_GET_SIZE(kwnames)) {
+    PyErr_SetString(PyExc_TypeError, "launcher(gx, gy, gz, *args) takes no keyword arguments");
+    return nullptr;
+  }
+  if (!obj->impl) {
+    PyErr_SetString(PyExc_RuntimeError, "SyclLauncher was not initialised");
+    return nullptr;
+  }
+  try {
+    obj->impl->call(args, PyVectorcall_NARGS(nargsf));
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject *sycl_launcher_new(PyTypeObject *type, PyObject *, PyObject *) {
+  PyObject *self = type->tp_alloc(type, 0);
+  if (self) {
+    auto *obj = reinterpret_cast<SyclLauncherObject *>(self);
+    obj->vectorcall = sycl_launcher_vectorcall;
+    obj->impl = nullptr;
+  }
+  return self;
+}
+
+int sycl_launcher_init(PyObject *self, PyObject *args, PyObject *kwargs) {
+  static const char *keywords[] = {"queue", "kernel", "arg_kinds", "group_size", "shared_mem", nullptr};
+  PyObject *queue = nullptr, *kernel = nullptr, *kinds = nullptr, *group = nullptr;
+  unsigned int shared_mem = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO|I:SyclLauncher", const_cast<char **>(keywords), &queue,
+                                   &kernel, &kinds, &group, &shared_mem))
+    return -1;
+  auto *obj = reinterpret_cast<SyclLauncherObject *>(self);
+  try {
+    auto impl = std::make_unique<SyclLauncher>(
+        py::cast<uintptr_t>(py::handle(queue)), py::cast<std::shared_ptr<SyclKernel>>(py::handle(kernel)),
+        py::cast<std::vector<std::string>>(py::handle(kinds)), py::cast<std::array<uint32_t, 3>>(py::handle(group)),
+        shared_mem);
+    delete obj->impl;
+    obj->impl = impl.release();
+  } catch (const py::cast_error &) {
+    PyErr_SetString(PyExc_TypeError, "SyclLauncher(queue: int, kernel: SyclKernel, arg_kinds: list[str], "
+                                     "group_size: (int, int, int), shared_mem: int = 0)");
+    return -1;
+  } catch (...) {
+    set_python_error();
+    return -1;
+  }
+  return 0;
+}
+
+void sycl_launcher_dealloc(PyObject *self) {
+  auto *obj = reinterpret_cast<SyclLauncherObject *>(self);
+  delete obj->impl;
+  obj->impl = nullptr;
+  Py_TYPE(self)->tp_free(self);
+}
+
+PyObject *sycl_launcher_get_queue(PyObject *self, void *) {
+  SyclLauncher *l = reinterpret_cast<SyclLauncherObject *>(self)->impl;
+  if (!l) {
+    PyErr_SetString(PyExc_RuntimeError, "SyclLauncher was not initialised");
+    return nullptr;
+  }
+  return PyLong_FromUnsignedLongLong(l->queue());
+}
+
+PyGetSetDef sycl_launcher_getset[] = {
+    {"queue", sycl_launcher_get_queue, nullptr, "The sycl::queue* (an int) the launcher submits to.", nullptr},
+    {nullptr, nullptr, nullptr, nullptr, nullptr},
+};
+
+PyTypeObject SyclLauncherType = [] {
+  PyTypeObject t{};
+  PyVarObject head = {PyObject_HEAD_INIT(nullptr) 0};
+  t.ob_base = head;
+  t.tp_name = "triton.backends.intel._sycl.SyclLauncher";
+  t.tp_basicsize = sizeof(SyclLauncherObject);
+  t.tp_dealloc = sycl_launcher_dealloc;
+  t.tp_vectorcall_offset = offsetof(SyclLauncherObject, vectorcall);
+  t.tp_call = PyVectorcall_Call;
+  t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL;
+  t.tp_doc = "SyclLauncher(queue, kernel, arg_kinds, group_size, shared_mem=0): launcher(gx, gy, gz, *args) "
+             "submits the kernel on the queue (see triton.backends.intel.runtime.sycl).";
+  t.tp_getset = sycl_launcher_getset;
+  t.tp_init = sycl_launcher_init;
+  t.tp_new = sycl_launcher_new;
+  return t;
+}();
 
 // The floor of a launch on a queue, for the launch benchmark: `iterations` submits of the kernel with
 // the same argument bytes (pointers as 8 bytes) and the shared-memory argument, from C++.  Returns the mean
@@ -185,7 +321,7 @@ double raw_submit_loop(uintptr_t queue, const std::shared_ptr<SyclKernel> &kerne
   }
   const sycl::nd_range<3> range = nd_range_of(grid, group);
   const auto start = std::chrono::steady_clock::now();
-  for (uint64_t it = 0; it < iterations; ++it) submit(q, kernel->kernel, range, values, shared);
+  for (uint64_t it = 0; it < iterations; ++it) submit(q, kernel->kernel, range, values.data(), values.size(), shared);
   const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
   return iterations ? ns / static_cast<double>(iterations) : 0.0;
 }
@@ -207,7 +343,7 @@ PYBIND11_MODULE(TRITON_XPU_SYCL_MODULE, m) {
       PyErr_SetObject(g_foreign_pointer_error.ptr(), exc.ptr());
     } catch (const StaleQueue &) {
       PyErr_SetString(g_stale_queue_error.ptr(), "the sycl::queue at this address is not the one the launcher was "
-                                                 "made for (another context)");
+                                                 "made for");
     } catch (const sycl::exception &e) {
       PyErr_SetString(PyExc_RuntimeError, (std::string("SYCL: ") + e.what()).c_str());
     }
@@ -234,10 +370,7 @@ PYBIND11_MODULE(TRITON_XPU_SYCL_MODULE, m) {
   m.def("raw_submit_loop", &raw_submit_loop, py::arg("queue"), py::arg("kernel"), py::arg("args"), py::arg("grid"),
         py::arg("group"), py::arg("shared"), py::arg("iterations"),
         "The launch benchmark's baseline: mean ns per q.submit(set_arg..., parallel_for) from C++.");
-  py::class_<SyclLauncher>(m, "SyclLauncher")
-      .def(py::init<uintptr_t, std::shared_ptr<SyclKernel>, const std::vector<std::string> &,
-                    const std::array<uint32_t, 3> &, uint32_t>(),
-           py::arg("queue"), py::arg("kernel"), py::arg("arg_kinds"), py::arg("group_size"), py::arg("shared_mem") = 0)
-      .def("__call__", &SyclLauncher::call)
-      .def_property_readonly("queue", &SyclLauncher::queue);
+  if (PyType_Ready(&SyclLauncherType) < 0) throw py::error_already_set();
+  Py_INCREF(&SyclLauncherType);
+  m.add_object("SyclLauncher", py::reinterpret_borrow<py::object>(reinterpret_cast<PyObject *>(&SyclLauncherType)));
 }
