@@ -92,12 +92,19 @@ def _check_driver_limits(kernel: Dict[str, Any], family: Optional[int], image: e
     if env["simd_size"] == 1:
         # SIMD1 kernels run one thread per work-item: NEO aborts launching more than 1023 (threads per group).
         _fail(f"{where}: execution_env.simd_size is 1; this loader takes SIMD8, 16 and 32 kernels")
-    for key, order in (("execution_env.work_group_walk_order_dimensions", env.get("work_group_walk_order_dimensions")),
-                       ("user_attributes.intel_reqd_workgroup_walk_order",
-                        kernel.get("user_attributes", {}).get("intel_reqd_workgroup_walk_order"))):
-        if order is not None and sorted(order) != [0, 1, 2]:
-            # The walk order indexes 3-entry tables at launch.
-            _fail(f"{where}: {key} is {order}, not an order of the dimensions 0, 1, 2")
+    order = env.get("work_group_walk_order_dimensions")
+    if "intel_reqd_workgroup_walk_order" in kernel.get("user_attributes", {}) and order is not None \
+            and sorted(order) != [0, 1, 2]:
+        # NEO reads the walk order only for a kernel whose user_attributes name intel_reqd_workgroup_walk_order
+        # (26.27 populateKernelSourceAttributes sets flags.requiresWorkgroupWalkOrder from it; 22.43 never sets it
+        # for a zebin, so there the order is unused).  Then, when the group size is set (KernelImp::setGroupSize,
+        # GfxCoreHelper::isRuntimeLocalIdsGenerationRequired), execution_env's order indexes the group size, picks
+        # the walker's walk order (no match among the 6 orders: walk order 6, which the command does not have) and
+        # lays out the local ids NEO generates (generateLocalIDs): with a repeated dimension they are wrong, a launch
+        # that goes wrong silently.  Without that attribute any order is harmless: IGC 2.40 writes [0, 0, 0] for its
+        # Intel_Symbol_Table_Void_Program, which NEO 26.27 loads.  The attribute's own value NEO only reports.
+        _fail(f"{where}: execution_env.work_group_walk_order_dimensions is {order}, not an order of the dimensions "
+              "0, 1, 2, in a kernel that requires its walk order (the driver would generate wrong local ids)")
     for i, buf in enumerate(kernel.get("per_thread_memory_buffers", ())):
         if buf["type"] == "scratch" and not 0 < buf["size"] <= MAX_SCRATCH_SLOT:
             _fail(f"{where}: per-thread memory buffer {i} (scratch) has size {buf['size']}; the driver programs 1 "
@@ -234,9 +241,6 @@ for _t in ("private_base_stateless", "buffer_address", "printf_buffer", "implici
     _ARG_SIZES[_t] = _PTR
 for _t in _IMPLICIT_OF:
     _ARG_SIZES.setdefault(_t, frozenset((4,)))
-# Keys only some argument types may carry.
-_POINTER_ONLY_KEYS = ("addrspace", "access_type", "slm_alignment", "image_type", "image_transformable",
-                      "sampler_type", "is_pipe")
 
 
 def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
@@ -267,6 +271,10 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
             _fail(f"malformed .ze_info: {what} ends at byte {offset + size} of the cross-thread data, past "
                   f"{MAX_CROSS_THREAD_BYTES}")
         index = arg.get("arg_index")
+        if "sampler_index" in arg and atype != "inline_sampler" and arg.get("addrspace") != "sampler":
+            # 22.43 (readZeInfoPayloadArguments) sizes the kernel's sampler table from the largest sampler_index of
+            # any payload argument, and the sampler state is then programmed on devices without samplers.
+            _fail(f"malformed .ze_info: {what} has sampler_index, which only samplers have")
         if atype in ("arg_bypointer", "arg_byvalue"):
             if index is None:
                 _fail(f"malformed .ze_info: {what} has no arg_index")
@@ -280,22 +288,26 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
                           "exactly the slm addressing mode)")
                 if space in ("image", "sampler") and mode not in ("stateful", "bindless"):
                     _fail(f"malformed .ze_info: {what}: an {space} argument cannot have addrmode {mode}")
-                if mode in ("stateless", "bindless", "slm") and size not in _PTR:
+                if mode in ("stateless", "bindless") and size not in _PTR:
                     _fail(f"malformed .ze_info: {what} is a {mode} pointer of {size} bytes (4 or 8)")
+                if mode == "slm" and size < 4:
+                    # Setting a local-memory argument reads and writes a 32-bit SLM offset at the argument's
+                    # offset whatever its size (KernelImp::setArgBuffer, 22.43 and 26.27): under 4 bytes that
+                    # runs past the argument.  Its size is otherwise unused.
+                    _fail(f"malformed .ze_info: {what} is a local-memory pointer of {size} bytes (the driver "
+                          "writes a 4-byte offset there)")
                 if mode == "stateful":
                     if size not in (0, 4, 8):
                         _fail(f"malformed .ze_info: {what} is a stateful pointer of {size} bytes (0, 4 or 8)")
                     stateful.add(index)
-                for key in ("is_ptr", "source_offset"):
-                    if key in arg:
-                        _fail(f"malformed .ze_info: {what} has {key}, which only by-value arguments have")
+                # is_ptr and source_offset on a pointer: NEO reads them only for by-value arguments.
                 kind = _pointer_kind(arg)
             else:
                 if size == 0:
                     _fail(f"malformed .ze_info: {what} has size 0")
-                for key in _POINTER_ONLY_KEYS + ("addrmode", "bti_value", "sampler_index"):
-                    if key in arg:
-                        _fail(f"malformed .ze_info: {what} has {key}, which by-value arguments do not have")
+                # Pointer keys (addrmode, addrspace, access_type, image and sampler keys, slm_alignment, bti_value)
+                # on a by-value argument: NEO's by-value case reads only offset, size, source_offset and is_ptr
+                # (populateArgDescriptor in 22.43, populateKernelPayloadArgument in 26.27); the rest is ignored.
                 kind = "value"
             previous = kinds.setdefault(index, kind)
             if previous != kind:
@@ -307,25 +319,29 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
             _fail(f"malformed .ze_info: {what} has size {size}, not {' or '.join(map(str, sorted(sizes)))}")
         if atype in ("local_id", "packed_local_ids"):
             _fail(f"malformed .ze_info: {what} is a per-thread argument among payload_arguments")
-        for key in _POINTER_ONLY_KEYS + ("is_ptr", "source_offset"):
-            if key in arg:
-                _fail(f"malformed .ze_info: {what} has {key}, which only explicit arguments have")
-        if atype in _IMPLICIT_OF:
-            if index is None:
-                _fail(f"malformed .ze_info: {what} has no arg_index")
-        elif index is not None:
-            _fail(f"malformed .ze_info: {what} has an arg_index, which this argument type does not have")
-        if "addrmode" in arg and atype not in ("const_base", "global_base", "inline_sampler"):
-            _fail(f"malformed .ze_info: {what} has addrmode, which this argument type does not have")
-        if "sampler_index" in arg and atype != "inline_sampler":
-            _fail(f"malformed .ze_info: {what} has sampler_index, which only inline samplers have")
-        if "bti_value" in arg and atype not in ("const_base", "global_base"):
-            _fail(f"malformed .ze_info: {what} has bti_value, which only const_base and global_base have")
-    # Implicit arguments of an explicit one: it must exist and be of the right kind (NEO aborts otherwise).
+        # Keys an implicit argument does not use (addrspace, access_type, image and sampler keys, slm_alignment,
+        # source_offset, addrmode, bti_value, an arg_index on a type without one): NEO's implicit cases read only
+        # offset and size, plus addrmode and bti_value of const_base and global_base and addrmode and
+        # sampler_index of inline_sampler; an arg_index only makes room for one more explicit argument, which
+        # NEO sets as an unknown one.  is_ptr: 22.43 does not know the key (a warning); 26.27
+        # (populateKernelPayloadArgument) reads it only on global_base, as indirect access through the module's
+        # global variables (more allocations kept resident).  IGC 2.40 writes it there (a libdevice tanh).
+        if atype in _IMPLICIT_OF and index is None:
+            _fail(f"malformed .ze_info: {what} has no arg_index")
+    # Implicit arguments of an explicit one: it must be of the right kind -- NEO makes the explicit argument that
+    # kind (ArgDescriptor::as<T>(true)) and aborts when it is another (kernel_arg_descriptor.h, 22.43 and 26.27) --
+    # and, for images and samplers, exist (NEO crashes patching image and sampler metadata of an argument the kernel
+    # does not have).  A buffer's implicit argument without its explicit one makes a pointer argument NEO sets like
+    # any other.
+    implied: Dict[int, str] = {}
     for i, arg in enumerate(kernel.get("payload_arguments", ())):
         want = _IMPLICIT_OF.get(arg["arg_type"])
-        if want is not None and kinds.get(arg["arg_index"]) != want:
-            got = kinds.get(arg["arg_index"])
+        if want is None:
+            continue
+        got = kinds.get(arg["arg_index"], implied.get(arg["arg_index"]))
+        if got is None and want == "pointer":
+            implied[arg["arg_index"]] = got = want
+        if got != want:
             _fail(f"malformed .ze_info: payload argument {i} of {where} ({arg['arg_type']}) belongs to argument "
                   f"{arg['arg_index']}, which is {f'a {got} argument' if got else 'no explicit argument'}, not "
                   f"{'an' if want == 'image' else 'a'} {want}")
@@ -359,16 +375,17 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
 
     if misc is not None:
         infos = misc.get("args_info", ())
-        count = max(kinds) + 1 if kinds else 0
-        seen = set()
+        count = max((a["arg_index"] for a in kernel.get("payload_arguments", ()) if "arg_index" in a), default=-1) + 1
+        # NEO reads kernels_misc_info only when argument metadata is asked for (26.27 KernelImp::populateMetadata
+        # for zeKernelGetArgumentType and the like; 22.43 OpenCL only) and then stores entry i at .at(index) of the
+        # kernel's explicit arguments and of a table of len(args_info) entries: an index past either throws, and
+        # the process aborts.
         for i, info in enumerate(infos):
             index = info["index"]
             what = f"kernels_misc_info args_info {i} of {where} is for argument {index}"
             if index >= count:
                 _fail(f"malformed .ze_info: {what}, but the kernel has {count} arguments")
-            if index >= len(infos):  # NEO stores entry i at .at(index) of a table of len(args_info): throws
+            if index >= len(infos):
                 _fail(f"malformed .ze_info: {what}, but there are {len(infos)} args_info entries")
-            if index in seen:
-                _fail(f"malformed .ze_info: {what}, which another entry is for too")
-            seen.add(index)
+            # Two entries for one argument: the later replaces the earlier (harmless).
 
