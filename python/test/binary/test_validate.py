@@ -427,14 +427,35 @@ def test_barrier_counts_per_gfx_core(triton_zebin):
     assert validate.loadable(with_env(Elf(triton_zebin("add", "tgllp")), "barrier_count:   3"))
 
 
-@pytest.mark.parametrize("sizes", ["[ 1, 0, 1 ]", "[ 64, 1, 0 ]", "[ 0, 1, 1 ]", "[ 1024, 2, 1 ]"])
+@pytest.mark.parametrize("sizes", ["[ 1, 0, 1 ]", "[ 64, 1, 0 ]", "[ 16, 0, 0 ]"])
 def test_required_work_group_sizes_the_driver_aborts_on(add_pvc, sizes):
     # NEO: KernelImp::initialize, UNRECOVERABLE_IF(reqdSize[1] == 0) / [2] once the first is set.
     refuse(with_env(Elf(add_pvc), f"required_work_group_size: {sizes}"),
            f"malformed .ze_info: kernel add_kernel: execution_env.required_work_group_size is "
-           f"{[int(v) for v in sizes.strip('[ ]').split(',')]}; each size must be at least 1 and their product at "
-           "most 1024")
+           f"{[int(v) for v in sizes.strip('[ ]').split(',')]}; with a first size, each size must be at least 1 (NEO "
+           "aborts on a zero)")
     assert validate.loadable(with_env(Elf(add_pvc), "required_work_group_size: [ 128, 1, 1 ]"))
+
+
+@pytest.mark.parametrize("sizes", ["[ 0, 1, 1 ]", "[ 0, 0, 0 ]", "[ 1024, 2, 1 ]"])
+def test_required_work_group_sizes_the_driver_takes_or_refuses_itself_pass(add_pvc, sizes):
+    # A first size of 0 means none; a group larger than the device's NEO refuses at zeKernelCreate
+    # (ZE_RESULT_ERROR_INVALID_GROUP_SIZE_DIMENSION from setGroupSize, 22.43 and 26.27).
+    data = with_env(Elf(add_pvc), f"required_work_group_size: {sizes}")
+    assert validate.loadable(data)
+    outcome, detail = loads_and_launches(data)
+    assert (outcome, sizes) in (("launched", "[ 0, 1, 1 ]"), ("launched", "[ 0, 0, 0 ]"),
+                                ("driver-refused", "[ 1024, 2, 1 ]")), detail
+
+
+def test_a_kernel_listed_twice_passes(add_pvc):
+    # NEO builds both entries from the one .text section and creates the first.
+    elf = Elf(add_pvc)
+    text = elf.zeinfo()
+    end = text.index("kernels_misc_info:") if "kernels_misc_info:" in text else text.index("...")
+    data = elf.with_zeinfo(text.replace("kernels:\n", "kernels:\n" + text[text.index("  - name:"):end], 1))
+    assert validate.loadable(data)
+    assert loads_and_launches(data) == ("launched", "")
 
 
 def test_inline_samplers(add_pvc):
@@ -474,10 +495,19 @@ def test_local_ids_in_fewer_than_three_channels_need_a_driver_that_takes_them(ad
     assert level_zero.native_kernel(data, targets.lookup("pvc"), "add_kernel", driver_build=39122)[0] == data
 
 
-def test_local_ids_in_more_than_three_channels(add_pvc):
-    refuse(with_local_id_size(Elf(add_pvc), 256),
-           "malformed .ze_info: kernel add_kernel: per-thread payload argument 0 (local_id) has size 256; a SIMD32 "
-           "kernel with 64-byte registers needs 64, 128 or 192 (1 to 3 channels of local ids)")
+@pytest.mark.parametrize("size", [63, 256, 320])
+def test_local_ids_in_more_than_three_channels(add_pvc, size):
+    # NEO's decoder refuses a channel count (size / channel bytes, rounded down) other than 1 to 3.
+    refuse(with_local_id_size(Elf(add_pvc), size),
+           f"malformed .ze_info: kernel add_kernel: per-thread payload argument 0 (local_id) has size {size}, not 1 to "
+           "3 channels of 64 bytes (a SIMD32 kernel with 64-byte registers); the driver refuses it")
+
+
+@pytest.mark.parametrize("size", [193, 255])
+def test_local_ids_sizes_the_driver_rounds_down_pass(add_pvc, size):
+    # NEO takes size // 64 = 3 channels and does not use the size otherwise (measured: loads and launches).
+    data = with_local_id_size(Elf(add_pvc), size)
+    assert validate.driver_requirements(validate.loadable(data)) == set()
 
 
 def test_bindless_arguments_need_a_driver_that_takes_them(add_pvc):

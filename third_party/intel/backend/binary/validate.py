@@ -15,7 +15,7 @@ rule below names the function and condition it guards) and from IGC's writer; th
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from triton.backends.intel import targets
 from triton.backends.intel.binary import elf, zebin
@@ -38,18 +38,19 @@ def check(parsed: Zebin) -> Zebin:
     tree = parsed.zeinfo
     kernels = tree["kernels"]
     names = [k["name"] for k in kernels]
-    if len(set(names)) != len(names):
-        _fail(f"malformed .ze_info: a kernel is listed twice ({', '.join(names)})")
+    # A kernel listed twice: NEO 22.43 and 26.27 build both from the one .text section and create the first
+    # (measured: loads and launches), so it is not refused.
     misc: Dict[str, Any] = {}
     for m in tree.get("kernels_misc_info", ()):
         if m["name"] not in names:
+            # 26.27 decodeAndPopulateKernelMiscInfo (when argument metadata is asked for): an entry for an unknown
+            # kernel is stored into the kernel matched before it, at .at(index) of that kernel's tables (throws).
             _fail(f"malformed .ze_info: kernels_misc_info names {m['name']!r}, which is not a kernel")
-        if m["name"] in misc:
-            _fail(f"malformed .ze_info: kernels_misc_info lists {m['name']} twice")
-        misc[m["name"]] = m
+        # Listed twice: the later entry replaces the earlier; each is checked against the kernel below.
+        misc.setdefault(m["name"], []).append(m)
     symbols = image.symbol_table()
     for k, kernel in enumerate(kernels):
-        _check_kernel(kernel, k, image.section(".text." + kernel["name"]), symbols, misc.get(kernel["name"]))
+        _check_kernel(kernel, k, image.section(".text." + kernel["name"]), symbols, misc.get(kernel["name"], ()))
         _check_driver_limits(kernel, parsed.product_family, image)
     for function in tree.get("functions", ()):
         # A called function's barriers are added to the kernel's (22.43 and 26.27).
@@ -110,21 +111,21 @@ def _check_driver_limits(kernel: Dict[str, Any], family: Optional[int], image: e
             _fail(f"{where}: per-thread memory buffer {i} (scratch) has size {buf['size']}; the driver programs 1 "
                   f"to {MAX_SCRATCH_SLOT} bytes per thread")
     required = env.get("required_work_group_size")
-    if required is not None:
-        # KernelImp::initialize: with a first size set, UNRECOVERABLE_IF on a zero second or third; the sizes are
-        # kept in 16 bits and must form a work-group the device can run.
-        product = required[0] * required[1] * required[2]
-        if 0 in required or product > MAX_WORK_GROUP_SIZE:
-            _fail(f"{where}: execution_env.required_work_group_size is {required}; each size must be at least 1 "
-                  f"and their product at most {MAX_WORK_GROUP_SIZE}")
+    if required is not None and required[0] and 0 in required:
+        # KernelImp::initialize (22.43 and 26.27): with a first size set, UNRECOVERABLE_IF on a zero second or
+        # third.  A first size of 0 means none; more work-items than the device runs NEO refuses itself
+        # (setGroupSize: ZE_RESULT_ERROR_INVALID_GROUP_SIZE_DIMENSION at zeKernelCreate).
+        _fail(f"{where}: execution_env.required_work_group_size is {required}; with a first size, each size must "
+              "be at least 1 (NEO aborts on a zero)")
     if kernel.get("inline_samplers"):
         # KernelImp::setInlineSamplers: UNRECOVERABLE_IF when the device has no sampler (pvc), and the sampler
         # state is written at offsets the binary chooses.  Triton kernels use no samplers.
         _fail(f"{where}: inline_samplers ({len(kernel['inline_samplers'])}): this loader takes no kernels with "
               "inline samplers (NEO aborts creating them on devices without samplers)")
     for i, arg in enumerate(kernel.get("payload_arguments", ())):
-        if arg.get("addrspace") == "local" and not arg.get("slm_alignment"):
-            # Setting a local-memory argument aligns its offset to slm_alignment (22.43 and 26.27 abort on 0).
+        if arg["arg_type"] == "arg_bypointer" and arg.get("addrspace") == "local" and not arg.get("slm_alignment"):
+            # Setting a local-memory argument aligns the offsets of the local-memory arguments after it to their
+            # slm_alignment (KernelImp::setArgBuffer, 22.43 and 26.27: alignUp by 0 aborts).
             _fail(f"{where}: payload argument {i} ({arg['arg_type']}) is local memory without an slm_alignment")
         data = {"const_base": ".data.const", "global_base": ".data.global"}.get(arg["arg_type"])
         if data is not None and not (image.section(data) or image.section(".bss" + data[5:])):
@@ -134,22 +135,33 @@ def _check_driver_limits(kernel: Dict[str, Any], family: Optional[int], image: e
     grf = targets.grf_bytes_of_family(name) if name else None
     simd = env["simd_size"]
     for i, arg in enumerate(kernel.get("per_thread_payload_arguments", ())):
-        # The decoder takes size / (bytes of one channel of local ids) channels, 1 to 3 (fewer than 3: a driver
-        # requirement, see DRIVER_REQUIREMENTS).
-        sizes = sorted(_local_id_sizes(arg["arg_type"], simd, grf))
-        if arg["size"] not in sizes:
-            _fail(f"{where}: per-thread payload argument {i} ({arg['arg_type']}) has size {arg['size']}; a SIMD{simd} "
-                  f"kernel{f' with {grf}-byte registers' if grf else ''} needs "
-                  f"{', '.join(map(str, sizes[:-1]))}{' or ' if len(sizes) > 1 else ''}{sizes[-1] if sizes else 'none'} "
-                  "(1 to 3 channels of local ids)")
+        # NEO's decoder (populateKernelPerThreadPayloadArgument, 22.43 and 26.27) takes size / (bytes of one channel
+        # of local ids) channels, rounding down, and refuses a count other than 1 to 3; the size is not used
+        # otherwise (fewer than 3 channels: a driver requirement, see DRIVER_REQUIREMENTS).  Packed local ids
+        # are laid out for SIMD1 kernels only.
+        if arg["arg_type"] == "packed_local_ids" and simd != 1:
+            _fail(f"{where}: per-thread payload argument {i} (packed_local_ids) in a SIMD{simd} kernel (packed local "
+                  "ids are for SIMD1 kernels)")
+        channels = _local_id_channels(arg["arg_type"], arg["size"], simd, grf)
+        if channels is None:
+            unit = _local_id_channel_bytes(arg["arg_type"], simd, grf)
+            _fail(f"{where}: per-thread payload argument {i} ({arg['arg_type']}) has size {arg['size']}, not 1 to 3 "
+                  f"channels of {unit} bytes (a SIMD{simd} kernel{f' with {grf}-byte registers' if grf else ''}); "
+                  "the driver refuses it")
 
 
-def _local_id_sizes(arg_type: str, simd: int, grf: Optional[int]) -> Dict[int, int]:
-    """{size: channels} a per-thread local-id argument may have."""
+def _local_id_channel_bytes(arg_type: str, simd: int, grf: Optional[int]) -> int:
     if arg_type == "packed_local_ids":
-        return {2 * n: n for n in (1, 2, 3)} if simd == 1 else {}
+        return 2
     channel = 2 * (32 if simd == 32 else 16)
-    return {n * -(-channel // g) * g: n for g in ((grf,) if grf else (32, 64)) for n in (1, 2, 3)}
+    g = grf or 64
+    return -(-channel // g) * g
+
+
+def _local_id_channels(arg_type: str, size: int, simd: int, grf: Optional[int]) -> Optional[int]:
+    """How many channels of local ids NEO reads from a per-thread argument's size; None if it refuses it."""
+    channels = size // _local_id_channel_bytes(arg_type, simd, grf)
+    return channels if 1 <= channels <= 3 else None
 
 
 # What a binary may need of the driver beyond the rules above: checked against the driver present at load
@@ -175,7 +187,7 @@ def driver_requirements(parsed: Zebin) -> frozenset:
             needs.add("bindless")
         simd = k["execution_env"]["simd_size"]
         for a in k.get("per_thread_payload_arguments", ()):
-            if _local_id_sizes(a["arg_type"], simd, grf).get(a["size"], 3) < 3:
+            if (_local_id_channels(a["arg_type"], a["size"], simd, grf) or 3) < 3:
                 needs.add("local_id_channels")
     return frozenset(needs)
 
@@ -244,7 +256,7 @@ for _t in _IMPLICIT_OF:
 
 
 def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
-                  symbols: List[elf.Symbol], misc: Optional[Dict[str, Any]]) -> None:
+                  symbols: List[elf.Symbol], misc: Sequence[Dict[str, Any]]) -> None:
     name = kernel["name"]
     where = f"kernel {name}"
     if not _NAME_TEXT.fullmatch(name):
@@ -303,9 +315,7 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
                 # is_ptr and source_offset on a pointer: NEO reads them only for by-value arguments.
                 kind = _pointer_kind(arg)
             else:
-                if size == 0:
-                    _fail(f"malformed .ze_info: {what} has size 0")
-                # Pointer keys (addrmode, addrspace, access_type, image and sampler keys, slm_alignment, bti_value)
+                # Size 0: NEO copies nothing of the value (measured: loads and launches).  Pointer keys (addrmode, addrspace, access_type, image and sampler keys, slm_alignment, bti_value)
                 # on a by-value argument: NEO's by-value case reads only offset, size, source_offset and is_ptr
                 # (populateArgDescriptor in 22.43, populateKernelPayloadArgument in 26.27); the rest is ignored.
                 kind = "value"
@@ -373,8 +383,8 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
                   + (f" in slot {key[1]}" if btype == "scratch" else ""))
         slots.add(key)
 
-    if misc is not None:
-        infos = misc.get("args_info", ())
+    for entry in misc:
+        infos = entry.get("args_info", ())
         count = max((a["arg_index"] for a in kernel.get("payload_arguments", ()) if "arg_index" in a), default=-1) + 1
         # NEO reads kernels_misc_info only when argument metadata is asked for (26.27 KernelImp::populateMetadata
         # for zeKernelGetArgumentType and the like; 22.43 OpenCL only) and then stores entry i at .at(index) of the
