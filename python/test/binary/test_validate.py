@@ -680,12 +680,13 @@ def test_buffer_offset_of_an_argument_the_kernel_does_not_list_passes(add_pvc):
            "is a value argument, not a pointer")
 
 
-def test_sampler_index_outside_samplers(add_pvc):
-    # NEO 22.43 sizes the sampler table from any payload argument's sampler_index.
-    n = find_arg(payload_arguments(Elf(add_pvc).zeinfo())[1], arg_type="arg_byvalue")
-    refuse(with_arg_key(Elf(add_pvc), {"arg_type": "arg_byvalue"}, "sampler_index", "0"),
-           f"malformed .ze_info: payload argument {n} of kernel add_kernel (arg_byvalue) has sampler_index, which only "
-           "samplers have")
+@pytest.mark.parametrize("arg_type", ["arg_byvalue", "arg_bypointer"])
+def test_sampler_index_outside_samplers_passes(add_pvc, arg_type):
+    # NEO 22.43 sizes the sampler table from any payload argument's sampler_index, 26.27 ignores it: both load
+    # and launch such a kernel.
+    data = with_arg_key(Elf(add_pvc), {"arg_type": arg_type}, "sampler_index", "2")
+    assert validate.loadable(data)
+    assert loads_and_launches(data) == ("launched", "")
 
 
 def test_two_args_info_entries_for_one_argument_pass(add_pvc):
@@ -762,3 +763,14 @@ def test_real_kernel_with_a_symbol_table_kernel_and_is_ptr_loads(tanh_zebin):
         assert any(a.get("is_ptr") for a in kernels["tanh_kernel"].get("payload_arguments", ())
                    if a["arg_type"] == "global_base")
     assert loads_and_launches(tanh_zebin, "tanh_kernel", ("ptr", "ptr", "i32")) == ("launched", "")
+
+
+def test_size_of_a_stateful_pointer_passes(add_pvc):
+    # A stateful pointer's address is in its surface state: NEO uses neither its offset nor its size (22.43's
+    # zebins address pointers stateful; 26.27's are stateless).
+    elf = Elf(add_pvc)
+    if "addrmode:        stateful" not in elf.zeinfo():
+        pytest.skip("this compiler writes no stateful pointer")
+    data, _ = edit_arg(elf, {"addrmode": "stateful"}, "size", new_value="2")
+    assert validate.loadable(data)
+    assert loads_and_launches(data) == ("launched", "")

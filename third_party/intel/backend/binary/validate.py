@@ -283,10 +283,8 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
             _fail(f"malformed .ze_info: {what} ends at byte {offset + size} of the cross-thread data, past "
                   f"{MAX_CROSS_THREAD_BYTES}")
         index = arg.get("arg_index")
-        if "sampler_index" in arg and atype != "inline_sampler" and arg.get("addrspace") != "sampler":
-            # 22.43 (readZeInfoPayloadArguments) sizes the kernel's sampler table from the largest sampler_index of
-            # any payload argument, and the sampler state is then programmed on devices without samplers.
-            _fail(f"malformed .ze_info: {what} has sampler_index, which only samplers have")
+        # sampler_index outside samplers: 22.43 (readZeInfoPayloadArguments) sizes the kernel's sampler table from
+        # the largest sampler_index of any payload argument, 26.27 ignores it; measured: both load and launch.
         if atype in ("arg_bypointer", "arg_byvalue"):
             if index is None:
                 _fail(f"malformed .ze_info: {what} has no arg_index")
@@ -309,8 +307,7 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
                     _fail(f"malformed .ze_info: {what} is a local-memory pointer of {size} bytes (the driver "
                           "writes a 4-byte offset there)")
                 if mode == "stateful":
-                    if size not in (0, 4, 8):
-                        _fail(f"malformed .ze_info: {what} is a stateful pointer of {size} bytes (0, 4 or 8)")
+                    # Its offset and size NEO does not use (a surface state in the binding table holds the address).
                     stateful.add(index)
                 # is_ptr and source_offset on a pointer: NEO reads them only for by-value arguments.
                 kind = _pointer_kind(arg)
