@@ -335,7 +335,13 @@ def test_notes(add_pvc):
     start = elf.field(i, "offset")
     refuse(elf.patch(start, "I", 0xFFFFFFFF),
            "corrupt .note.intelgt.compat: note of type 1 at byte 0 runs past the section")
-    refuse(elf.patch(start, "I", 1), "corrupt .note.intelgt.compat: note at byte 0 is not owned by IntelGT (b'I')")
+    # An owner name of 1 byte shifts the notes after it: NEO refuses the read past the section too.
+    refuse(elf.patch(start, "I", 1), "corrupt .note.intelgt.compat: note of type 4 at byte 20 runs past the section")
+    # A note of another owner NEO skips ("note will not be used"): here the product family's, which the loader needs.
+    owner = start + 12
+    assert elf.data[owner:owner + 8] == b"IntelGT\0"
+    refuse(elf.patch(owner + 6, "B", ord("X")),
+           "corrupt .note.intelgt.compat: no product family note (NT_INTELGT_PRODUCT_FAMILY)")
 
 
 def note_desc(elf, ntype):
@@ -774,3 +780,13 @@ def test_size_of_a_stateful_pointer_passes(add_pvc):
     data, _ = edit_arg(elf, {"addrmode": "stateful"}, "size", new_value="2")
     assert validate.loadable(data)
     assert loads_and_launches(data) == ("launched", "")
+
+
+def test_unknown_keys_in_kernels_misc_info_pass(add_pvc):
+    # NEO skips keys of kernels_misc_info it does not know (a warning); elsewhere 26.27 refuses them.
+    text = Elf(add_pvc).zeinfo()
+    data = Elf(add_pvc).with_zeinfo(text.replace("        type_qualifiers: NONE\n",
+                                                 "        type_qualifiers: NONE\n        tyqe_name: x\n", 1))
+    assert validate.loadable(data)
+    refuse(Elf(add_pvc).with_zeinfo(text.replace("      grf_count:", "      grf_countx: 1\n      grf_count:", 1)),
+           "unknown .ze_info key 'grf_countx' in kernels[0].execution_env")

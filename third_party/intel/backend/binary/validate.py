@@ -91,7 +91,8 @@ def _check_driver_limits(kernel: Dict[str, Any], family: Optional[int], image: e
     env = kernel["execution_env"]
     _check_barriers(where, env, family)
     if env["simd_size"] == 1:
-        # SIMD1 kernels run one thread per work-item: NEO aborts launching more than 1023 (threads per group).
+        # SIMD1 kernels run one thread per work-item: NEO aborts launching more than 1023 (threads per group).  This
+        # depends on the launch's group size (measured: 128 work-items launch); Triton never compiles SIMD1.
         _fail(f"{where}: execution_env.simd_size is 1; this loader takes SIMD8, 16 and 32 kernels")
     order = env.get("work_group_walk_order_dimensions")
     if "intel_reqd_workgroup_walk_order" in kernel.get("user_attributes", {}) and order is not None \
@@ -259,8 +260,10 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
                   symbols: List[elf.Symbol], misc: Sequence[Dict[str, Any]]) -> None:
     name = kernel["name"]
     where = f"kernel {name}"
-    if not _NAME_TEXT.fullmatch(name):
+    if not _NAME_TEXT.fullmatch(name):  # the loader's own: names go into messages and section names
         _fail(f"malformed .ze_info: kernels[{k}].name {name!r} is not a kernel name")
+    # No code: NEO refuses ("could not find text section", decodeZebin 22.43 / 26.27).  Empty code and a kernel
+    # without its symbol are the loader's own rules (IGC always writes both), not re-measured against NEO.
     if text is None:
         _fail(f"corrupt zebin: no .text.{name} section for {where} of .ze_info")
     if text.type != elf.SHT_PROGBITS or text.size == 0:
@@ -268,6 +271,9 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
     if not any(s.name == name and s.shndx == text.index and s.type in (elf.STT_NOTYPE, elf.STT_FUNC) for s in symbols):
         _fail(f"corrupt zebin: no symbol {name} in .text.{name} for {where}")
     env = kernel["execution_env"]
+    # NEO starts the kernel at these offsets into its code (entryPoints.skipPerThreadDataLoad / skipSetFFIDGP, used by
+    # EncodeDispatchKernel for the kernel start pointer): past the code the GPU runs whatever follows.  NEO loads and
+    # launches it (the emulated device runs nothing), so this guards a launch that goes wrong silently.
     for key in ("offset_to_skip_per_thread_data_load", "offset_to_skip_set_ffid_gp"):
         if env.get(key, 0) > text.size:
             _fail(f"malformed .ze_info: {where}: execution_env.{key} {env[key]} is past the end of its code "
@@ -279,6 +285,8 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
         atype = arg["arg_type"]
         what = f"payload argument {i} of {where} ({atype})"
         offset, size = arg["offset"], arg["size"]
+        # The loader's own bound, far below NEO's 16-bit cross-thread offsets (0xFFFF meaning none); measured: NEO
+        # loads what ends up to 8192 and dies on some larger pointer sizes, which other rules refuse.
         if offset + size > MAX_CROSS_THREAD_BYTES:
             _fail(f"malformed .ze_info: {what} ends at byte {offset + size} of the cross-thread data, past "
                   f"{MAX_CROSS_THREAD_BYTES}")
@@ -290,14 +298,22 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
                 _fail(f"malformed .ze_info: {what} has no arg_index")
             if atype == "arg_bypointer":
                 mode, space = arg.get("addrmode"), arg.get("addrspace")
-                for key in ("addrmode", "addrspace", "access_type"):  # NEO aborts without access_type
+                # No addrmode: NEO refuses ("invalid or missing memory addressing mode").  No addrspace or
+                # access_type: 26.27 takes the argument as of unknown kind, 22.43 aborts without access_type.
+                for key in ("addrmode", "addrspace", "access_type"):
                     if key not in arg:
                         _fail(f"malformed .ze_info: {what} has no {key}")
+                # Local memory addressed otherwise: setting it, NEO aborts (KernelImp::setArgBuffer,
+                # UNRECOVERABLE_IF on an undefined slmOffset, 22.43 and 26.27; measured).  A global or constant pointer
+                # addressed as slm: NEO never writes its address (no stateless offset): a silently wrong launch.
                 if (space == "local") != (mode == "slm"):
                     _fail(f"malformed .ze_info: {what} has addrspace {space} with addrmode {mode} (local memory is "
                           "exactly the slm addressing mode)")
+                # NEO refuses a stateless image or sampler ("invalid or missing memory addressing stateless").
                 if space in ("image", "sampler") and mode not in ("stateful", "bindless"):
                     _fail(f"malformed .ze_info: {what}: an {space} argument cannot have addrmode {mode}")
+                # NEO patches the address with the argument's size (patchPointer / ArgDescPointer::pointerSize):
+                # other sizes abort it (kernel_arg_descriptor.h, measured on both).
                 if mode in ("stateless", "bindless") and size not in _PTR:
                     _fail(f"malformed .ze_info: {what} is a {mode} pointer of {size} bytes (4 or 8)")
                 if mode == "slm" and size < 4:
@@ -316,15 +332,19 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
                 # on a by-value argument: NEO's by-value case reads only offset, size, source_offset and is_ptr
                 # (populateArgDescriptor in 22.43, populateKernelPayloadArgument in 26.27); the rest is ignored.
                 kind = "value"
+            # One argument as two kinds: ArgDescriptor::as<T>() aborts (kernel_arg_descriptor.h, 22.43 and 26.27).
             previous = kinds.setdefault(index, kind)
             if previous != kind:
                 _fail(f"malformed .ze_info: arg_index {index} of {where} is used both as {previous} and as {kind} "
                       f"(payload argument {i}, {atype})")
             continue
+        # Implicit argument sizes: NEO refuses vectors other than 4, 8 or 12 bytes and scalars other than 4
+        # (populateArgVec / populateWithOffsetChecked); other sizes of pointers and image or sampler metadata it
+        # patches as given (measured: aborts and SIGSEGVs on both).
         sizes = _ARG_SIZES.get(atype)
         if sizes is not None and size not in sizes:
             _fail(f"malformed .ze_info: {what} has size {size}, not {' or '.join(map(str, sorted(sizes)))}")
-        if atype in ("local_id", "packed_local_ids"):
+        if atype in ("local_id", "packed_local_ids"):  # NEO refuses it ("invalid arg type in cross thread data")
             _fail(f"malformed .ze_info: {what} is a per-thread argument among payload_arguments")
         # Keys an implicit argument does not use (addrspace, access_type, image and sampler keys, slm_alignment,
         # source_offset, addrmode, bti_value, an arg_index on a type without one): NEO's implicit cases read only
@@ -354,16 +374,20 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
                   f"{'an' if want == 'image' else 'a'} {want}")
 
     for i, arg in enumerate(kernel.get("per_thread_payload_arguments", ())):
-        if arg["offset"]:
+        if arg["offset"]:  # NEO refuses it ("invalid offset ... expected 0", both versions)
             _fail(f"malformed .ze_info: per-thread payload argument {i} of {where} ({arg['arg_type']}) is at offset "
                   f"{arg['offset']}, not 0")
 
+    # A binding-table entry sets the surface-state offset of its argument as a pointer or image
+    # (ArgDescriptor::as<T>(), aborting on another kind); measured on 22.43: NEO refuses or fails to launch nearly all.
     for i, bti in enumerate(kernel.get("binding_table_indices", ())):
         index = bti["arg_index"]
         if index not in stateful:
             _fail(f"malformed .ze_info: binding table entry {i} of {where} is for argument {index}, which is not a "
                   "stateful pointer or image argument")
 
+    # Per-thread memory buffers: the loader's reading of the spec (IGC writes scratch in slots 0 and 1, global for
+    # private memory); the fuzz finds no buffer NEO launches that these refuse.
     slots = set()
     for i, buf in enumerate(kernel.get("per_thread_memory_buffers", ())):
         btype = buf["type"]

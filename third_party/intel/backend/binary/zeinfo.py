@@ -70,11 +70,12 @@ _TAG_FLOAT = "tag:yaml.org,2002:float"
 class Spec:
     """One .ze_info value's expected shape: kind int/bool/str/int3/num/map/list, range, allowed values."""
 
-    __slots__ = ("kind", "lo", "hi", "values", "fields", "required", "item")
+    __slots__ = ("kind", "lo", "hi", "values", "fields", "required", "item", "open")
 
-    def __init__(self, kind, lo=None, hi=None, values=None, fields=None, required=(), item=None):
+    def __init__(self, kind, lo=None, hi=None, values=None, fields=None, required=(), item=None, open=False):
         self.kind, self.lo, self.hi, self.values = kind, lo, hi, values
         self.fields, self.required, self.item = fields, frozenset(required), item
+        self.open = open  # unknown keys are skipped, not refused
 
 
 def _int(lo=0, hi=_I32_MAX, values=None):
@@ -259,6 +260,10 @@ ZEINFO = _map({
     }, required=("name",)),
     "l1_cache_policy": _enum("wbp", "uc", "wb", "wt", "ws"),  # 1.69
 }, required=("version", "kernels"))
+# kernels_misc_info: NEO reads it only when argument metadata is asked for, and skips keys it does not know there
+# (a warning, "unrecognized entry", 22.43 and 26.27).
+ZEINFO.fields["kernels_misc_info"].item.open = True
+ZEINFO.fields["kernels_misc_info"].item.fields["args_info"].item.open = True
 ZEINFO.fields["kernels_cost_info"].item.fields["Kcm_loop_costs"] = ZEINFO.fields["kernels_cost_info"].item.fields[
     "kcm_loop_costs"]  # spelled so in zeinfo.md
 
@@ -284,7 +289,11 @@ def _build(node, spec: Spec, path: str):
             if not isinstance(key_node, yaml.ScalarNode) or key_node.style or key_node.tag != _TAG_STR:
                 _fail(f"malformed .ze_info: non-string key {_describe(key_node)} in {_where(path)}")
             sub = fields.get(key)
+            if sub is None and spec.open:
+                continue
             if sub is None:
+                # 26.27 refuses an unknown key (encounterUnknownZeInfoAttribute); 22.43 drops it with a warning, so
+                # a misspelt key (barrier_count, slm_size, ...) would launch as if absent.
                 _fail(f"unknown .ze_info key {key!r} in {_where(path)}")
             if key in out:
                 _fail(f"malformed .ze_info: duplicate key {key!r} in {_where(path)}")
