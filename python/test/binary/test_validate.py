@@ -790,3 +790,12 @@ def test_unknown_keys_in_kernels_misc_info_pass(add_pvc):
     assert validate.loadable(data)
     refuse(Elf(add_pvc).with_zeinfo(text.replace("      grf_count:", "      grf_countx: 1\n      grf_count:", 1)),
            "unknown .ze_info key 'grf_countx' in kernels[0].execution_env")
+
+
+def test_args_info_without_its_names_passes(add_pvc):
+    # NEO skips a missing args_info member with a warning ("missing. Ignoring"); only a missing index it refuses.
+    text = Elf(add_pvc).zeinfo()
+    assert validate.loadable(Elf(add_pvc).with_zeinfo(text.replace("        type_qualifiers: NONE\n", "", 1)))
+    with pytest.raises(ZebinFormatError, match="has no index"):
+        validate.loadable(Elf(add_pvc).with_zeinfo(text.replace("      - index:           1\n        address_qualifier",
+                                                                "      - address_qualifier", 1)))

@@ -247,7 +247,7 @@ ZEINFO = _map({
             "access_qualifier": _STR,
             "type_name": _STR,
             "type_qualifiers": _STR,
-        }, required=("index", "address_qualifier", "access_qualifier", "type_name", "type_qualifiers")),
+        }, required=("index",)),  # NEO skips a missing member with a warning; a missing index it refuses
     }, required=("name",)),
     "kernels_cost_info": _list({
         "name": _STR,
