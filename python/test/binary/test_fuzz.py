@@ -40,3 +40,15 @@ def test_a_mutant_is_reproducible_by_its_index(tmp_path):
     _, first = fuzz(tmp_path, "--mode", "values", "--kernels", "add", "--first", "5", "--count", "1")
     assert first["rows"][0]["mutants"] > 100
     assert sum(first["total"].values()) == 1
+
+
+def test_unchecked_reports_what_neo_does_with_each_refusal(tmp_path):
+    # --unchecked hands each refused mutant to NEO too: every refusal gets exactly one NEO outcome, per rule, and
+    # whatever NEO does with it (even dying) is not a killed mutant of the checked path.
+    proc, report = fuzz(tmp_path, "--mode", "values", "--kernels", "add", "--sample", "60", "--seed", "7",
+                        "--unchecked", "--timeout", "60")
+    assert proc.returncode == 0 and report["killed"] == []
+    rules = report["unchecked"]
+    assert rules and report["total"]["refused"] == sum(
+        sum(row[o] for o in ("launched", "launch-refused", "driver-refused", "died")) for row in rules.values())
+    assert report["false_refusals"] == sum(row["launched"] for row in rules.values())

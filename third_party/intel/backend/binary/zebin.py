@@ -364,9 +364,9 @@ def _notes(image: elf.ElfFile) -> Dict[int, bytes]:
     """The IntelGT notes of .note.intelgt.compat, every one well-formed; ``{type: descriptor}``."""
     notes: Dict[int, bytes] = {}
     for note in image.notes(image.section(".note.intelgt.compat")):
-        where = f"corrupt .note.intelgt.compat: note at byte {note.offset}"
         if note.owner != NOTE_OWNER:
-            elf.fail(f"{where} is not owned by IntelGT ({note.owner[:16]!r})")
+            # NEO (decodeIntelGTNoteSection, 22.43 and 26.27) skips a note of another owner with a warning.
+            continue
         desc, ntype = note.desc, note.type
         if ntype == NT_ZEBIN_VERSION:
             if not re.fullmatch(rb"\d{1,4}\.\d{1,4}\0+", desc) or not 4 <= len(desc) <= 16:
@@ -375,10 +375,12 @@ def _notes(image: elf.ElfFile) -> Dict[int, bytes]:
                 elf.fail(f"unsupported zebin: zebin version {desc.rstrip(bytes(1))!r} (this loader reads 1.x)")
         elif NT_PRODUCT_FAMILY <= ntype <= NT_INDIRECT_ACCESS_BUFFER_VERSION:
             if len(desc) != 4:
+                # NEO reads 4 bytes of these descriptors whatever their size (a read past a shorter one).
                 elf.fail(f"corrupt .note.intelgt.compat: note of type {ntype} has a {len(desc)}-byte descriptor, "
                          "not 4")
         else:
-            elf.fail(f"corrupt .note.intelgt.compat: unknown IntelGT note type {ntype}")
+            # NEO skips an IntelGT note of a type it does not know, with a warning.
+            continue
         if ntype in notes:
             elf.fail(f"corrupt .note.intelgt.compat: two notes of type {ntype}")
         if ntype == NT_INDIRECT_ACCESS_BUFFER_VERSION and desc[0] > 2:

@@ -70,11 +70,12 @@ _TAG_FLOAT = "tag:yaml.org,2002:float"
 class Spec:
     """One .ze_info value's expected shape: kind int/bool/str/int3/num/map/list, range, allowed values."""
 
-    __slots__ = ("kind", "lo", "hi", "values", "fields", "required", "item")
+    __slots__ = ("kind", "lo", "hi", "values", "fields", "required", "item", "open")
 
-    def __init__(self, kind, lo=None, hi=None, values=None, fields=None, required=(), item=None):
+    def __init__(self, kind, lo=None, hi=None, values=None, fields=None, required=(), item=None, open=False):
         self.kind, self.lo, self.hi, self.values = kind, lo, hi, values
         self.fields, self.required, self.item = fields, frozenset(required), item
+        self.open = open  # unknown keys are skipped, not refused
 
 
 def _int(lo=0, hi=_I32_MAX, values=None):
@@ -128,7 +129,9 @@ MEMORY_BUFFER_TYPES = ("global", "scratch", "slm")
 MEMORY_BUFFER_USAGES = ("private_space", "spill_fill_space", "single_space")
 SIMD_SIZES = (1, 8, 16, 32)
 
-_WALK_ORDER = _int3(0, 2)
+# NEO reads walk orders as any int32 and uses them only where validate checks them (a kernel that requires its walk
+# order), so the schema bounds them no further.
+_WALK_ORDER = _int3(-_I32_MAX - 1, _I32_MAX)
 EXECUTION_ENV = _map({
     "barrier_count": _int(0, 32),
     "disable_mid_thread_preemption": _BOOL,
@@ -244,7 +247,7 @@ ZEINFO = _map({
             "access_qualifier": _STR,
             "type_name": _STR,
             "type_qualifiers": _STR,
-        }, required=("index", "address_qualifier", "access_qualifier", "type_name", "type_qualifiers")),
+        }, required=("index",)),  # NEO skips a missing member with a warning; a missing index it refuses
     }, required=("name",)),
     "kernels_cost_info": _list({
         "name": _STR,
@@ -257,6 +260,10 @@ ZEINFO = _map({
     }, required=("name",)),
     "l1_cache_policy": _enum("wbp", "uc", "wb", "wt", "ws"),  # 1.69
 }, required=("version", "kernels"))
+# kernels_misc_info: NEO reads it only when argument metadata is asked for, and skips keys it does not know there
+# (a warning, "unrecognized entry", 22.43 and 26.27).
+ZEINFO.fields["kernels_misc_info"].item.open = True
+ZEINFO.fields["kernels_misc_info"].item.fields["args_info"].item.open = True
 ZEINFO.fields["kernels_cost_info"].item.fields["Kcm_loop_costs"] = ZEINFO.fields["kernels_cost_info"].item.fields[
     "kcm_loop_costs"]  # spelled so in zeinfo.md
 
@@ -282,7 +289,11 @@ def _build(node, spec: Spec, path: str):
             if not isinstance(key_node, yaml.ScalarNode) or key_node.style or key_node.tag != _TAG_STR:
                 _fail(f"malformed .ze_info: non-string key {_describe(key_node)} in {_where(path)}")
             sub = fields.get(key)
+            if sub is None and spec.open:
+                continue
             if sub is None:
+                # 26.27 refuses an unknown key (encounterUnknownZeInfoAttribute); 22.43 drops it with a warning, so
+                # a misspelt key (barrier_count, slm_size, ...) would launch as if absent.
                 _fail(f"unknown .ze_info key {key!r} in {_where(path)}")
             if key in out:
                 _fail(f"malformed .ze_info: duplicate key {key!r} in {_where(path)}")
