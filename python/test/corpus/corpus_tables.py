@@ -10,6 +10,10 @@ import table_flag_gems
 import table_liger
 
 
+# The examples' large tiles take many seconds per target; the rest of the suite compiles them already.
+_HEAVY_EXAMPLES = {"matmul_128", "block_ptr_matmul_bf16", "attention"}
+
+
 def _examples() -> List[Entry]:
     """examples/kernels.py's SPECS (imported by their module name, as the compile process imports them)."""
     folder = os.path.join(REPO, "examples")
@@ -18,7 +22,8 @@ def _examples() -> List[Entry]:
     import kernels
     return [Entry(f"examples/{s.name}", "triton-xpu (examples/kernels.py)", "kernels", s.fn.__name__,
                   "project example", types=dict(s.signature), constexprs=dict(s.constexprs),
-                  num_warps=s.options.get("num_warps", 4)) for s in kernels.SPECS.values()]
+                  num_warps=s.options.get("num_warps", 4), full_only=s.name in _HEAVY_EXAMPLES)
+            for s in kernels.SPECS.values()]
 
 
 def _index(entries: List[Entry]) -> Dict[str, Entry]:

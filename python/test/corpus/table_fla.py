@@ -36,7 +36,7 @@ ENTRIES = [
     _e("parallel_attn_bwd_dkv", "ops.attn.parallel", "parallel_attn_bwd_kernel_dkv", "attention",
        "q k v do dk dv", types={"lse": F32, "delta": F32, "scale": "fp32"}, num_warps=2,
        constexprs={**NOT_VARLEN, "dg_cumsum": None, "g_cumsum": None, "W": 0, "B": 1, "H": H, "HQ": H, "G": 1,
-                   "K": K, "V": V, "BT": 32, "BS": 32, "BK": 64, "BV": 64, "USE_G": False, "USE_WINDOW": False}),
+                   "K": K, "V": V, "BT": 16, "BS": 16, "BK": 64, "BV": 64, "USE_G": False, "USE_WINDOW": False}),
     _e("attn_decoding", "ops.attn.decoding", "naive_attn_decoding_kernel", "paged-decode-attention", "q k v o", full_only=True,
        types={"scale": "fp32", "cu_seqlens": I32}, config=2,
        constexprs={"g_cumsum": None, "sink_bias": None, "B": 1, "H": H, "HQ": H, "G": 1, "K": K, "V": V, "W": 0,

@@ -108,5 +108,5 @@ ENTRIES = [
                    "kernel_size": 7, "dilation": 1, "BLOCK_SIZE_M": 32, "BLOCK_SIZE_N": 32, "BLOCK_SIZE_K": 32,
                    "num_stages": 2, "num_warps": 4}),
     _e("multi_token_attention_mask", "multi_token_attention", "_mask_fwd_kernel", "attention",
-       types={"scores_ptr": F32}, constexprs={"mask_val": -1e9, "BLOCK": 128, "num_warps": 4}),
+       types={"scores_ptr": F32}, constexprs={"mask_val": -1e9, "BLOCK": 64, "num_warps": 4}),
 ]
