@@ -17,8 +17,8 @@ Mutants, per base kernel (``--kernels``, compiled for ``--device``), in a fixed 
 * ``zeinfo-bits``: every single-bit flip of the ``.ze_info`` section;
 * ``all-bits``: every single-bit flip of the whole zebin;
 * ``values``: every ``.ze_info`` value set to each in-range value of its schema type (binary.zeinfo's
-  bounds and enumerations), each optional ``execution_env`` key added with each of its values, and an inline
-  sampler added with each addressing and filter mode.
+  bounds and enumerations), each optional ``execution_env`` key and each payload-argument key an argument
+  lacks added with each of its values, and an inline sampler added with each addressing and filter mode.
 
 ``--sample N --seed S`` runs a seeded random subset of N mutants per mode and kernel instead (what the tests
 run); mutant ``i`` of a mode is reproducible with ``--mode M --first i --count 1``.  A killed mutant is saved
@@ -27,6 +27,12 @@ under ``--out`` with a JSON record, replayed alone to confirm it, and the exit s
     TRITON_XPU_EMULATE=pvc python tools/fuzz_zebin.py --mode values --kernels add,softmax
     python tools/fuzz_zebin.py --mode all-bits --sample 500 --seed 1 --json
     python tools/fuzz_zebin.py --replay /tmp/fuzz-zebin-.../killed-0001.zebin
+    python tools/fuzz_zebin.py --mode values --unchecked     # also: what NEO does with what the checks refuse
+
+``--unchecked`` hands every mutant the checks refuse to NEO as well, without the checks (module and kernel
+creation, launch, synchronisation, in a separate child), and reports per rule how many of them NEO launched
+(false refusals, unless the rule guards a launch that goes wrong silently: the emulated device does not run
+kernels), refused, or died on.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import ast
 import json
 import os
 import random
+import re
 import select
 import signal
 import struct
@@ -50,6 +57,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODES = ("zeinfo-bits", "all-bits", "values")
 OUTCOMES = ("refused", "driver-refused", "launch-refused", "launched", "killed")
+# What NEO does with a binary the checks refused, handed to it unchecked (--unchecked): "launched" is a false
+# refusal unless the rule guards a silently wrong launch (the emulated device does not execute kernels).
+RAW_OUTCOMES = ("launched", "launch-refused", "driver-refused", "died")
 
 # --------------------------------------------------------------------------------------------------------
 # Mutants
@@ -132,6 +142,14 @@ def value_edits(text: str) -> List[Tuple[str, int, int, str]]:
                         block = (f"{pad}inline_samplers:\n{pad}  - sampler_index: 0\n{pad}    addrmode: {mode}\n"
                                  f"{pad}    filtermode: {filtering}\n{pad}    normalized: true\n")
                         edits.append((f"{path}.inline_samplers = [{mode}, {filtering}] (added)", at, at, block))
+            if spec.fields is zeinfo.PAYLOAD_ARGUMENT:  # every other key of a payload argument, added after its first
+                first_key, first_value = node.value[0]
+                at = first_value.end_mark.index
+                for key, sub in sorted(spec.fields.items()):
+                    if key not in present:
+                        edits.extend((f"{path}.{key} = {value} (added)", at, at,
+                                      f"\n{' ' * first_key.start_mark.column}{key}: {value}")
+                                     for value in scalar_values(sub, None))
             if spec is zeinfo.EXECUTION_ENV:  # optional keys, added before the first one
                 first = node.value[0][0].start_mark
                 at = first.index - first.column
@@ -190,7 +208,7 @@ class MutantSet:
 # --------------------------------------------------------------------------------------------------------
 # Child: loads and launches what it is sent
 
-_HEADER = struct.Struct("<IIH")  # mutant id, size, base name length
+_HEADER = struct.Struct("<IIHB")  # mutant id, size, base name length, 1 = hand it to NEO unchecked
 _STOP = 0xFFFFFFFF
 
 
@@ -217,7 +235,7 @@ def child_main(spec_path: str) -> int:
         head = inp.read(_HEADER.size)
         if len(head) < _HEADER.size:
             return 0
-        mid, size, nlen = _HEADER.unpack(head)
+        mid, size, nlen, raw = _HEADER.unpack(head)
         if mid == _STOP:
             return 0
         base = bases[inp.read(nlen).decode()]
@@ -225,7 +243,15 @@ def child_main(spec_path: str) -> int:
         out.write(f"B {mid}\n")
         out.flush()
         try:
-            loaded = level_zero.load_kernel(dev, binary, base["kernel"])
+            if raw:  # straight to NEO: module and kernel creation without the checks
+                try:
+                    got = ze.load_native(dev.index, binary, base["kernel"], 0)
+                except ze.ZeError as e:
+                    raise IntelBackendError(f"the Level Zero driver refused it: {e}") from None
+                loaded = level_zero.LoadedKernel(got["module"], got["kernel"], 0, 0, "", None, None)
+                rt.kernels[got["kernel"]] = level_zero.KernelSource(got["module"], binary, base["kernel"])
+            else:
+                loaded = level_zero.load_kernel(dev, binary, base["kernel"])
         except IntelBackendError as e:
             text = str(e)
             outcome = "driver-refused" if text.startswith("the Level Zero driver refused") else "refused"
@@ -296,10 +322,10 @@ class Child:
         line, self.buf = self.buf.split(b"\n", 1)
         return line.decode("utf-8", "replace")
 
-    def run(self, mid: int, base: str, binary: bytes) -> Tuple[Optional[Tuple[str, str]], Optional[Death]]:
+    def run(self, mid: int, base: str, binary: bytes, raw: bool = False) -> Tuple[Optional[Tuple[str, str]], Optional[Death]]:
         name = base.encode()
         try:
-            self.proc.stdin.write(_HEADER.pack(mid, len(binary), len(name)) + name + binary)
+            self.proc.stdin.write(_HEADER.pack(mid, len(binary), len(name), int(raw)) + name + binary)
             self.proc.stdin.flush()
         except BrokenPipeError:
             pass
@@ -326,7 +352,7 @@ class Child:
     def close(self) -> None:
         if self.proc.poll() is None:
             try:
-                self.proc.stdin.write(_HEADER.pack(_STOP, 0, 0))
+                self.proc.stdin.write(_HEADER.pack(_STOP, 0, 0, 0))
                 self.proc.stdin.close()
                 self.proc.wait(timeout=30)
             except Exception:  # noqa: BLE001
@@ -357,6 +383,16 @@ def prepare_bases(names: Sequence[str], device: str, folder: str) -> Tuple[Dict[
     return zebins, path
 
 
+def rule_of(refusal: str) -> str:
+    """The rule a refusal message names, without the values: numbers, names and quoted text replaced."""
+    text = refusal.replace("not a loadable native binary: ", "")
+    text = re.sub(r"\b(kernel|function|symbol|for) [A-Za-z_$.][A-Za-z0-9_$.]*", r"\1 K", text)
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|b'[^']*'", "S", text)
+    text = re.sub(r"\[[^\]]*\]", "[..]", text)
+    text = re.sub(r"0x[0-9a-fA-F]+|-?\d+", "N", text)
+    return text.split(";")[0][:160]
+
+
 def fuzz(args) -> Dict[str, Any]:
     os.makedirs(args.out, exist_ok=True)
     zebins, spec_path = prepare_bases(args.kernels.split(","), args.device, args.out)
@@ -366,6 +402,7 @@ def fuzz(args) -> Dict[str, Any]:
                                                                              args.seed)])
     counts = {key: dict.fromkeys(OUTCOMES, 0) for key in sets}
     refusals: Dict[str, int] = {}
+    unchecked: Dict[str, Dict[str, Any]] = {}  # rule -> RAW_OUTCOMES counts and examples
     killed: List[Dict[str, Any]] = []
     lock = threading.Lock()
     start = time.monotonic()
@@ -373,6 +410,7 @@ def fuzz(args) -> Dict[str, Any]:
 
     def worker() -> None:
         child: Optional[Child] = None
+        raw_child: List[Optional[Child]] = [None]
         try:
             while True:
                 with lock:
@@ -399,12 +437,34 @@ def fuzz(args) -> Dict[str, Any]:
                     else:
                         counts[label, mode]["killed"] += 1
                         killed.append(record)
+                if args.unchecked and death is None and result[0] == "refused":
+                    unchecked_run(raw_child, label, mode, m, rule_of(result[1]))
                     if args.progress and done[0] % args.progress == 0:
                         print(f"[{done[0]}] {time.monotonic() - start:.0f} s, {len(killed)} killed", file=sys.stderr,
                               flush=True)
         finally:
             if child is not None:
                 child.close()
+            if raw_child[0] is not None:
+                raw_child[0].close()
+
+    def unchecked_run(holder: List[Optional[Child]], label: str, mode: str, m: Mutant, rule: str) -> None:
+        if holder[0] is None:
+            holder[0] = Child(spec_path, args.device, args.timeout)
+        result, death = holder[0].run(m.index, label, m.data, raw=True)
+        if death is not None:
+            holder[0].close()
+            holder[0] = None
+            outcome, detail = "died", f"{death.how}: {death.output[-200:]}"
+        else:
+            outcome, detail = result
+            outcome = {"refused": "driver-refused"}.get(outcome, outcome)
+        with lock:
+            row = unchecked.setdefault(rule, {**dict.fromkeys(RAW_OUTCOMES, 0), "examples": {}})
+            row[outcome] += 1
+            examples = row["examples"].setdefault(outcome, [])
+            if len(examples) < 3:
+                examples.append(f"{label} {mode} #{m.index}: {m.what}" + (f" -> {detail[:160]}" if detail else ""))
 
     threads = [threading.Thread(target=worker) for _ in range(max(1, args.jobs))]
     for t in threads:
@@ -416,6 +476,8 @@ def fuzz(args) -> Dict[str, Any]:
     return {"device": args.device, "toolchain": os.environ.get("TRITON_XPU_TOOLCHAIN", "host"),
             "sample": args.sample, "seed": args.seed, "seconds": round(time.monotonic() - start, 1),
             "rows": rows, "total": total, "refusals": dict(sorted(refusals.items(), key=lambda kv: -kv[1])),
+            "unchecked": dict(sorted(unchecked.items(), key=lambda kv: (-kv[1]["launched"], kv[0]))),
+            "false_refusals": sum(r["launched"] for r in unchecked.values()),
             "killed": killed, "out": args.out}
 
 
@@ -453,6 +515,11 @@ def print_report(report: Dict[str, Any]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     if report["refusals"]:
         print("refused as: " + "; ".join(f"{k} {v}" for k, v in list(report["refusals"].items())[:8]))
+    if report["unchecked"]:
+        print(f"refused by the checks, then handed to NEO unchecked ({report['false_refusals']} launched fine):")
+        print("  " + "  ".join(o.ljust(14) for o in RAW_OUTCOMES) + "  rule")
+        for rule, row in report["unchecked"].items():
+            print("  " + "  ".join(str(row[o]).ljust(14) for o in RAW_OUTCOMES) + "  " + rule)
 
 
 def replay(args) -> int:
@@ -496,6 +563,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--out", default=None, help="folder for killed mutants (default: a new temp folder)")
     p.add_argument("--progress", type=int, default=0, help="progress on stderr every N mutants")
     p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("--unchecked", action="store_true",
+                   help="also hand each mutant the checks refuse to NEO unchecked (module, kernel, launch, sync) and "
+                        "report per rule whether NEO refuses it, dies, or launches it (a false refusal)")
     p.add_argument("--replay", nargs="+", metavar="ZEBIN", help="load and launch saved mutants, one child each")
     args = p.parse_args(argv)
     if args.child:

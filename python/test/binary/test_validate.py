@@ -427,14 +427,35 @@ def test_barrier_counts_per_gfx_core(triton_zebin):
     assert validate.loadable(with_env(Elf(triton_zebin("add", "tgllp")), "barrier_count:   3"))
 
 
-@pytest.mark.parametrize("sizes", ["[ 1, 0, 1 ]", "[ 64, 1, 0 ]", "[ 0, 1, 1 ]", "[ 1024, 2, 1 ]"])
+@pytest.mark.parametrize("sizes", ["[ 1, 0, 1 ]", "[ 64, 1, 0 ]", "[ 16, 0, 0 ]"])
 def test_required_work_group_sizes_the_driver_aborts_on(add_pvc, sizes):
     # NEO: KernelImp::initialize, UNRECOVERABLE_IF(reqdSize[1] == 0) / [2] once the first is set.
     refuse(with_env(Elf(add_pvc), f"required_work_group_size: {sizes}"),
            f"malformed .ze_info: kernel add_kernel: execution_env.required_work_group_size is "
-           f"{[int(v) for v in sizes.strip('[ ]').split(',')]}; each size must be at least 1 and their product at "
-           "most 1024")
+           f"{[int(v) for v in sizes.strip('[ ]').split(',')]}; with a first size, each size must be at least 1 (NEO "
+           "aborts on a zero)")
     assert validate.loadable(with_env(Elf(add_pvc), "required_work_group_size: [ 128, 1, 1 ]"))
+
+
+@pytest.mark.parametrize("sizes", ["[ 0, 1, 1 ]", "[ 0, 0, 0 ]", "[ 1024, 2, 1 ]"])
+def test_required_work_group_sizes_the_driver_takes_or_refuses_itself_pass(add_pvc, sizes):
+    # A first size of 0 means none; a group larger than the device's NEO refuses at zeKernelCreate
+    # (ZE_RESULT_ERROR_INVALID_GROUP_SIZE_DIMENSION from setGroupSize, 22.43 and 26.27).
+    data = with_env(Elf(add_pvc), f"required_work_group_size: {sizes}")
+    assert validate.loadable(data)
+    outcome, detail = loads_and_launches(data)
+    assert (outcome, sizes) in (("launched", "[ 0, 1, 1 ]"), ("launched", "[ 0, 0, 0 ]"),
+                                ("driver-refused", "[ 1024, 2, 1 ]")), detail
+
+
+def test_a_kernel_listed_twice_passes(add_pvc):
+    # NEO builds both entries from the one .text section and creates the first.
+    elf = Elf(add_pvc)
+    text = elf.zeinfo()
+    end = text.index("kernels_misc_info:") if "kernels_misc_info:" in text else text.index("...")
+    data = elf.with_zeinfo(text.replace("kernels:\n", "kernels:\n" + text[text.index("  - name:"):end], 1))
+    assert validate.loadable(data)
+    assert loads_and_launches(data) == ("launched", "")
 
 
 def test_inline_samplers(add_pvc):
@@ -474,10 +495,19 @@ def test_local_ids_in_fewer_than_three_channels_need_a_driver_that_takes_them(ad
     assert level_zero.native_kernel(data, targets.lookup("pvc"), "add_kernel", driver_build=39122)[0] == data
 
 
-def test_local_ids_in_more_than_three_channels(add_pvc):
-    refuse(with_local_id_size(Elf(add_pvc), 256),
-           "malformed .ze_info: kernel add_kernel: per-thread payload argument 0 (local_id) has size 256; a SIMD32 "
-           "kernel with 64-byte registers needs 64, 128 or 192 (1 to 3 channels of local ids)")
+@pytest.mark.parametrize("size", [63, 256, 320])
+def test_local_ids_in_more_than_three_channels(add_pvc, size):
+    # NEO's decoder refuses a channel count (size / channel bytes, rounded down) other than 1 to 3.
+    refuse(with_local_id_size(Elf(add_pvc), size),
+           f"malformed .ze_info: kernel add_kernel: per-thread payload argument 0 (local_id) has size {size}, not 1 to "
+           "3 channels of 64 bytes (a SIMD32 kernel with 64-byte registers); the driver refuses it")
+
+
+@pytest.mark.parametrize("size", [193, 255])
+def test_local_ids_sizes_the_driver_rounds_down_pass(add_pvc, size):
+    # NEO takes size // 64 = 3 channels and does not use the size otherwise (measured: loads and launches).
+    data = with_local_id_size(Elf(add_pvc), size)
+    assert validate.driver_requirements(validate.loadable(data)) == set()
 
 
 def test_bindless_arguments_need_a_driver_that_takes_them(add_pvc):
@@ -521,3 +551,226 @@ def test_another_gpus_zebin_with_its_product_family_patched(triton_zebin):
         "corrupt .note.intelgt.compat: GFX core 0x12 (gen12lp) is not the core of product family 1271 (pvc)",
         "corrupt .note.intelgt.compat: target metadata names hardware revisions 0..0, but the devices of product "
         "family 1271 (pvc) have revision 1 or 7: the product family note does not belong to this binary")
+
+
+# --------------------------------------------------------------------------------------------
+# Refuse only what the driver refuses or cannot survive (issue 22): binaries NEO loads and launches pass
+
+
+def with_user_attribute(elf, line=None, drop=None):
+    """The zebin with ``line`` added to (or the key ``drop`` removed from) the first kernel's user_attributes."""
+    lines = elf.zeinfo().split("\n")
+    at = lines.index("    user_attributes:")
+    if drop is not None:
+        lines = [x for x in lines if not x.startswith(f"      {drop}:")]
+    if line is not None:
+        lines.insert(at + 1, f"      {line}")
+    return elf.with_zeinfo("\n".join(lines))
+
+
+def with_payload_arg(elf, **keys):
+    """The zebin with a payload argument of ``keys`` appended to the first kernel's payload_arguments."""
+    lines = elf.zeinfo().split("\n")
+    at = lines.index("    payload_arguments:") + 1
+    while lines[at].startswith("      "):
+        at += 1
+    items = [f"{'      - ' if n == 0 else '        '}{k}: {v}" for n, (k, v) in enumerate(keys.items())]
+    lines[at:at] = items
+    return elf.with_zeinfo("\n".join(lines))
+
+
+def with_arg_key(elf, want, key, value):
+    """The zebin with ``key: value`` added to the first payload argument matching ``want``."""
+    lines, items = payload_arguments(elf.zeinfo())
+    n = find_arg(items, **want)
+    lines.insert(items[n][0] + 1, f"        {key}: {value}")
+    return elf.with_zeinfo("\n".join(lines))
+
+
+def loads_and_launches(data, kernel="add_kernel", kinds=("ptr", "ptr", "ptr", "i32"), group=(128, 1, 1)):
+    """What NEO does with ``data`` on the emulated pvc, through the loader's checks: (outcome, detail) of
+    tools/fuzz_zebin.py's child (module and kernel creation, a launch with ``kinds`` arguments, synchronisation)."""
+    import json
+    import tempfile
+    fuzz_zebin = _fuzz_tool()
+    folder = tempfile.mkdtemp(prefix="validate-load-")
+    spec = Path(folder) / "bases.json"
+    spec.write_text(json.dumps({"k": {"kernel": kernel, "kinds": list(kinds), "group": list(group), "shared": 0}}))
+    child = fuzz_zebin.Child(str(spec), "pvc", 120)
+    try:
+        result, death = child.run(0, "k", bytes(data))
+    finally:
+        child.close()
+    assert death is None, f"{death.how}: {death.output[-2000:]}"
+    return result
+
+
+def test_walk_order_of_a_kernel_that_does_not_require_one_passes(add_pvc):
+    # IGC 2.40's Intel_Symbol_Table_Void_Program has work_group_walk_order_dimensions [0, 0, 0] and no
+    # intel_reqd_workgroup_walk_order: NEO reads the order only for a kernel with that attribute (26.27) or never
+    # (22.43), so any order is harmless there.
+    elf = Elf(with_user_attribute(Elf(add_pvc), drop="intel_reqd_workgroup_walk_order"))
+    for order in ("[ 0, 0, 0 ]", "[ 1, 0, 1 ]", "[ 2, 2, 2 ]"):
+        data = with_env(elf, f"work_group_walk_order_dimensions: {order}")
+        assert validate.loadable(data)
+    assert loads_and_launches(with_env(elf, "work_group_walk_order_dimensions: [ 0, 0, 0 ]")) == ("launched", "")
+    # The attribute's own value NEO only reports.
+    assert validate.loadable(with_user_attribute(Elf(add_pvc), "intel_reqd_workgroup_walk_order: [ 1, 1, 1 ]",
+                                                 drop="intel_reqd_workgroup_walk_order"))
+
+
+@pytest.mark.parametrize("order", ["[ 0, 0, 0 ]", "[ 1, 0, 1 ]", "[ 16, 1, 1 ]"])
+def test_walk_order_of_a_kernel_that_requires_one(add_pvc, order):
+    # NEO 26.27 (flags.requiresWorkgroupWalkOrder from intel_reqd_workgroup_walk_order): at zeKernelSetGroupSize
+    # the order indexes the group size ([16, 1, 1]: a read past it, measured: NEO hangs), picks the walker's walk
+    # order and lays out the local ids it generates ([0, 0, 0]: wrong ids, a silently wrong launch).
+    elf = Elf(with_user_attribute(Elf(add_pvc), "intel_reqd_workgroup_walk_order: [ 0, 1, 2 ]",
+                                  drop="intel_reqd_workgroup_walk_order"))
+    refuse(with_env(elf, f"work_group_walk_order_dimensions: {order}"),
+           f"malformed .ze_info: kernel add_kernel: execution_env.work_group_walk_order_dimensions is "
+           f"{[int(v) for v in order.strip('[ ]').split(',')]}, not an order of the dimensions 0, 1, 2, in a kernel "
+           "that requires its walk order (the driver would generate wrong local ids)")
+    assert validate.loadable(with_env(elf, "work_group_walk_order_dimensions: [ 1, 0, 2 ]"))
+
+
+def test_is_ptr_on_an_implicit_argument_passes(add_pvc):
+    # IGC 2.40 marks global_base with is_ptr (a libdevice tanh); NEO 22.43 ignores the key, 26.27 reads it on
+    # global_base only (indirect access).  On another implicit argument it is ignored by both.
+    data = with_payload_arg(Elf(add_pvc), arg_type="local_size", offset=32, size=12, is_ptr="true")
+    assert validate.loadable(data)
+    assert loads_and_launches(data) == ("launched", "")
+
+
+@pytest.mark.parametrize("want, key, value", [
+    ({"arg_type": "arg_bypointer"}, "is_ptr", "true"),
+    ({"arg_type": "arg_bypointer"}, "source_offset", "0"),
+    ({"arg_type": "arg_byvalue"}, "addrspace", "global"),
+    ({"arg_type": "arg_byvalue"}, "access_type", "readwrite"),
+    ({"arg_type": "arg_byvalue"}, "addrmode", "stateless"),
+    ({"arg_type": "arg_byvalue"}, "bti_value", "3"),
+    ({"arg_type": "arg_byvalue"}, "slm_alignment", "8"),
+    ({"arg_type": "arg_byvalue"}, "image_transformable", "true"),
+    ({"arg_type": "arg_byvalue"}, "is_pipe", "true"),
+])
+def test_keys_the_driver_ignores_on_explicit_arguments_pass(add_pvc, want, key, value):
+    # NEO reads is_ptr and source_offset only for by-value arguments, and pointer keys only for pointers.
+    data = with_arg_key(Elf(add_pvc), want, key, value)
+    assert validate.loadable(data)
+
+
+@pytest.mark.parametrize("keys", [
+    {"addrspace": "global"}, {"access_type": "readonly"}, {"source_offset": "0"}, {"arg_index": "7"},
+    {"addrmode": "stateless"}, {"bti_value": "2"},
+])
+def test_keys_the_driver_ignores_on_implicit_arguments_pass(add_pvc, keys):
+    assert validate.loadable(with_payload_arg(Elf(add_pvc), arg_type="local_size", offset=32, size=12, **keys))
+
+
+def test_buffer_offset_of_an_argument_the_kernel_does_not_list_passes(add_pvc):
+    # NEO makes argument 9 a pointer (ArgDescriptor::as<ArgDescPointer>(true)), set like any other.
+    n = len(payload_arguments(Elf(add_pvc).zeinfo())[1])
+    assert validate.loadable(with_payload_arg(Elf(add_pvc), arg_type="buffer_offset", offset=32, size=4,
+                                              arg_index=9))
+    # An image's implicit argument without its image, or one of another kind, stays refused (NEO aborts).
+    refuse(with_payload_arg(Elf(add_pvc), arg_type="image_height", offset=32, size=4, arg_index=9),
+           f"malformed .ze_info: payload argument {n} of kernel add_kernel (image_height) belongs to argument 9, which "
+           "is no explicit argument, not an image")
+    refuse(with_payload_arg(Elf(add_pvc), arg_type="buffer_offset", offset=32, size=4, arg_index=3),
+           f"malformed .ze_info: payload argument {n} of kernel add_kernel (buffer_offset) belongs to argument 3, which "
+           "is a value argument, not a pointer")
+
+
+@pytest.mark.parametrize("arg_type", ["arg_byvalue", "arg_bypointer"])
+def test_sampler_index_outside_samplers_passes(add_pvc, arg_type):
+    # NEO 22.43 sizes the sampler table from any payload argument's sampler_index, 26.27 ignores it: both load
+    # and launch such a kernel.
+    data = with_arg_key(Elf(add_pvc), {"arg_type": arg_type}, "sampler_index", "2")
+    assert validate.loadable(data)
+    assert loads_and_launches(data) == ("launched", "")
+
+
+def test_two_args_info_entries_for_one_argument_pass(add_pvc):
+    text = Elf(add_pvc).zeinfo()
+    first = text.index("      - index:           1")
+    assert validate.loadable(Elf(add_pvc).with_zeinfo(text[:first] + text[first:].replace(
+        "      - index:           1", "      - index:           0", 1)))
+
+
+def test_args_info_past_the_arguments(add_pvc):
+    # NEO stores args_info entries at .at(index) when argument metadata is asked for: past the end it throws.
+    text = Elf(add_pvc).zeinfo()
+    refuse(Elf(add_pvc).with_zeinfo(text.replace("      - index:           3", "      - index:           4")),
+           "malformed .ze_info: kernels_misc_info args_info 3 of kernel add_kernel is for argument 4, but the kernel "
+           "has 4 arguments")
+
+
+@pytest.mark.parametrize("size, ok", [(0, False), (2, False), (4, True), (16, True)])
+def test_size_of_a_local_memory_argument(triton_zebin, size, ok):
+    # Setting it, NEO reads and writes a 4-byte SLM offset at its offset; the size is otherwise unused.
+    elf = Elf(triton_zebin("softmax", "pvc"))
+    lines, items = payload_arguments(elf.zeinfo())
+    n = find_arg(items, addrmode="slm")
+    data, _ = edit_arg(elf, {"addrmode": "slm"}, "size", new_value=str(size))
+    if ok:
+        assert validate.loadable(data)
+    else:
+        refuse(data, f"malformed .ze_info: payload argument {n} of kernel softmax_kernel (arg_bypointer) is a "
+                     f"local-memory pointer of {size} bytes (the driver writes a 4-byte offset there)")
+
+
+# A kernel IGC 2.40 compiles with a call into libdevice: its zebin has a global_base with is_ptr and the extra kernel
+# Intel_Symbol_Table_Void_Program with walk order [0, 0, 0] (Triton's fused attention and Liger's cross-entropy
+# showed the same); IGC 1.0.12504 writes that kernel without a walk order, and no is_ptr.
+TANH_SOURCE = '''
+import triton
+import triton.language as tl
+from triton.language.extra import libdevice
+
+
+@triton.jit
+def tanh_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(out_ptr + offs, libdevice.tanh(tl.load(x_ptr + offs, mask=mask)), mask=mask)
+'''
+
+
+@pytest.fixture(scope="module")
+def tanh_zebin(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tanh")
+    (folder / "tanh_source.py").write_text(TANH_SOURCE)  # @triton.jit reads its source from a file
+    sys.path.insert(0, str(folder))
+    try:
+        import tanh_source
+        import kernels
+        spec = kernels.KernelSpec("tanh", tanh_source.tanh_kernel, {"x_ptr": "*fp32", "out_ptr": "*fp32", "n": "i32"},
+                                  {"BLOCK": 1024})
+        try:
+            return spec.compile("pvc").asm["zebin"]
+        except Exception as e:  # the Triton front end is not what this test is about
+            pytest.skip(f"Triton could not compile tanh_kernel: {type(e).__name__}: {e}")
+    finally:
+        sys.path.remove(str(folder))
+
+
+def test_real_kernel_with_a_symbol_table_kernel_and_is_ptr_loads(tanh_zebin):
+    parsed = validate.loadable(tanh_zebin)
+    kernels = {k["name"]: k for k in parsed.zeinfo["kernels"]}
+    assert "Intel_Symbol_Table_Void_Program" in kernels  # IGC 1.0.12504 writes it too, without a walk order
+    order = kernels["Intel_Symbol_Table_Void_Program"]["execution_env"].get("work_group_walk_order_dimensions")
+    assert order in (None, [0, 0, 0])
+    if order is not None:  # IGC 2.40
+        assert any(a.get("is_ptr") for a in kernels["tanh_kernel"].get("payload_arguments", ())
+                   if a["arg_type"] == "global_base")
+    assert loads_and_launches(tanh_zebin, "tanh_kernel", ("ptr", "ptr", "i32")) == ("launched", "")
+
+
+def test_size_of_a_stateful_pointer_passes(add_pvc):
+    # A stateful pointer's address is in its surface state: NEO uses neither its offset nor its size (22.43's
+    # zebins address pointers stateful; 26.27's are stateless).
+    elf = Elf(add_pvc)
+    if "addrmode:        stateful" not in elf.zeinfo():
+        pytest.skip("this compiler writes no stateful pointer")
+    data, _ = edit_arg(elf, {"addrmode": "stateful"}, "size", new_value="2")
+    assert validate.loadable(data)
+    assert loads_and_launches(data) == ("launched", "")

@@ -15,7 +15,7 @@ rule below names the function and condition it guards) and from IGC's writer; th
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from triton.backends.intel import targets
 from triton.backends.intel.binary import elf, zebin
@@ -38,18 +38,19 @@ def check(parsed: Zebin) -> Zebin:
     tree = parsed.zeinfo
     kernels = tree["kernels"]
     names = [k["name"] for k in kernels]
-    if len(set(names)) != len(names):
-        _fail(f"malformed .ze_info: a kernel is listed twice ({', '.join(names)})")
+    # A kernel listed twice: NEO 22.43 and 26.27 build both from the one .text section and create the first
+    # (measured: loads and launches), so it is not refused.
     misc: Dict[str, Any] = {}
     for m in tree.get("kernels_misc_info", ()):
         if m["name"] not in names:
+            # 26.27 decodeAndPopulateKernelMiscInfo (when argument metadata is asked for): an entry for an unknown
+            # kernel is stored into the kernel matched before it, at .at(index) of that kernel's tables (throws).
             _fail(f"malformed .ze_info: kernels_misc_info names {m['name']!r}, which is not a kernel")
-        if m["name"] in misc:
-            _fail(f"malformed .ze_info: kernels_misc_info lists {m['name']} twice")
-        misc[m["name"]] = m
+        # Listed twice: the later entry replaces the earlier; each is checked against the kernel below.
+        misc.setdefault(m["name"], []).append(m)
     symbols = image.symbol_table()
     for k, kernel in enumerate(kernels):
-        _check_kernel(kernel, k, image.section(".text." + kernel["name"]), symbols, misc.get(kernel["name"]))
+        _check_kernel(kernel, k, image.section(".text." + kernel["name"]), symbols, misc.get(kernel["name"], ()))
         _check_driver_limits(kernel, parsed.product_family, image)
     for function in tree.get("functions", ()):
         # A called function's barriers are added to the kernel's (22.43 and 26.27).
@@ -92,32 +93,39 @@ def _check_driver_limits(kernel: Dict[str, Any], family: Optional[int], image: e
     if env["simd_size"] == 1:
         # SIMD1 kernels run one thread per work-item: NEO aborts launching more than 1023 (threads per group).
         _fail(f"{where}: execution_env.simd_size is 1; this loader takes SIMD8, 16 and 32 kernels")
-    for key, order in (("execution_env.work_group_walk_order_dimensions", env.get("work_group_walk_order_dimensions")),
-                       ("user_attributes.intel_reqd_workgroup_walk_order",
-                        kernel.get("user_attributes", {}).get("intel_reqd_workgroup_walk_order"))):
-        if order is not None and sorted(order) != [0, 1, 2]:
-            # The walk order indexes 3-entry tables at launch.
-            _fail(f"{where}: {key} is {order}, not an order of the dimensions 0, 1, 2")
+    order = env.get("work_group_walk_order_dimensions")
+    if "intel_reqd_workgroup_walk_order" in kernel.get("user_attributes", {}) and order is not None \
+            and sorted(order) != [0, 1, 2]:
+        # NEO reads the walk order only for a kernel whose user_attributes name intel_reqd_workgroup_walk_order
+        # (26.27 populateKernelSourceAttributes sets flags.requiresWorkgroupWalkOrder from it; 22.43 never sets it
+        # for a zebin, so there the order is unused).  Then, when the group size is set (KernelImp::setGroupSize,
+        # GfxCoreHelper::isRuntimeLocalIdsGenerationRequired), execution_env's order indexes the group size, picks
+        # the walker's walk order (no match among the 6 orders: walk order 6, which the command does not have) and
+        # lays out the local ids NEO generates (generateLocalIDs): with a repeated dimension they are wrong, a launch
+        # that goes wrong silently.  Without that attribute any order is harmless: IGC 2.40 writes [0, 0, 0] for its
+        # Intel_Symbol_Table_Void_Program, which NEO 26.27 loads.  The attribute's own value NEO only reports.
+        _fail(f"{where}: execution_env.work_group_walk_order_dimensions is {order}, not an order of the dimensions "
+              "0, 1, 2, in a kernel that requires its walk order (the driver would generate wrong local ids)")
     for i, buf in enumerate(kernel.get("per_thread_memory_buffers", ())):
         if buf["type"] == "scratch" and not 0 < buf["size"] <= MAX_SCRATCH_SLOT:
             _fail(f"{where}: per-thread memory buffer {i} (scratch) has size {buf['size']}; the driver programs 1 "
                   f"to {MAX_SCRATCH_SLOT} bytes per thread")
     required = env.get("required_work_group_size")
-    if required is not None:
-        # KernelImp::initialize: with a first size set, UNRECOVERABLE_IF on a zero second or third; the sizes are
-        # kept in 16 bits and must form a work-group the device can run.
-        product = required[0] * required[1] * required[2]
-        if 0 in required or product > MAX_WORK_GROUP_SIZE:
-            _fail(f"{where}: execution_env.required_work_group_size is {required}; each size must be at least 1 "
-                  f"and their product at most {MAX_WORK_GROUP_SIZE}")
+    if required is not None and required[0] and 0 in required:
+        # KernelImp::initialize (22.43 and 26.27): with a first size set, UNRECOVERABLE_IF on a zero second or
+        # third.  A first size of 0 means none; more work-items than the device runs NEO refuses itself
+        # (setGroupSize: ZE_RESULT_ERROR_INVALID_GROUP_SIZE_DIMENSION at zeKernelCreate).
+        _fail(f"{where}: execution_env.required_work_group_size is {required}; with a first size, each size must "
+              "be at least 1 (NEO aborts on a zero)")
     if kernel.get("inline_samplers"):
         # KernelImp::setInlineSamplers: UNRECOVERABLE_IF when the device has no sampler (pvc), and the sampler
         # state is written at offsets the binary chooses.  Triton kernels use no samplers.
         _fail(f"{where}: inline_samplers ({len(kernel['inline_samplers'])}): this loader takes no kernels with "
               "inline samplers (NEO aborts creating them on devices without samplers)")
     for i, arg in enumerate(kernel.get("payload_arguments", ())):
-        if arg.get("addrspace") == "local" and not arg.get("slm_alignment"):
-            # Setting a local-memory argument aligns its offset to slm_alignment (22.43 and 26.27 abort on 0).
+        if arg["arg_type"] == "arg_bypointer" and arg.get("addrspace") == "local" and not arg.get("slm_alignment"):
+            # Setting a local-memory argument aligns the offsets of the local-memory arguments after it to their
+            # slm_alignment (KernelImp::setArgBuffer, 22.43 and 26.27: alignUp by 0 aborts).
             _fail(f"{where}: payload argument {i} ({arg['arg_type']}) is local memory without an slm_alignment")
         data = {"const_base": ".data.const", "global_base": ".data.global"}.get(arg["arg_type"])
         if data is not None and not (image.section(data) or image.section(".bss" + data[5:])):
@@ -127,22 +135,33 @@ def _check_driver_limits(kernel: Dict[str, Any], family: Optional[int], image: e
     grf = targets.grf_bytes_of_family(name) if name else None
     simd = env["simd_size"]
     for i, arg in enumerate(kernel.get("per_thread_payload_arguments", ())):
-        # The decoder takes size / (bytes of one channel of local ids) channels, 1 to 3 (fewer than 3: a driver
-        # requirement, see DRIVER_REQUIREMENTS).
-        sizes = sorted(_local_id_sizes(arg["arg_type"], simd, grf))
-        if arg["size"] not in sizes:
-            _fail(f"{where}: per-thread payload argument {i} ({arg['arg_type']}) has size {arg['size']}; a SIMD{simd} "
-                  f"kernel{f' with {grf}-byte registers' if grf else ''} needs "
-                  f"{', '.join(map(str, sizes[:-1]))}{' or ' if len(sizes) > 1 else ''}{sizes[-1] if sizes else 'none'} "
-                  "(1 to 3 channels of local ids)")
+        # NEO's decoder (populateKernelPerThreadPayloadArgument, 22.43 and 26.27) takes size / (bytes of one channel
+        # of local ids) channels, rounding down, and refuses a count other than 1 to 3; the size is not used
+        # otherwise (fewer than 3 channels: a driver requirement, see DRIVER_REQUIREMENTS).  Packed local ids
+        # are laid out for SIMD1 kernels only.
+        if arg["arg_type"] == "packed_local_ids" and simd != 1:
+            _fail(f"{where}: per-thread payload argument {i} (packed_local_ids) in a SIMD{simd} kernel (packed local "
+                  "ids are for SIMD1 kernels)")
+        channels = _local_id_channels(arg["arg_type"], arg["size"], simd, grf)
+        if channels is None:
+            unit = _local_id_channel_bytes(arg["arg_type"], simd, grf)
+            _fail(f"{where}: per-thread payload argument {i} ({arg['arg_type']}) has size {arg['size']}, not 1 to 3 "
+                  f"channels of {unit} bytes (a SIMD{simd} kernel{f' with {grf}-byte registers' if grf else ''}); "
+                  "the driver refuses it")
 
 
-def _local_id_sizes(arg_type: str, simd: int, grf: Optional[int]) -> Dict[int, int]:
-    """{size: channels} a per-thread local-id argument may have."""
+def _local_id_channel_bytes(arg_type: str, simd: int, grf: Optional[int]) -> int:
     if arg_type == "packed_local_ids":
-        return {2 * n: n for n in (1, 2, 3)} if simd == 1 else {}
+        return 2
     channel = 2 * (32 if simd == 32 else 16)
-    return {n * -(-channel // g) * g: n for g in ((grf,) if grf else (32, 64)) for n in (1, 2, 3)}
+    g = grf or 64
+    return -(-channel // g) * g
+
+
+def _local_id_channels(arg_type: str, size: int, simd: int, grf: Optional[int]) -> Optional[int]:
+    """How many channels of local ids NEO reads from a per-thread argument's size; None if it refuses it."""
+    channels = size // _local_id_channel_bytes(arg_type, simd, grf)
+    return channels if 1 <= channels <= 3 else None
 
 
 # What a binary may need of the driver beyond the rules above: checked against the driver present at load
@@ -168,7 +187,7 @@ def driver_requirements(parsed: Zebin) -> frozenset:
             needs.add("bindless")
         simd = k["execution_env"]["simd_size"]
         for a in k.get("per_thread_payload_arguments", ()):
-            if _local_id_sizes(a["arg_type"], simd, grf).get(a["size"], 3) < 3:
+            if (_local_id_channels(a["arg_type"], a["size"], simd, grf) or 3) < 3:
                 needs.add("local_id_channels")
     return frozenset(needs)
 
@@ -234,13 +253,10 @@ for _t in ("private_base_stateless", "buffer_address", "printf_buffer", "implici
     _ARG_SIZES[_t] = _PTR
 for _t in _IMPLICIT_OF:
     _ARG_SIZES.setdefault(_t, frozenset((4,)))
-# Keys only some argument types may carry.
-_POINTER_ONLY_KEYS = ("addrspace", "access_type", "slm_alignment", "image_type", "image_transformable",
-                      "sampler_type", "is_pipe")
 
 
 def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
-                  symbols: List[elf.Symbol], misc: Optional[Dict[str, Any]]) -> None:
+                  symbols: List[elf.Symbol], misc: Sequence[Dict[str, Any]]) -> None:
     name = kernel["name"]
     where = f"kernel {name}"
     if not _NAME_TEXT.fullmatch(name):
@@ -267,6 +283,8 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
             _fail(f"malformed .ze_info: {what} ends at byte {offset + size} of the cross-thread data, past "
                   f"{MAX_CROSS_THREAD_BYTES}")
         index = arg.get("arg_index")
+        # sampler_index outside samplers: 22.43 (readZeInfoPayloadArguments) sizes the kernel's sampler table from
+        # the largest sampler_index of any payload argument, 26.27 ignores it; measured: both load and launch.
         if atype in ("arg_bypointer", "arg_byvalue"):
             if index is None:
                 _fail(f"malformed .ze_info: {what} has no arg_index")
@@ -280,22 +298,23 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
                           "exactly the slm addressing mode)")
                 if space in ("image", "sampler") and mode not in ("stateful", "bindless"):
                     _fail(f"malformed .ze_info: {what}: an {space} argument cannot have addrmode {mode}")
-                if mode in ("stateless", "bindless", "slm") and size not in _PTR:
+                if mode in ("stateless", "bindless") and size not in _PTR:
                     _fail(f"malformed .ze_info: {what} is a {mode} pointer of {size} bytes (4 or 8)")
+                if mode == "slm" and size < 4:
+                    # Setting a local-memory argument reads and writes a 32-bit SLM offset at the argument's
+                    # offset whatever its size (KernelImp::setArgBuffer, 22.43 and 26.27): under 4 bytes that
+                    # runs past the argument.  Its size is otherwise unused.
+                    _fail(f"malformed .ze_info: {what} is a local-memory pointer of {size} bytes (the driver "
+                          "writes a 4-byte offset there)")
                 if mode == "stateful":
-                    if size not in (0, 4, 8):
-                        _fail(f"malformed .ze_info: {what} is a stateful pointer of {size} bytes (0, 4 or 8)")
+                    # Its offset and size NEO does not use (a surface state in the binding table holds the address).
                     stateful.add(index)
-                for key in ("is_ptr", "source_offset"):
-                    if key in arg:
-                        _fail(f"malformed .ze_info: {what} has {key}, which only by-value arguments have")
+                # is_ptr and source_offset on a pointer: NEO reads them only for by-value arguments.
                 kind = _pointer_kind(arg)
             else:
-                if size == 0:
-                    _fail(f"malformed .ze_info: {what} has size 0")
-                for key in _POINTER_ONLY_KEYS + ("addrmode", "bti_value", "sampler_index"):
-                    if key in arg:
-                        _fail(f"malformed .ze_info: {what} has {key}, which by-value arguments do not have")
+                # Size 0: NEO copies nothing of the value (measured: loads and launches).  Pointer keys (addrmode, addrspace, access_type, image and sampler keys, slm_alignment, bti_value)
+                # on a by-value argument: NEO's by-value case reads only offset, size, source_offset and is_ptr
+                # (populateArgDescriptor in 22.43, populateKernelPayloadArgument in 26.27); the rest is ignored.
                 kind = "value"
             previous = kinds.setdefault(index, kind)
             if previous != kind:
@@ -307,25 +326,29 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
             _fail(f"malformed .ze_info: {what} has size {size}, not {' or '.join(map(str, sorted(sizes)))}")
         if atype in ("local_id", "packed_local_ids"):
             _fail(f"malformed .ze_info: {what} is a per-thread argument among payload_arguments")
-        for key in _POINTER_ONLY_KEYS + ("is_ptr", "source_offset"):
-            if key in arg:
-                _fail(f"malformed .ze_info: {what} has {key}, which only explicit arguments have")
-        if atype in _IMPLICIT_OF:
-            if index is None:
-                _fail(f"malformed .ze_info: {what} has no arg_index")
-        elif index is not None:
-            _fail(f"malformed .ze_info: {what} has an arg_index, which this argument type does not have")
-        if "addrmode" in arg and atype not in ("const_base", "global_base", "inline_sampler"):
-            _fail(f"malformed .ze_info: {what} has addrmode, which this argument type does not have")
-        if "sampler_index" in arg and atype != "inline_sampler":
-            _fail(f"malformed .ze_info: {what} has sampler_index, which only inline samplers have")
-        if "bti_value" in arg and atype not in ("const_base", "global_base"):
-            _fail(f"malformed .ze_info: {what} has bti_value, which only const_base and global_base have")
-    # Implicit arguments of an explicit one: it must exist and be of the right kind (NEO aborts otherwise).
+        # Keys an implicit argument does not use (addrspace, access_type, image and sampler keys, slm_alignment,
+        # source_offset, addrmode, bti_value, an arg_index on a type without one): NEO's implicit cases read only
+        # offset and size, plus addrmode and bti_value of const_base and global_base and addrmode and
+        # sampler_index of inline_sampler; an arg_index only makes room for one more explicit argument, which
+        # NEO sets as an unknown one.  is_ptr: 22.43 does not know the key (a warning); 26.27
+        # (populateKernelPayloadArgument) reads it only on global_base, as indirect access through the module's
+        # global variables (more allocations kept resident).  IGC 2.40 writes it there (a libdevice tanh).
+        if atype in _IMPLICIT_OF and index is None:
+            _fail(f"malformed .ze_info: {what} has no arg_index")
+    # Implicit arguments of an explicit one: it must be of the right kind -- NEO makes the explicit argument that
+    # kind (ArgDescriptor::as<T>(true)) and aborts when it is another (kernel_arg_descriptor.h, 22.43 and 26.27) --
+    # and, for images and samplers, exist (NEO crashes patching image and sampler metadata of an argument the kernel
+    # does not have).  A buffer's implicit argument without its explicit one makes a pointer argument NEO sets like
+    # any other.
+    implied: Dict[int, str] = {}
     for i, arg in enumerate(kernel.get("payload_arguments", ())):
         want = _IMPLICIT_OF.get(arg["arg_type"])
-        if want is not None and kinds.get(arg["arg_index"]) != want:
-            got = kinds.get(arg["arg_index"])
+        if want is None:
+            continue
+        got = kinds.get(arg["arg_index"], implied.get(arg["arg_index"]))
+        if got is None and want == "pointer":
+            implied[arg["arg_index"]] = got = want
+        if got != want:
             _fail(f"malformed .ze_info: payload argument {i} of {where} ({arg['arg_type']}) belongs to argument "
                   f"{arg['arg_index']}, which is {f'a {got} argument' if got else 'no explicit argument'}, not "
                   f"{'an' if want == 'image' else 'a'} {want}")
@@ -357,18 +380,19 @@ def _check_kernel(kernel: Dict[str, Any], k: int, text: Optional[elf.Section],
                   + (f" in slot {key[1]}" if btype == "scratch" else ""))
         slots.add(key)
 
-    if misc is not None:
-        infos = misc.get("args_info", ())
-        count = max(kinds) + 1 if kinds else 0
-        seen = set()
+    for entry in misc:
+        infos = entry.get("args_info", ())
+        count = max((a["arg_index"] for a in kernel.get("payload_arguments", ()) if "arg_index" in a), default=-1) + 1
+        # NEO reads kernels_misc_info only when argument metadata is asked for (26.27 KernelImp::populateMetadata
+        # for zeKernelGetArgumentType and the like; 22.43 OpenCL only) and then stores entry i at .at(index) of the
+        # kernel's explicit arguments and of a table of len(args_info) entries: an index past either throws, and
+        # the process aborts.
         for i, info in enumerate(infos):
             index = info["index"]
             what = f"kernels_misc_info args_info {i} of {where} is for argument {index}"
             if index >= count:
                 _fail(f"malformed .ze_info: {what}, but the kernel has {count} arguments")
-            if index >= len(infos):  # NEO stores entry i at .at(index) of a table of len(args_info): throws
+            if index >= len(infos):
                 _fail(f"malformed .ze_info: {what}, but there are {len(infos)} args_info entries")
-            if index in seen:
-                _fail(f"malformed .ze_info: {what}, which another entry is for too")
-            seen.add(index)
+            # Two entries for one argument: the later replaces the earlier (harmless).
 

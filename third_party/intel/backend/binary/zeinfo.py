@@ -128,7 +128,9 @@ MEMORY_BUFFER_TYPES = ("global", "scratch", "slm")
 MEMORY_BUFFER_USAGES = ("private_space", "spill_fill_space", "single_space")
 SIMD_SIZES = (1, 8, 16, 32)
 
-_WALK_ORDER = _int3(0, 2)
+# NEO reads walk orders as any int32 and uses them only where validate checks them (a kernel that requires its walk
+# order), so the schema bounds them no further.
+_WALK_ORDER = _int3(-_I32_MAX - 1, _I32_MAX)
 EXECUTION_ENV = _map({
     "barrier_count": _int(0, 32),
     "disable_mid_thread_preemption": _BOOL,
