@@ -63,7 +63,7 @@ ENTRIES = [
                                                          "HV": H, "K": K, "V": V, "BT": BT, "BK": 64, "BV": 64,
                                                          "USE_G": False, "USE_G_GAMMA": False,
                                                          "STATE_V_FIRST": False}),
-    _e("gla_fwd_o", "ops.gla.chunk", "chunk_gla_fwd_kernel_o", "linear-attention", "q v h o A",
+    _e("gla_fwd_o", "ops.gla.chunk", "chunk_gla_fwd_kernel_o", "linear-attention", "q v h o A", full_only=True,
        types={"g": F32, "scale": "fp32"}, num_warps=4,
        constexprs={**NOT_VARLEN, "H": H, "HV": H, "K": K, "V": V, "BT": BT, "BK": 32, "BV": 32,
                    "STATE_V_FIRST": False, "USE_GRAPH": False}),

@@ -59,7 +59,7 @@ ENTRIES = [
                    "ROTARY_INTERLEAVED": False, "MAX_POSITION_EMBEDDINGS": 4096}),
     _e("topk_stage1", "ops.topk", "topk_stage1_kernel", "sort-topk", types={"index_ptr": I64},
        constexprs={"N": 4096, "CHUNK_SIZE": 1024, "DESCENDING": True}),
-    _e("topk_stage2", "ops.topk", "topk_stage2_kernel", "sort-topk",
+    _e("topk_stage2", "ops.topk", "topk_stage2_kernel", "sort-topk", full_only=True,
        types={"index_ptr": I64, "chunk_x": F32, "chunk_index": I64},
        constexprs={"sort_dim": 32, "k": 8, "N": 4, "BLOCK_SIZE": 32, "DESCENDING": True}),
     _e("sort", "ops.sort", "sort_kernel", "sort-topk", types={"out_index_ptr": I64}, full_only=True,
