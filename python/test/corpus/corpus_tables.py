@@ -11,7 +11,7 @@ import table_liger
 
 
 # The examples' large tiles take many seconds per target; the rest of the suite compiles them already.
-_HEAVY_EXAMPLES = {"matmul_128", "block_ptr_matmul_bf16", "attention"}
+_HEAVY_EXAMPLES = {"matmul", "matmul_128", "block_ptr_matmul_bf16", "attention"}
 
 
 def _examples() -> List[Entry]:

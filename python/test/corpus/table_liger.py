@@ -107,6 +107,11 @@ ENTRIES = [
        constexprs={"batch_size": 1, "num_heads": 8, "seq_len": 256, "head_dim": 64, "scale": 0.125,
                    "kernel_size": 7, "dilation": 1, "BLOCK_SIZE_M": 32, "BLOCK_SIZE_N": 32, "BLOCK_SIZE_K": 32,
                    "num_stages": 2, "num_warps": 4}),
+    # Neighborhood attention's second half: the attention weights times V.
+    _e("neighborhood_attention_av", "fused_neighborhood_attention", "_fused_neighborhood_attention_av_kernel",
+       "attention", ptr="*fp32",
+       constexprs={"batch_size": 1, "num_heads": 8, "seq_len": 256, "head_dim": 64, "BLOCK_SIZE_M": 32,
+                   "BLOCK_SIZE_N": 32, "BLOCK_SIZE_K": 32, "num_stages": 2, "num_warps": 4}),
     _e("multi_token_attention_mask", "multi_token_attention", "_mask_fwd_kernel", "attention",
        types={"scores_ptr": F32}, constexprs={"mask_val": -1e9, "BLOCK": 64, "num_warps": 4}),
 ]
