@@ -22,7 +22,8 @@ def _e(name: str, module: str, attr: str, category: str, **kw) -> Entry:
 
 
 ENTRIES = [
-    _e("rms_norm_fwd", "rms_norm", "_rms_norm_forward_kernel", "norm", ptr=BF16, types={"RSTD_ptr": F32, "eps": "fp32", "offset": "fp32"},
+    _e("rms_norm_fwd", "rms_norm", "_rms_norm_forward_kernel", "norm", ptr=BF16,
+       types={"RSTD_ptr": F32, "eps": "fp32", "offset": "fp32"},
        constexprs={"casting_mode": LLAMA, "elementwise_affine": True, "BLOCK_SIZE": 1024}),
     _e("rms_norm_bwd", "rms_norm", "_rms_norm_backward_kernel", "norm", ptr=BF16,
        types={"RSTD_ptr": F32, "dW_ptr": F32, "offset": "fp32"},
@@ -32,7 +33,8 @@ ENTRIES = [
        types={"RSTD_ptr": F32, "eps": "fp32", "offset": "fp32"},
        constexprs={"casting_mode": GEMMA, "elementwise_affine": True, "BLOCK_SIZE": 256, "BLOCK_ROW": 16}),
     _e("fused_add_rms_norm_fwd", "fused_add_rms_norm", "_fused_add_rms_norm_forward_kernel", "norm", ptr=BF16,
-       types={"RSTD_ptr": F32, "eps": "fp32", "offset": "fp32"}, constexprs={"casting_mode": LLAMA, "BLOCK_SIZE": 1024}),
+       types={"RSTD_ptr": F32, "eps": "fp32", "offset": "fp32"},
+       constexprs={"casting_mode": LLAMA, "BLOCK_SIZE": 1024}),
     _e("layer_norm_fwd", "layer_norm", "_layer_norm_forward_kernel", "norm", ptr=BF16,
        types={"Mean_ptr": F32, "RSTD_ptr": F32, "eps": "fp32"}, constexprs={"BLOCK_SIZE": 1024}),
     _e("layer_norm_bwd", "layer_norm", "_layer_norm_backward_kernel", "norm", ptr=BF16,
