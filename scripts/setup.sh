@@ -63,6 +63,16 @@ if ! stamp_ok requirements "$req_hash"; then
   stamp_set requirements "$req_hash"
 fi
 
+# The published kernel packages of the corpus tests (requirements-corpus.txt), with --no-deps and a stamp of
+# their own: their declared dependencies include PyPI's torch (gigabytes of CUDA libraries), which the
+# corpus replaces with a stand-in (python/test/corpus/standin_torch).
+corpus_hash=$(sha256sum requirements-corpus.txt | cut -d' ' -f1)
+if ! stamp_ok corpus "$corpus_hash"; then
+  say "installing the corpus's kernel packages (requirements-corpus.txt, --no-deps)"
+  "$PY" -m pip install -q --no-deps -r requirements-corpus.txt
+  stamp_set corpus "$corpus_hash"
+fi
+
 # --- this package ----------------------------------------------------------------------------------
 # What the build reads; a change to any of these files rebuilds.
 source_hash() {
