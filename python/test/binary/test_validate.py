@@ -799,3 +799,36 @@ def test_args_info_without_its_names_passes(add_pvc):
     with pytest.raises(ZebinFormatError, match="has no index"):
         validate.loadable(Elf(add_pvc).with_zeinfo(text.replace("      - index:           1\n        address_qualifier",
                                                                 "      - address_qualifier", 1)))
+
+
+MISSING_FUNCTION_CL = """
+void triton_xpu_missing(__global float* p);
+__kernel void calls_missing(__global float* p) { triton_xpu_missing(p); }
+"""
+
+
+def test_a_call_nobody_defines_is_refused_as_the_driver_refuses_it(cl_zebin, tmp_path):
+    # What FlagGems' generic kernels do with CUDA's libdevice (__nv_rsqrtf): IGC leaves the call undefined.  NEO
+    # creates the module, partially linked, and refuses its kernels; the check says so before the driver sees it.
+    binary, _ = cl_zebin(MISSING_FUNCTION_CL)
+    refuse(binary, "unresolved symbols: triton_xpu_missing (used by calls_missing): defined nowhere in the binary "
+                   "and not provided by the driver, which would create the module but refuse its kernels "
+                   "(ZE_RESULT_ERROR_INVALID_MODULE_UNLINKED). The compiler left them undefined: a function the "
+                   "installed IGC lacks (another vendor's libdevice, a newer builtin)")
+    # The driver itself, given the binary unchecked on the emulated pvc, in a child process.
+    import json
+    import os
+    import subprocess
+    (tmp_path / "k.zebin").write_bytes(binary)
+    code = (f"import json\nfrom triton.backends.intel.runtime import level_zero\nze = level_zero.runtime().ze\n"
+            f"try:\n    ze.load_native(0, open({str(tmp_path / 'k.zebin')!r}, 'rb').read(), 'calls_missing')\n"
+            f"    print(json.dumps('loaded'))\nexcept Exception as e:\n    print(json.dumps(e.result_name))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, TRITON_XPU_EMULATE="pvc"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == "ZE_RESULT_ERROR_INVALID_MODULE_UNLINKED"
+
+
+def test_symbols_the_driver_resolves_pass(triton_zebin):
+    # Every zebin of IGC 2 relocates __INTEL_PATCH_CROSS_THREAD_OFFSET_OFF_R0, which NEO resolves itself.
+    assert validate.loadable(triton_zebin("add", "pvc"))

@@ -59,7 +59,37 @@ def check(parsed: Zebin) -> Zebin:
         # A called function's barriers are added to the kernel's (22.43 and 26.27).
         _check_barriers(f"malformed .ze_info: function {function['name']}", function["execution_env"],
                         parsed.product_family)
+    _check_linked(image)
     return parsed
+
+
+def _check_linked(image: elf.ElfFile) -> None:
+    """Every symbol the code or data refers to is defined here or resolved by the driver.  NEO's linker
+    (ModuleImp::linkBinary, 22.43 and 26.27) leaves the module "partially linked" when a relocation names a
+    symbol nobody defines: zeModuleCreate succeeds, with "unresolved external symbol" in its build log, and
+    every zeKernelCreate of the module returns ZE_RESULT_ERROR_INVALID_MODULE_UNLINKED (ModuleImp::createKernel).
+    IGC leaves such symbols when it lacks a builtin the kernel calls (another vendor's libdevice, say).
+    Relocations of debug sections are the debugger's, not the linker's."""
+    users: Dict[str, set] = {}  # missing symbol -> the sections referring to it
+    for section in image.sections:
+        if section.type not in (elf.SHT_REL, elf.SHT_RELA) or section.link not in image.symbols:
+            continue
+        target = image.sections[section.info].name
+        if target.startswith(".debug"):
+            continue
+        table = image.symbols[section.link]
+        for relocation in image.relocations(section):
+            symbol = table[relocation.symbol] if relocation.symbol < len(table) else None
+            if symbol is not None and not symbol.defined and symbol.name \
+                    and symbol.name not in zebin.DRIVER_RESOLVED_SYMBOLS:
+                users.setdefault(symbol.name, set()).add(target[len(".text."):] if target.startswith(".text.")
+                                                         else target)
+    if users:
+        named = "; ".join(f"{name} (used by {', '.join(sorted(users[name]))})" for name in sorted(users))
+        _fail(f"unresolved symbols: {named}: defined nowhere in the binary and not provided by the driver, which "
+              "would create the module but refuse its kernels (ZE_RESULT_ERROR_INVALID_MODULE_UNLINKED). The "
+              "compiler left them undefined: a function the installed IGC lacks (another vendor's libdevice, a "
+              "newer builtin)")
 
 
 # --- What NEO's tables and asserts allow (22.43 and 26.27 alike unless said) -----------------------------
