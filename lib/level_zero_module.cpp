@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "triton_xpu/launch_args.h"
+#include "triton_xpu/vectorcall_launcher.h"
 #include "triton_xpu/level_zero_runtime.h"
 
 namespace py = pybind11;
@@ -213,41 +214,6 @@ class Launcher {
   uint32_t shared_mem_ = 0;  // bytes of shared local memory, passed as the last kernel argument
 };
 
-struct LauncherObject {
-  PyObject_HEAD
-  vectorcallfunc vectorcall;
-  Launcher *impl;
-};
-
-PyObject *launcher_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-  auto *obj = reinterpret_cast<LauncherObject *>(self);
-  if (kwnames && PyTuple_GET_SIZE(kwnames)) {
-    PyErr_SetString(PyExc_TypeError, "launcher(gx, gy, gz, *args) takes no keyword arguments");
-    return nullptr;
-  }
-  if (!obj->impl) {
-    PyErr_SetString(PyExc_RuntimeError, "Launcher was not initialised");
-    return nullptr;
-  }
-  try {
-    obj->impl->call(args, PyVectorcall_NARGS(nargsf));
-  } catch (...) {
-    set_python_error();
-    return nullptr;
-  }
-  Py_RETURN_NONE;
-}
-
-PyObject *launcher_new(PyTypeObject *type, PyObject *, PyObject *) {
-  PyObject *self = type->tp_alloc(type, 0);
-  if (self) {
-    auto *obj = reinterpret_cast<LauncherObject *>(self);
-    obj->vectorcall = launcher_vectorcall;
-    obj->impl = nullptr;
-  }
-  return self;
-}
-
 int launcher_init(PyObject *self, PyObject *args, PyObject *kwargs) {
   static const char *keywords[] = {"kernel", "index", "arg_kinds", "group_size", "shared_mem", nullptr};
   PyObject *kernel = nullptr, *index = nullptr, *kinds = nullptr, *group = nullptr;
@@ -255,14 +221,12 @@ int launcher_init(PyObject *self, PyObject *args, PyObject *kwargs) {
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO|I:Launcher", const_cast<char **>(keywords), &kernel, &index,
                                    &kinds, &group, &shared_mem))
     return -1;
-  auto *obj = reinterpret_cast<LauncherObject *>(self);
   try {
     auto impl = std::make_unique<Launcher>(
         py::cast<uintptr_t>(py::handle(kernel)), py::cast<size_t>(py::handle(index)),
         py::cast<std::vector<std::string>>(py::handle(kinds)),
         py::cast<std::array<uint32_t, 3>>(py::handle(group)), shared_mem);
-    delete obj->impl;
-    obj->impl = impl.release();
+    launcher_set_impl(self, impl.release());
   } catch (const py::cast_error &) {
     PyErr_SetString(PyExc_TypeError,
                     "Launcher(kernel: int, index: int, arg_kinds: list[str], group_size: (int, int, int))");
@@ -274,21 +238,8 @@ int launcher_init(PyObject *self, PyObject *args, PyObject *kwargs) {
   return 0;
 }
 
-void launcher_dealloc(PyObject *self) {
-  auto *obj = reinterpret_cast<LauncherObject *>(self);
-  delete obj->impl;  // holds no driver handle: the kernel belongs to load_native/unload
-  obj->impl = nullptr;
-  Py_TYPE(self)->tp_free(self);
-}
-
-Launcher *launcher_impl(PyObject *self) {
-  auto *impl = reinterpret_cast<LauncherObject *>(self)->impl;
-  if (!impl) PyErr_SetString(PyExc_RuntimeError, "Launcher was not initialised");
-  return impl;
-}
-
 PyObject *launcher_repr(PyObject *self) {
-  Launcher *l = reinterpret_cast<LauncherObject *>(self)->impl;
+  Launcher *l = reinterpret_cast<LauncherObject<Launcher> *>(self)->impl;
   if (!l) return PyUnicode_FromString("<Launcher (uninitialised)>");
   const auto &g = l->group_size();
   std::string text = "<Launcher " + l->record()->name + "(" + l->kinds_text() + ") group_size=(" +
@@ -297,17 +248,17 @@ PyObject *launcher_repr(PyObject *self) {
 }
 
 PyObject *launcher_get_kernel(PyObject *self, void *) {
-  Launcher *l = launcher_impl(self);
+  Launcher *l = launcher_impl<Launcher>(self);
   return l ? PyLong_FromUnsignedLongLong(reinterpret_cast<uintptr_t>(l->record()->kernel)) : nullptr;
 }
 
 PyObject *launcher_get_device(PyObject *self, void *) {
-  Launcher *l = launcher_impl(self);
+  Launcher *l = launcher_impl<Launcher>(self);
   return l ? PyLong_FromSize_t(l->record()->device_index) : nullptr;
 }
 
 PyObject *launcher_get_arg_kinds(PyObject *self, void *) {
-  Launcher *l = launcher_impl(self);
+  Launcher *l = launcher_impl<Launcher>(self);
   if (!l) return nullptr;
   PyObject *list = PyList_New(static_cast<Py_ssize_t>(l->kinds().size()));
   if (!list) return nullptr;
@@ -317,7 +268,7 @@ PyObject *launcher_get_arg_kinds(PyObject *self, void *) {
 }
 
 PyObject *launcher_get_group_size(PyObject *self, void *) {
-  Launcher *l = launcher_impl(self);
+  Launcher *l = launcher_impl<Launcher>(self);
   if (!l) return nullptr;
   const auto &g = l->group_size();
   return Py_BuildValue("(III)", g[0], g[1], g[2]);
@@ -351,23 +302,8 @@ fp16/bf16/fp32 becomes infinity, as a C cast would).  A non-null pointer that is
 device's context (host memory from malloc, freed memory, another context's) raises
 ForeignPointerError and launches nothing.)doc";
 
-PyTypeObject LauncherType = [] {
-  PyTypeObject t{};
-  PyVarObject head = {PyObject_HEAD_INIT(nullptr) 0};
-  t.ob_base = head;
-  t.tp_name = "triton.backends.intel._level_zero.Launcher";
-  t.tp_basicsize = sizeof(LauncherObject);
-  t.tp_dealloc = launcher_dealloc;
-  t.tp_vectorcall_offset = offsetof(LauncherObject, vectorcall);
-  t.tp_repr = launcher_repr;
-  t.tp_call = PyVectorcall_Call;
-  t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL;
-  t.tp_doc = kLauncherDoc;
-  t.tp_getset = launcher_getset;
-  t.tp_init = launcher_init;
-  t.tp_new = launcher_new;
-  return t;
-}();
+PyTypeObject LauncherType = launcher_type<Launcher, set_python_error>(
+    "triton.backends.intel._level_zero.Launcher", kLauncherDoc, launcher_init, launcher_getset, launcher_repr);
 
 py::dict kernel_props_dict(const KernelProps &p) {
   py::dict d;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "triton_xpu/launch_args.h"
+#include "triton_xpu/vectorcall_launcher.h"
 
 namespace py = pybind11;
 using namespace triton_xpu;
@@ -178,22 +179,10 @@ class SyclLauncher {
   uint32_t shared_mem_ = 0;
 };
 
-// The launcher as a plain CPython type with vectorcall, as _level_zero's Launcher: a launch skips pybind11's
-// dispatcher and its argument tuple.
-struct SyclLauncherObject {
-  PyObject_HEAD
-  vectorcallfunc vectorcall;
-  SyclLauncher *impl;
-};
-
-// Sets the Python error for the C++ exception being handled (outside pybind11's own dispatch).
-void set_python_error() {
+// Sets the Python error for this module's own C++ exceptions; false for any other exception.
+bool set_own_error(std::exception_ptr p) {
   try {
-    throw;
-  } catch (py::error_already_set &e) {
-    e.restore();
-  } catch (const py::builtin_exception &e) {
-    e.set_error();
+    std::rethrow_exception(p);
   } catch (const ForeignPointer &e) {
     py::object exc = g_foreign_pointer_error(e.index, e.address);
     PyErr_SetObject(g_foreign_pointer_error.ptr(), exc.ptr());
@@ -202,6 +191,21 @@ void set_python_error() {
                                                "made for");
   } catch (const sycl::exception &e) {
     PyErr_SetString(PyExc_RuntimeError, (std::string("SYCL: ") + e.what()).c_str());
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+// Sets the Python error for the C++ exception being handled (outside pybind11's own dispatch).
+void set_python_error() {
+  if (set_own_error(std::current_exception())) return;
+  try {
+    throw;
+  } catch (py::error_already_set &e) {
+    e.restore();
+  } catch (const py::builtin_exception &e) {
+    e.set_error();
   } catch (const std::overflow_error &e) {
     PyErr_SetString(PyExc_OverflowError, e.what());
   } catch (const std::exception &e) {
@@ -211,35 +215,6 @@ void set_python_error() {
   }
 }
 
-PyObject *sycl_launcher_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-  auto *obj = reinterpret_cast<SyclLauncherObject *>(self);
-  if (kwnames && PyTuple_GET_SIZE(kwnames)) {
-    PyErr_SetString(PyExc_TypeError, "launcher(gx, gy, gz, *args) takes no keyword arguments");
-    return nullptr;
-  }
-  if (!obj->impl) {
-    PyErr_SetString(PyExc_RuntimeError, "SyclLauncher was not initialised");
-    return nullptr;
-  }
-  try {
-    obj->impl->call(args, PyVectorcall_NARGS(nargsf));
-  } catch (...) {
-    set_python_error();
-    return nullptr;
-  }
-  Py_RETURN_NONE;
-}
-
-PyObject *sycl_launcher_new(PyTypeObject *type, PyObject *, PyObject *) {
-  PyObject *self = type->tp_alloc(type, 0);
-  if (self) {
-    auto *obj = reinterpret_cast<SyclLauncherObject *>(self);
-    obj->vectorcall = sycl_launcher_vectorcall;
-    obj->impl = nullptr;
-  }
-  return self;
-}
-
 int sycl_launcher_init(PyObject *self, PyObject *args, PyObject *kwargs) {
   static const char *keywords[] = {"queue", "kernel", "arg_kinds", "group_size", "shared_mem", nullptr};
   PyObject *queue = nullptr, *kernel = nullptr, *kinds = nullptr, *group = nullptr;
@@ -247,14 +222,12 @@ int sycl_launcher_init(PyObject *self, PyObject *args, PyObject *kwargs) {
   if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO|I:SyclLauncher", const_cast<char **>(keywords), &queue,
                                    &kernel, &kinds, &group, &shared_mem))
     return -1;
-  auto *obj = reinterpret_cast<SyclLauncherObject *>(self);
   try {
     auto impl = std::make_unique<SyclLauncher>(
         py::cast<uintptr_t>(py::handle(queue)), py::cast<std::shared_ptr<SyclKernel>>(py::handle(kernel)),
         py::cast<std::vector<std::string>>(py::handle(kinds)), py::cast<std::array<uint32_t, 3>>(py::handle(group)),
         shared_mem);
-    delete obj->impl;
-    obj->impl = impl.release();
+    launcher_set_impl(self, impl.release());
   } catch (const py::cast_error &) {
     PyErr_SetString(PyExc_TypeError, "SyclLauncher(queue: int, kernel: SyclKernel, arg_kinds: list[str], "
                                      "group_size: (int, int, int), shared_mem: int = 0)");
@@ -266,20 +239,9 @@ int sycl_launcher_init(PyObject *self, PyObject *args, PyObject *kwargs) {
   return 0;
 }
 
-void sycl_launcher_dealloc(PyObject *self) {
-  auto *obj = reinterpret_cast<SyclLauncherObject *>(self);
-  delete obj->impl;
-  obj->impl = nullptr;
-  Py_TYPE(self)->tp_free(self);
-}
-
 PyObject *sycl_launcher_get_queue(PyObject *self, void *) {
-  SyclLauncher *l = reinterpret_cast<SyclLauncherObject *>(self)->impl;
-  if (!l) {
-    PyErr_SetString(PyExc_RuntimeError, "SyclLauncher was not initialised");
-    return nullptr;
-  }
-  return PyLong_FromUnsignedLongLong(l->queue());
+  SyclLauncher *l = launcher_impl<SyclLauncher>(self);
+  return l ? PyLong_FromUnsignedLongLong(l->queue()) : nullptr;
 }
 
 PyGetSetDef sycl_launcher_getset[] = {
@@ -287,23 +249,11 @@ PyGetSetDef sycl_launcher_getset[] = {
     {nullptr, nullptr, nullptr, nullptr, nullptr},
 };
 
-PyTypeObject SyclLauncherType = [] {
-  PyTypeObject t{};
-  PyVarObject head = {PyObject_HEAD_INIT(nullptr) 0};
-  t.ob_base = head;
-  t.tp_name = "triton.backends.intel._sycl.SyclLauncher";
-  t.tp_basicsize = sizeof(SyclLauncherObject);
-  t.tp_dealloc = sycl_launcher_dealloc;
-  t.tp_vectorcall_offset = offsetof(SyclLauncherObject, vectorcall);
-  t.tp_call = PyVectorcall_Call;
-  t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL;
-  t.tp_doc = "SyclLauncher(queue, kernel, arg_kinds, group_size, shared_mem=0): launcher(gx, gy, gz, *args) "
-             "submits the kernel on the queue (see triton.backends.intel.runtime.sycl).";
-  t.tp_getset = sycl_launcher_getset;
-  t.tp_init = sycl_launcher_init;
-  t.tp_new = sycl_launcher_new;
-  return t;
-}();
+PyTypeObject SyclLauncherType = launcher_type<SyclLauncher, set_python_error>(
+    "triton.backends.intel._sycl.SyclLauncher",
+    "SyclLauncher(queue, kernel, arg_kinds, group_size, shared_mem=0): launcher(gx, gy, gz, *args) submits the "
+    "kernel on the queue (see triton.backends.intel.runtime.sycl).",
+    sycl_launcher_init, sycl_launcher_getset);
 
 // The floor of a launch on a queue, for the launch benchmark: `iterations` submits of the kernel with
 // the same argument bytes (pointers as 8 bytes) and the shared-memory argument, from C++.  Returns the mean
@@ -336,17 +286,7 @@ PYBIND11_MODULE(TRITON_XPU_SYCL_MODULE, m) {
   g_owned_by_level_zero_runtime = reinterpret_cast<bool (*)(uint64_t)>(
       level_zero.attr("_owns_memory").cast<py::capsule>().get_pointer());
   py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const ForeignPointer &e) {
-      py::object exc = g_foreign_pointer_error(e.index, e.address);
-      PyErr_SetObject(g_foreign_pointer_error.ptr(), exc.ptr());
-    } catch (const StaleQueue &) {
-      PyErr_SetString(g_stale_queue_error.ptr(), "the sycl::queue at this address is not the one the launcher was "
-                                                 "made for");
-    } catch (const sycl::exception &e) {
-      PyErr_SetString(PyExc_RuntimeError, (std::string("SYCL: ") + e.what()).c_str());
-    }
+    if (p && !set_own_error(p)) std::rethrow_exception(p);  // the rest is pybind11's
   });
   g_stale_queue_error = py::reinterpret_steal<py::object>(
       PyErr_NewException("triton.backends.intel._sycl.StaleQueueError", PyExc_RuntimeError, nullptr));
