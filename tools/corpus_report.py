@@ -82,7 +82,7 @@ def _verdicts(results: Dict[Tuple[str, str], harness.CompileResult]) -> Dict[Tup
         try:
             for (name, t), r in sorted(results.items()):
                 if t == target and r.binary is not None:
-                    out[name, t] = (harness.validator_verdict(r.binary), loader.load(r.binary, r.kernel))
+                    out[name, t] = (harness.validator_verdict(r.binary, r.kernel), loader.load(r.binary, r.kernel))
         finally:
             loader.close()
     return out

@@ -248,15 +248,20 @@ class Verdict:
     message: str = ""
 
 
-def validator_verdict(binary: bytes) -> Verdict:
-    """What ``binary.validate`` says: may the driver be handed this zebin?"""
+def validator_verdict(binary: bytes, kernel: str) -> Verdict:
+    """What the project's loader checks before the driver sees ``binary`` (``binary.validate``, then that the
+    kernel is in it, as ``runtime.level_zero.native_kernel`` does): may the driver be asked for ``kernel``?"""
     from triton.backends.intel.binary import validate
     from triton.backends.intel.errors import ZebinFormatError
     try:
-        validate.loadable(binary)
-        return Verdict(True)
+        parsed = validate.loadable(binary)
     except ZebinFormatError as e:
         return Verdict(False, str(e))
+    try:
+        parsed.kernel(kernel)
+    except KeyError as e:  # IGC 1.0 drops a kernel whose call it cannot resolve, and keeps the rest
+        return Verdict(False, f"cannot load {kernel}: {e.args[0]}")
+    return Verdict(True)
 
 
 def _enter_loader_process(target: str) -> None:

@@ -46,7 +46,7 @@ def test_kernel(name, target, corpus_compiler, corpus_loaders, record_property):
         _record(record_property, entry, result)
         pytest.fail(f"{name} for {target}: the zebin stage failed and ocloc gives no binary either, so there is "
                     f"nothing to load:\n{result.error}\nocloc: {result.raw_error}")
-    validator = harness.validator_verdict(result.binary)
+    validator = harness.validator_verdict(result.binary, result.kernel)
     driver = corpus_loaders(target).load(result.binary, result.kernel)
     mismatch = validator.accepted != driver.accepted
     _record(record_property, entry, result, validator=validator.accepted, validator_message=validator.message,
