@@ -1,7 +1,7 @@
 """Real kernels from published packages (Liger, FlagGems, flash-linear-attention) and this project's examples,
-compiled for every target this toolchain's ocloc knows, each binary checked differentially: the validator
-(``binary.validate.loadable``) must accept it exactly when NEO itself loads it (``zeModuleCreate`` NATIVE +
-``zeKernelCreate``, unchecked, on the emulated target).
+compiled for every target this toolchain's ocloc knows, each binary checked differentially: the loader's checks
+(``binary.validate.loadable``, and that the kernel is in the binary) must pass exactly when NEO itself loads it
+(``zeModuleCreate`` NATIVE + ``zeKernelCreate``, unchecked, on the emulated target).
 
 A kernel whose zebin stage failed is not dropped: its SPIR-V is compiled again by ocloc with the same flags and
 ocloc's raw output is the binary both sides judge.  A kernel Triton 3.3's front end cannot compile must be
