@@ -65,7 +65,9 @@ def test_load_against_a_cold_and_a_warm_neo_cache(fresh_cache):
     (row, ) = bench("load_neo_cache.py", "--kernels", "add", "--rounds", "1")
     assert (row["kernel"], row["device"], row["grf_mode"], row["jit_retried_256"]) == ("add", "pvc", "128", False)
     assert row["native_ms"] > 0 and row["spirv_cold_ms"] > 0 and row["spirv_warm_ms"] > 0
-    assert row["warm_ratio"] == round(row["spirv_warm_ms"] / row["native_ms"], 2)
+    # The ratios come from the unrounded medians; the columns are rounded.
+    for ratio, ms in (("warm_ratio", "spirv_warm_ms"), ("cold_ratio", "spirv_cold_ms")):
+        assert abs(row[ratio] - row[ms] / row["native_ms"]) <= 0.02 * row[ratio] + 0.1, (ratio, row)
 
 
 def test_benchmarks_say_what_to_do_without_a_device(tmp_path):
