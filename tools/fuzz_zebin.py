@@ -410,7 +410,7 @@ def fuzz(args) -> Dict[str, Any]:
 
     def worker() -> None:
         child: Optional[Child] = None
-        raw_child: List[Optional[Child]] = [None]
+        raw_child: Optional[Child] = None
         try:
             while True:
                 with lock:
@@ -437,24 +437,25 @@ def fuzz(args) -> Dict[str, Any]:
                     else:
                         counts[label, mode]["killed"] += 1
                         killed.append(record)
-                if args.unchecked and death is None and result[0] == "refused":
-                    unchecked_run(raw_child, label, mode, m, rule_of(result[1]))
                     if args.progress and done[0] % args.progress == 0:
                         print(f"[{done[0]}] {time.monotonic() - start:.0f} s, {len(killed)} killed", file=sys.stderr,
                               flush=True)
+                if args.unchecked and death is None and result[0] == "refused":
+                    raw_child = unchecked_run(raw_child, label, mode, m, rule_of(result[1]))
         finally:
             if child is not None:
                 child.close()
-            if raw_child[0] is not None:
-                raw_child[0].close()
+            if raw_child is not None:
+                raw_child.close()
 
-    def unchecked_run(holder: List[Optional[Child]], label: str, mode: str, m: Mutant, rule: str) -> None:
-        if holder[0] is None:
-            holder[0] = Child(spec_path, args.device, args.timeout)
-        result, death = holder[0].run(m.index, label, m.data, raw=True)
+    def unchecked_run(raw_child: Optional[Child], label: str, mode: str, m: Mutant, rule: str) -> Optional[Child]:
+        """Hands the refused mutant to NEO unchecked in ``raw_child`` (started if None); the child to use next."""
+        if raw_child is None:
+            raw_child = Child(spec_path, args.device, args.timeout)
+        result, death = raw_child.run(m.index, label, m.data, raw=True)
         if death is not None:
-            holder[0].close()
-            holder[0] = None
+            raw_child.close()
+            raw_child = None
             outcome, detail = "died", f"{death.how}: {death.output[-200:]}"
         else:
             outcome, detail = result
@@ -465,6 +466,7 @@ def fuzz(args) -> Dict[str, Any]:
             examples = row["examples"].setdefault(outcome, [])
             if len(examples) < 3:
                 examples.append(f"{label} {mode} #{m.index}: {m.what}" + (f" -> {detail[:160]}" if detail else ""))
+        return raw_child
 
     threads = [threading.Thread(target=worker) for _ in range(max(1, args.jobs))]
     for t in threads:
