@@ -71,19 +71,13 @@ def _check_linked(image: elf.ElfFile) -> None:
     IGC leaves such symbols when it lacks a builtin the kernel calls (another vendor's libdevice, say).
     Relocations of debug sections are the debugger's, not the linker's."""
     users: Dict[str, set] = {}  # missing symbol -> the sections referring to it
-    for section in image.sections:
-        if section.type not in (elf.SHT_REL, elf.SHT_RELA) or section.link not in image.symbols:
-            continue
+    for section, relocation in elf.relocation_targets(image, zebin.RELOC_WIDTH):
         target = image.sections[section.info].name
-        if target.startswith(".debug"):
+        symbol = image.symbols[section.link][relocation.symbol]
+        if target.startswith(".debug") or symbol.defined or not symbol.name \
+                or symbol.name in zebin.DRIVER_RESOLVED_SYMBOLS:
             continue
-        table = image.symbols[section.link]
-        for relocation in image.relocations(section):
-            symbol = table[relocation.symbol] if relocation.symbol < len(table) else None
-            if symbol is not None and not symbol.defined and symbol.name \
-                    and symbol.name not in zebin.DRIVER_RESOLVED_SYMBOLS:
-                users.setdefault(symbol.name, set()).add(target[len(".text."):] if target.startswith(".text.")
-                                                         else target)
+        users.setdefault(symbol.name, set()).add(target[len(".text."):] if target.startswith(".text.") else target)
     if users:
         named = "; ".join(f"{name} (used by {', '.join(sorted(users[name]))})" for name in sorted(users))
         _fail(f"unresolved symbols: {named}: defined nowhere in the binary and not provided by the driver, which "
