@@ -179,9 +179,11 @@ class _Libocloc:
         keeps ~120-190 MB resident in it; a process that compiles now and then should not keep that."""
         self._last_run = time.monotonic()
         idle = idle_timeout()
-        if idle is None or self._idle_timer is not None:
-            return  # kept for the process's life, or a timer is already waiting (it re-checks the time)
-        self._idle_timer = threading.Timer(idle, self._exit_if_idle)
+        if idle is not None and self._idle_timer is None:  # else kept for good, or a timer re-checks the time
+            self._wait_idle(idle)
+
+    def _wait_idle(self, seconds: float) -> None:
+        self._idle_timer = threading.Timer(seconds, self._exit_if_idle)
         self._idle_timer.daemon = True
         self._idle_timer.start()
 
@@ -193,11 +195,9 @@ class _Libocloc:
                 return
             left = self._last_run + idle - time.monotonic()
             if left > 0:  # used again since the timer was set: wait out the rest
-                self._idle_timer = threading.Timer(left, self._exit_if_idle)
-                self._idle_timer.daemon = True
-                self._idle_timer.start()
-                return
-            self._stop()  # the next run starts a new worker
+                self._wait_idle(left)
+            else:
+                self._stop()  # the next run starts a new worker
 
     def kill(self) -> None:
         """Kill the worker from any thread; the call waiting on it sees it die (OclocCrashed)."""
