@@ -25,8 +25,9 @@ from triton.backends.intel.tools import env_var
 T = TypeVar("T")
 
 # Where the dynamic loader finds libocloc and libigc on the distributions Intel packages for.
-_SYSTEM_LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib", "/opt/intel/lib")
-_LIBRARIES = ("libocloc.so", "libocloc.so.1", "libigc.so.2", "libigc.so.1")
+SYSTEM_LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib", "/opt/intel/lib")
+IGC_LIBRARIES = ("libigc.so.2", "libigc.so.1")
+_LIBRARIES = ("libocloc.so", "libocloc.so.1") + IGC_LIBRARIES
 _KNOBS = (MODE_ENV, LIB_ENV, env_var("ocloc"))
 
 
@@ -35,7 +36,7 @@ def _library_dirs() -> List[str]:
     multiarch = sysconfig.get_config_var("MULTIARCH")
     if multiarch:
         dirs.append(f"/usr/lib/{multiarch}")
-    return dirs + list(_SYSTEM_LIB_DIRS)
+    return dirs + list(SYSTEM_LIB_DIRS)
 
 
 def compiler_files() -> List[str]:

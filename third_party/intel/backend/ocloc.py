@@ -360,10 +360,10 @@ def _libigc_fingerprint() -> str:
                  if b"libigc.so" in line and b"=>" in line]
     except OSError:
         pass
-    dirs += ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib", "/opt/intel/lib"]
+    dirs += compiler_identity.SYSTEM_LIB_DIRS
     seen, parts = set(), []
     for d in dirs:
-        for name in ("libigc.so.2", "libigc.so.1"):
+        for name in compiler_identity.IGC_LIBRARIES:
             path = os.path.realpath(os.path.join(d, name))
             if path in seen or not os.path.isfile(path):
                 continue
