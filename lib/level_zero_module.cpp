@@ -120,27 +120,13 @@ void wait_device(Device &dev) {
 void set_python_error() {
   try {
     throw;
-  } catch (py::error_already_set &e) {
-    e.restore();
-  } catch (const py::builtin_exception &e) {
-    e.set_error();
   } catch (const ZeFailure &e) {
     raise_ze_error(e);
   } catch (const ForeignPointer &e) {
     py::object exc = py::reinterpret_borrow<py::object>(g_foreign_pointer_error)(e.index, e.address);
     PyErr_SetObject(g_foreign_pointer_error, exc.ptr());
-  } catch (const std::out_of_range &e) {
-    PyErr_SetString(PyExc_IndexError, e.what());
-  } catch (const std::invalid_argument &e) {
-    PyErr_SetString(PyExc_ValueError, e.what());
-  } catch (const std::overflow_error &e) {
-    PyErr_SetString(PyExc_OverflowError, e.what());
-  } catch (const std::bad_alloc &) {
-    PyErr_NoMemory();
-  } catch (const std::exception &e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
   } catch (...) {
-    PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
+    set_common_python_error();
   }
 }
 

@@ -199,20 +199,7 @@ bool set_own_error(std::exception_ptr p) {
 
 // Sets the Python error for the C++ exception being handled (outside pybind11's own dispatch).
 void set_python_error() {
-  if (set_own_error(std::current_exception())) return;
-  try {
-    throw;
-  } catch (py::error_already_set &e) {
-    e.restore();
-  } catch (const py::builtin_exception &e) {
-    e.set_error();
-  } catch (const std::overflow_error &e) {
-    PyErr_SetString(PyExc_OverflowError, e.what());
-  } catch (const std::exception &e) {
-    PyErr_SetString(PyExc_RuntimeError, e.what());
-  } catch (...) {
-    PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
-  }
+  if (!set_own_error(std::current_exception())) set_common_python_error();
 }
 
 int sycl_launcher_init(PyObject *self, PyObject *args, PyObject *kwargs) {

@@ -7,10 +7,38 @@
 #pragma once
 
 #include <Python.h>
+#include <pybind11/pybind11.h>
 
 #include <cstddef>
+#include <new>
+#include <stdexcept>
 
 namespace triton_xpu {
+
+// From a catch handler: sets the Python error for the exception being handled, for the types every module
+// shares -- pybind11's and the standard library's, mapped as pybind11 maps them.  A module catches its own
+// exception types first and calls this for the rest.
+inline void set_common_python_error() {
+  try {
+    throw;
+  } catch (pybind11::error_already_set &e) {
+    e.restore();
+  } catch (const pybind11::builtin_exception &e) {
+    e.set_error();
+  } catch (const std::out_of_range &e) {
+    PyErr_SetString(PyExc_IndexError, e.what());
+  } catch (const std::invalid_argument &e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
+  } catch (const std::overflow_error &e) {
+    PyErr_SetString(PyExc_OverflowError, e.what());
+  } catch (const std::bad_alloc &) {
+    PyErr_NoMemory();
+  } catch (const std::exception &e) {
+    PyErr_SetString(PyExc_RuntimeError, e.what());
+  } catch (...) {
+    PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
+  }
+}
 
 template <class Impl>
 struct LauncherObject {
