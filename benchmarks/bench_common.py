@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -14,6 +16,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 # NEO 26.x keeps compiled SPIR-V in a persistent cache ($HOME/.cache/neo_compiler_cache): a repeated
 # JIT-at-load baseline would cost ~0 ms.  Off before the driver loads, so every baseline compiles.
 os.environ.setdefault("NEO_CACHE_PERSISTENT", "0")
+
+
+def fresh_process_json(script: str, args: Sequence[str], env: Dict[str, str], what: str, timeout: float = 900) -> Any:
+    """``script --child ARGS`` in a fresh Python process with ``env`` (the driver reads its settings when it
+    loads): the JSON of the last line it prints.  RuntimeError naming ``what`` failed, with its stderr."""
+    proc = subprocess.run([sys.executable, script, "--child", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def private_cache() -> None:

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Set
+from typing import Dict, List
 
 from bench_common import print_rows
 

@@ -22,14 +22,13 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from bench_common import have_device, print_rows, private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import fresh_process_json, have_device, print_rows, private_cache  # noqa: E402  (also puts examples/ on the path)
 from load_native_vs_jit import jit_at_load_ms, kernel_specs
 
 
@@ -53,11 +52,7 @@ def _load_in_fresh_process(kind: str, path: str, name: str, neo_cache: str = "")
     env = dict(os.environ, NEO_CACHE_PERSISTENT="1" if neo_cache else "0")
     if neo_cache:
         env["NEO_CACHE_DIR"] = neo_cache
-    proc = subprocess.run([sys.executable, __file__, "--child", kind, path, name], capture_output=True, text=True,
-                          env=env, timeout=900)
-    if proc.returncode != 0:
-        raise RuntimeError(f"loading {name} ({kind}) failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return fresh_process_json(__file__, [kind, path, name], env, f"loading {name} ({kind})")
 
 
 def measure(spec, device: str, rounds: int, work: Path) -> Dict[str, Any]:

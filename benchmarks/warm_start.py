@@ -29,14 +29,13 @@ import os
 import shutil
 import statistics
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
-from bench_common import print_rows
+from bench_common import fresh_process_json, print_rows
 
 PARTS = ("backend", "load", "launcher")
 
@@ -64,15 +63,7 @@ def child() -> Dict[str, float]:
     from triton.backends.intel.runtime import level_zero
     spent: Dict[str, float] = {}
     # Triton loads the backend's compiler.py by path: wrap the class it registered, not an imported copy.
-    backend_cls = backends["intel"].compiler
-    original_init = backend_cls.__init__
-
-    def init(self, target):
-        start = time.perf_counter()
-        original_init(self, target)
-        spent["backend"] = spent.get("backend", 0.0) + (time.perf_counter() - start) * 1e3
-
-    backend_cls.__init__ = init
+    _timed(backends["intel"].compiler, "__init__", spent, "backend")
     _timed(triton_compiler, "triton_key", spent, "triton_key")
     x = driver.active.alloc(4096, "device", "float32")  # the driver is up before the clock starts
     _timed(driver.active.utils, "load_binary", spent, "load")
@@ -103,11 +94,7 @@ def _raw_load_and_append(binary: bytes, group: int, x, level_zero, driver) -> fl
 
 
 def _run_child(cache: str) -> Dict[str, float]:
-    env = dict(os.environ, TRITON_CACHE_DIR=cache)
-    proc = subprocess.run([sys.executable, __file__, "--child"], capture_output=True, text=True, env=env, timeout=600)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the measuring process failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return fresh_process_json(__file__, [], dict(os.environ, TRITON_CACHE_DIR=cache), "the measuring process", 600)
 
 
 def _without_answers(cache: str) -> str:
