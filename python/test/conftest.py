@@ -7,6 +7,7 @@ compiles an example kernel with Triton; each result is cached for the session.  
 skipped where ocloc is not installed.
 """
 
+import functools
 import os
 import shutil
 import subprocess
@@ -37,20 +38,19 @@ _STACK_PACKAGES = ("intel-opencl-icd", "libze-intel-gpu1", "intel-ocloc", "libig
                    "libigc-tools", "libze1")
 
 
+@functools.lru_cache(maxsize=None)
 def _stack_versions() -> str:
-    if not hasattr(_stack_versions, "line"):
-        found = []
-        for package in _STACK_PACKAGES:
-            try:
-                version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True,
-                                         text=True, timeout=30).stdout.strip()
-            except (OSError, subprocess.TimeoutExpired):
-                version = ""
-            if version:
-                found.append(f"{package} {version}")
-        toolchain = os.environ.get("TRITON_XPU_TOOLCHAIN", "?")
-        _stack_versions.line = f"toolchain {toolchain}: " + (", ".join(found) or "no Intel packages found by dpkg")
-    return _stack_versions.line
+    found = []
+    for package in _STACK_PACKAGES:
+        try:
+            version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True,
+                                     timeout=30).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            version = ""
+        if version:
+            found.append(f"{package} {version}")
+    toolchain = os.environ.get("TRITON_XPU_TOOLCHAIN", "?")
+    return f"toolchain {toolchain}: " + (", ".join(found) or "no Intel packages found by dpkg")
 
 
 def pytest_report_header(config):
