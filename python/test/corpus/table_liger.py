@@ -17,6 +17,14 @@ BF16 = "*bf16"
 LLAMA, GEMMA = 0, 1  # liger_kernel.ops.rms_norm._CASTING_MODE_*
 
 
+# liger_cross_entropy_kernel as LigerCrossEntropyFunction launches it (mean reduction, no weight, no z-loss).
+_CE_TYPES = {"Y_ptr": "*i64", "weight_ptr": F32, "loss_ptr": F32, "z_loss_ptr": F32, "token_accuracy_ptr": F32,
+             "predicted_tokens_ptr": "*i64", "sum_non_ignore_weight": "fp32", "weight_sum": "fp32", "softcap": "fp32"}
+_CE_CONSTEXPRS = {"lse_square_scale": 0.0, "label_smoothing": 0.0, "reduction": "mean", "RETURN_Z_LOSS": False,
+                  "RETURN_TOKEN_ACCURACY": False, "RETURN_PREDICTED_TOKENS": False, "BLOCK_SIZE": 4096,
+                  "HAS_WEIGHT": False, "HAS_SOFTCAPPING": False, "HAS_GRADIENTS": True}
+
+
 def _e(name: str, module: str, attr: str, category: str, **kw) -> Entry:
     return Entry(f"liger/{name}", P, OPS + module, attr, category, **kw)
 
@@ -58,21 +66,11 @@ ENTRIES = [
                 "('dtype' object is not callable)"),
     _e("softmax_bwd", "softmax", "_softmax_single_block_backward_kernel", "softmax", constexprs={"BLOCK_SIZE": 1024}),
     _e("cross_entropy", "cross_entropy", "liger_cross_entropy_kernel", "cross-entropy", ptr=BF16, num_warps=32,
-       types={"Y_ptr": "*i64", "weight_ptr": F32, "loss_ptr": F32, "z_loss_ptr": F32, "token_accuracy_ptr": F32,
-              "predicted_tokens_ptr": "*i64", "sum_non_ignore_weight": "fp32", "weight_sum": "fp32",
-              "softcap": "fp32"},
-       constexprs={"lse_square_scale": 0.0, "label_smoothing": 0.0, "reduction": "mean", "RETURN_Z_LOSS": False,
-                   "RETURN_TOKEN_ACCURACY": False, "RETURN_PREDICTED_TOKENS": False, "BLOCK_SIZE": 4096,
-                   "HAS_WEIGHT": False, "HAS_SOFTCAPPING": False, "HAS_GRADIENTS": True}),
+       types=_CE_TYPES, constexprs=_CE_CONSTEXPRS),
     # Gemma 2's logit soft-capping: tanh from libdevice.
     _e("cross_entropy_softcap", "cross_entropy", "liger_cross_entropy_kernel", "cross-entropy", ptr=BF16,
-       num_warps=32,
-       types={"Y_ptr": "*i64", "weight_ptr": F32, "loss_ptr": F32, "z_loss_ptr": F32, "token_accuracy_ptr": F32,
-              "predicted_tokens_ptr": "*i64", "sum_non_ignore_weight": "fp32", "weight_sum": "fp32",
-              "softcap": "fp32"},
-       constexprs={"lse_square_scale": 0.0, "label_smoothing": 0.1, "reduction": "mean", "RETURN_Z_LOSS": False,
-                   "RETURN_TOKEN_ACCURACY": False, "RETURN_PREDICTED_TOKENS": False, "BLOCK_SIZE": 4096,
-                   "HAS_WEIGHT": False, "HAS_SOFTCAPPING": True, "HAS_GRADIENTS": True}),
+       num_warps=32, types=_CE_TYPES,
+       constexprs={**_CE_CONSTEXPRS, "label_smoothing": 0.1, "HAS_SOFTCAPPING": True}),
     _e("kl_div_fwd", "kl_div", "_kldiv_kernel_forward", "loss", num_warps=32, types={"eps": "fp32"},
        constexprs={"BLOCK_SIZE": 4096, "reduction": 1, "log_target": False}),
     _e("jsd", "jsd", "_jsd_kernel", "loss", types={"label_ptr": "*i64"}, num_warps=32,

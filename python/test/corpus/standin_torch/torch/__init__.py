@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import builtins as _b
 import contextlib
-import functools
 import types as _types
 from typing import Any
 
@@ -20,6 +19,16 @@ def _not_here(name: str):
     call.__name__ = name.rsplit(".", 1)[-1]
     call.__qualname__ = name
     return call
+
+
+def _raising_module_getattr(module: str):
+    """A module ``__getattr__`` giving, for any public name, a function that raises when called (torch's
+    dynamic namespaces: nn.functional, nn.init)."""
+    def getattr_(name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _not_here(f"{module}.{name}")
+    return getattr_
 
 
 def _submodule(name: str, **attrs: Any) -> _types.ModuleType:

@@ -1,11 +1,5 @@
 """torch.nn.init of the corpus's stand-in torch (TEST DOUBLE): every function raises when called."""
 
+from torch import _raising_module_getattr
 
-def __getattr__(name: str):
-    if name.startswith("__"):
-        raise AttributeError(name)
-
-    def call(*args, **kwargs):
-        raise NotImplementedError(f"torch.nn.init.{name} called on the corpus's stand-in torch")
-    call.__name__ = name
-    return call
+__getattr__ = _raising_module_getattr("nn.init")
