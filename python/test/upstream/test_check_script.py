@@ -1,0 +1,50 @@
+"""upstream/check's verdicts on small synthetic series, against a test double of the upstream checkout (conftest):
+a clean patch passes; a patch that does not apply, a badly formatted file, a patch naming no tests fail, and
+the output names the patch, the tool and the file.  The formatters are real (upstream's versions from PyPI,
+made once into .toolchains/upstream-lint/venv; a run without PyPI fails saying so).
+"""
+import subprocess
+
+import upstream_series as series
+
+TEST_FILE = "python/test/unit/intel/test_double.py"
+GOOD_TEST = "def test_double():\n    assert 1 + 1 == 2\n"
+
+
+def check(double):
+    proc = subprocess.run([str(series.SERIES_DIR / "check"), "--series-dir", str(double.series_dir), str(double.repo)],
+                          capture_output=True, text=True, timeout=900)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_a_clean_patch_with_a_passing_test_passes(upstream_double):
+    upstream_double.add_patch("[XPU] Add a test", {TEST_FILE: GOOD_TEST}, f"Tests: {TEST_FILE}")
+    status, out = check(upstream_double)
+    assert status == 0, out
+    assert "1 passed" in out
+
+
+def test_a_patch_that_does_not_apply_fails_naming_it(upstream_double):
+    upstream_double.add_patch("[XPU] Add a test", {TEST_FILE: GOOD_TEST}, f"Tests: {TEST_FILE}")
+    elsewhere = upstream_double.commit_elsewhere({"python/triton/knobs.py": "SPILL_THRESHOLD: int = 0\n"})
+    name = upstream_double.add_patch("[XPU] Change the threshold", {"python/triton/knobs.py": "SPILL_THRESHOLD: int = 8\n"},
+                                     f"Tests: {TEST_FILE}", parent=elsewhere)
+    status, out = check(upstream_double)
+    assert status != 0
+    assert f"patch {name} does not apply" in out
+
+
+def test_a_badly_formatted_python_file_fails_naming_yapf_and_the_file(upstream_double):
+    ugly = "def  test_double( ):\n    assert 1+1 == 2\n"
+    upstream_double.add_patch("[XPU] Add a test", {TEST_FILE: ugly}, f"Tests: {TEST_FILE}")
+    status, out = check(upstream_double)
+    assert status != 0
+    assert f"FAILED: yapf ({TEST_FILE})" in out
+    assert f"+++ {TEST_FILE}" in out   # the diff yapf would apply is shown
+
+
+def test_a_patch_naming_no_tests_fails_naming_it(upstream_double):
+    name = upstream_double.add_patch("[XPU] Add a test", {TEST_FILE: GOOD_TEST})
+    status, out = check(upstream_double)
+    assert status != 0
+    assert f"FAILED: {name} names no tests" in out
