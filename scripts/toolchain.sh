@@ -128,7 +128,8 @@ build_rootfs() {
 
 # --- running inside ------------------------------------------------------------------------------------
 # Prints the mount commands for the private namespace: kernel file systems, the host Python (read-only),
-# the repository and /tmp at their own paths, and the host's network and pip settings (CA bundle, caches).
+# the repository, /tmp and UPSTREAM_DIR at their own paths, and the host's network and pip settings (CA bundle,
+# caches).
 mount_script() {
   local r=$ROOTFS
   echo "set -e"
@@ -143,6 +144,12 @@ mount_script() {
   done
   case "$ROOT/" in /tmp/*) ;; *) echo "mkdir -p '$r$ROOT' && mount --bind '$ROOT' '$r$ROOT'" ;; esac
   case "$PWD/" in /tmp/*|"$ROOT"/*) ;; *) [ -d "$PWD" ] && echo "mkdir -p '$r$PWD' && mount --bind '$PWD' '$r$PWD'" ;; esac
+  # An upstream checkout for upstream/check (UPSTREAM_DIR, kept in the environment) at its own path, writable:
+  # the check adds a temporary worktree to it.
+  local up
+  if [ -n "${UPSTREAM_DIR:-}" ] && up=$(cd "$UPSTREAM_DIR" 2>/dev/null && pwd); then
+    case "$up/" in /tmp/*|"$ROOT"/*|"$PWD"/*) ;; *) echo "mkdir -p '$r$up' && mount --bind '$up' '$r$up'" ;; esac
+  fi
   mkdir -p "$PIP_CACHE"
   echo "mkdir -p '$r$PIP_CACHE' && mount --bind '$PIP_CACHE' '$r$PIP_CACHE'"
   for f in /etc/resolv.conf /etc/hosts /etc/ssl/certs/ca-certificates.crt /etc/pip.conf /etc/xdg/pip /opt/wheels; do

@@ -19,3 +19,12 @@ def test_the_series_applies_lints_clean_and_passes_its_tests_on_base():
     proc = subprocess.run([str(series.SERIES_DIR / "check"), os.environ["UPSTREAM_DIR"]], capture_output=True,
                           text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(not os.environ.get("UPSTREAM_DIR"), reason=SKIP_REASON)
+def test_upstream_dir_reaches_the_suite_and_holds_base():
+    # ./run test keeps the environment and scripts/toolchain.sh mounts UPSTREAM_DIR at its own path.
+    upstream = os.environ["UPSTREAM_DIR"]
+    proc = subprocess.run(["git", "-C", upstream, "cat-file", "-e", f"{series.base()}^{{commit}}"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"{upstream} is not visible here or does not contain BASE: {proc.stderr}"
