@@ -3,6 +3,7 @@ a clean patch passes; a patch that does not apply, a badly formatted file, a pat
 the output names the patch, the tool and the file.  The formatters are real (upstream's versions from PyPI,
 made once into .toolchains/upstream-lint/venv; a run without PyPI fails saying so).
 """
+import os
 import subprocess
 
 import upstream_series as series
@@ -48,3 +49,15 @@ def test_a_patch_naming_no_tests_fails_naming_it(upstream_double):
     status, out = check(upstream_double)
     assert status != 0
     assert f"FAILED: {name} names no tests" in out
+
+
+def test_without_pypi_the_formatter_venv_fails_saying_so(tmp_path):
+    # A fresh venv folder and an index nobody answers at: the check cannot get upstream's formatters.
+    # (PIP_CONFIG_FILE=/dev/null: no pip.conf adds another index or local wheels.)
+    env = dict(os.environ, UPSTREAM_LINT_DIR=str(tmp_path / "lint"), PIP_CONFIG_FILE=os.devnull,
+               PIP_INDEX_URL="http://127.0.0.1:9/simple", PIP_RETRIES="0", PIP_TIMEOUT="2")
+    proc = subprocess.run([str(series.SERIES_DIR / "lint-venv")], capture_output=True, text=True, timeout=300,
+                          env=env)
+    assert proc.returncode != 0
+    assert "cannot install upstream's formatters from PyPI" in proc.stderr
+    assert "is PyPI reachable?" in proc.stderr
