@@ -28,8 +28,8 @@ def test_a_clean_patch_with_a_passing_test_passes(upstream_double):
 def test_a_patch_that_does_not_apply_fails_naming_it(upstream_double):
     upstream_double.add_patch("[XPU] Add a test", {TEST_FILE: GOOD_TEST}, f"Tests: {TEST_FILE}")
     elsewhere = upstream_double.commit_elsewhere({"python/triton/knobs.py": "SPILL_THRESHOLD: int = 0\n"})
-    name = upstream_double.add_patch("[XPU] Change the threshold", {"python/triton/knobs.py": "SPILL_THRESHOLD: int = 8\n"},
-                                     f"Tests: {TEST_FILE}", parent=elsewhere)
+    changed = {"python/triton/knobs.py": "SPILL_THRESHOLD: int = 8\n"}
+    name = upstream_double.add_patch("[XPU] Change the threshold", changed, f"Tests: {TEST_FILE}", parent=elsewhere)
     status, out = check(upstream_double)
     assert status != 0
     assert f"patch {name} does not apply" in out
