@@ -69,6 +69,17 @@ def test_each_named_test_is_a_pytest_file_the_patch_adds_or_changes():
     assert problems == []
 
 
+def test_every_test_file_a_patch_changes_is_named_in_a_trailer():
+    # Otherwise it would neither run in upstream/check nor be listed as needing a GPU.
+    problems = []
+    for patch in series.patches():
+        gpu = [path for value in patch.trailer("Tests-need-GPU") for path in value.split(" -- ", 1)[0].split()]
+        for path in patch.changed_files:
+            if re.fullmatch(r"python/test/(.*/)?test_[^/]*\.py", path) and path not in patch.tests + gpu:
+                problems.append(f"{patch.name}: {path}")
+    assert problems == []
+
+
 def test_tests_needing_a_gpu_say_why():
     # "Tests-need-GPU: <paths> -- <why>": upstream/check prints these as what cannot run here.
     problems = [
