@@ -100,6 +100,12 @@ def test_upstream_gpu_free_tests_are_pytest_files():
 BUILD_PRODUCTS = ("third_party/intel/backend/lib/", )
 
 
+def test_upstream_tests_with_the_standin_torch_start_with_a_pytest_file():
+    lines = (series.SERIES_DIR / "tests-standin-torch").read_text().splitlines()
+    runs = [line.split("#", 1)[0].split() for line in lines if line.split("#", 1)[0].strip()]
+    assert runs and all(re.fullmatch(r"python/test/.*test_[^/]*\.py", run[0]) for run in runs), runs
+
+
 def project_modules():
     """Every source module of the project a reader could ask about: the backend, the C++ runtime, the tools.
     (From the file system, not git: the toolchains have no git.)"""
