@@ -61,3 +61,34 @@ def test_without_pypi_the_formatter_venv_fails_saying_so(tmp_path):
     assert proc.returncode != 0
     assert "cannot install upstream's formatters from PyPI" in proc.stderr
     assert "is PyPI reachable?" in proc.stderr
+
+
+def test_export_writes_the_checkouts_commits_as_a_series_the_check_accepts(upstream_double):
+    """upstream/export is how an edited series returns here: its output is what upstream/check applies."""
+    from upstream_double import git, write
+    repo = upstream_double.repo
+    git(repo, "checkout", "-q", "-b", "series", upstream_double.base)
+    write(repo, {TEST_FILE: GOOD_TEST})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"[XPU] Add a test\n\n## Problem\nA test.\n\nTests: {TEST_FILE}\n")
+    (upstream_double.series_dir / "series").write_text("# a comment that stays\n")
+    proc = subprocess.run([str(series.SERIES_DIR / "export"), "--series-dir", str(upstream_double.series_dir),
+                           str(repo)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    listed = (upstream_double.series_dir / "series").read_text().splitlines()
+    assert listed == ["# a comment that stays", "0001-XPU-Add-a-test.patch"]
+    patch = (upstream_double.series_dir / "patches" / listed[1]).read_text()
+    assert patch.startswith("From 0000000000000000000000000000000000000000 ")  # no commit id: stable files
+    git(repo, "checkout", "-q", "--detach", upstream_double.base)
+    status, out = check(upstream_double)
+    assert status == 0, out
+
+
+def test_export_refuses_a_checkout_not_on_base(upstream_double):
+    from upstream_double import git
+    git(upstream_double.repo, "checkout", "-q", "--orphan", "elsewhere")
+    git(upstream_double.repo, "commit", "-q", "-m", "unrelated")
+    proc = subprocess.run([str(series.SERIES_DIR / "export"), "--series-dir", str(upstream_double.series_dir),
+                           str(upstream_double.repo)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "does not descend from BASE" in proc.stderr
