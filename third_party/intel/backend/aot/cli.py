@@ -1,6 +1,6 @@
 """``triton-xpu``: ahead-of-time compilation of Triton kernels to native Intel GPU binaries, and inspection.
 
-    triton-xpu compile PATH.py --kernel NAME --signature SIG --target T[,T...] --out-dir DIR [--emit-c] [--emit-spv] ...
+    triton-xpu compile PATH.py --kernel NAME --signature SIG --target T[,T...] --out-dir DIR [--emit-c] [--emit-spv] [--keep-ir] ...
     triton-xpu info FILE.zebin [--json]
     triton-xpu disasm FILE.zebin [--kernel NAME] [--target T]
     triton-xpu devices [--json]
@@ -43,7 +43,8 @@ def cmd_compile(args) -> int:
     specs = kernels.prepare(args.path, args.kernel, args.signature, args.constexpr, args.out_name)
     targets = kernels.resolve_targets(args.target)
     options = kernels.Options(num_warps=args.num_warps, num_stages=args.num_stages,
-                              threads_per_warp=args.threads_per_warp, grf_mode=args.grf)
+                              threads_per_warp=args.threads_per_warp, grf_mode=args.grf,
+                              keep_ir=True if args.keep_ir else None)
     if args.emit_c:
         c_loader.check_templates()
         for spec in specs:
@@ -266,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sub-group size asked for (Triton may choose 16 for DPAS on pvc)")
     c.add_argument("--grf", default="default", metavar="MODE",
                    help="register file: default (retry with 256 when spilling), 128, 256 or auto")
+    c.add_argument("--keep-ir", action="store_true",
+                   help="keep each zebin's SPIR-V (.spv section), so that a driver may recompile it on a device it "
+                   "was not compiled for; by default it is left out and such a load fails (also TRITON_XPU_KEEP_IR=1)")
     c.add_argument("--out-dir", "-o", required=True, metavar="DIR")
     c.add_argument("--out-name", action="append", default=[], metavar="NAME",
                    help="output name per --kernel (files NAME.*, C functions load_NAME, NAME); default the "
