@@ -420,7 +420,13 @@ def _check_sections(image: elf.ElfFile) -> None:
 def _notes(image: elf.ElfFile) -> Dict[int, bytes]:
     """The IntelGT notes of .note.intelgt.compat, every one well-formed; ``{type: descriptor}``."""
     notes: Dict[int, bytes] = {}
-    for note in image.notes(image.section(".note.intelgt.compat")):
+    for note in list(image.notes(image.section(".note.intelgt.compat"))):  # a note past the section first
+        if len(note.owner) < len(NOTE_OWNER) and NOTE_OWNER.startswith(note.owner):
+            # NEO 22.43 and 26.27 both die of SIGSEGV on an owner name that is a shorter prefix of IntelGT's
+            # (measured on the emulated pvc: the version or product-family note's n_namesz set from 8 to 2..7);
+            # a short name of another owner ("Other\0") is skipped as usual.
+            elf.fail(f"corrupt .note.intelgt.compat: note of type {note.type} at byte {note.offset} has an owner "
+                     f"name of {len(note.owner)} bytes, a prefix of IntelGT's 8; the driver crashes on it")
         if note.owner != NOTE_OWNER:
             # NEO (decodeIntelGTNoteSection, 22.43 and 26.27) skips a note of another owner with a warning.
             continue
