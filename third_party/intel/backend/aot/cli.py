@@ -121,13 +121,15 @@ def format_info(info: Dict[str, Any]) -> str:
     lines = [head]
     for t in targets:
         member = f"member {t['member']}, " if t["member"] else ""
+        ir = "no IR" if t["ir_bytes"] is None else f"IR kept (SPIR-V {t['ir_bytes']} bytes)"
         lines.append(f"target {t['device']}: {t['family']}, {member}zebin {t['zebin_bytes']} bytes, "
-                     f"zeinfo {t['zeinfo_version']}")
+                     f"zeinfo {t['zeinfo_version']}, {ir}")
         for k in t["kernels"]:
             lines.append(f"  kernel {k['name']}: SIMD {k['simd_width']}, GRF {k['grf_count'] or 'unknown'}, "
                          f"spill {_bytes_text(k['spill_bytes'])}, scratch {_bytes_text(k['scratch_bytes'])}, "
                          f"SLM {_bytes_text(k['slm_bytes'])}, barriers {k['barrier_count']}, "
-                         f"DPAS {'yes' if k['has_dpas'] else 'no'}, code {_bytes_text(k['code_bytes'])}")
+                         f"DPAS {'yes' if k['has_dpas'] else 'no'}, code {_bytes_text(k['code_bytes'])}, "
+                         f"required sub-group size {k['required_sub_group_size'] or 'none'}")
             lines.append(f"    arguments: {len(k['arguments'])}")
             for a in k["arguments"]:
                 parts = [a["kind"]]
