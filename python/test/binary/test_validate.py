@@ -341,12 +341,11 @@ def test_notes(add_pvc):
     refuse(elf.patch(start, "I", 1), "corrupt .note.intelgt.compat: note of type 4 at byte 20 runs past the section")
     # An owner name of 5 to 7 bytes keeps the notes in place, but NEO (22.43 and 26.27) dies of SIGSEGV on such
     # a prefix of IntelGT's name (found by test_driver's mutated zebins once they carried no .spv section).
-    version = elf.image.section(".note.intelgt.compat").offset + next(
-        n.offset for n in elf.image.notes(elf.image.section(".note.intelgt.compat")) if n.type == zebin.NT_ZEBIN_VERSION)
+    section = elf.image.section(".note.intelgt.compat")
+    at = next(n.offset for n in elf.image.notes(section) if n.type == zebin.NT_ZEBIN_VERSION)
     for size in (5, 6, 7):
-        refuse(elf.patch(version, "I", size), f"corrupt .note.intelgt.compat: note of type 4 at byte "
-               f"{version - elf.image.section('.note.intelgt.compat').offset} has an owner name of {size} bytes, a "
-               "prefix of IntelGT's 8; the driver crashes on it")
+        refuse(elf.patch(section.offset + at, "I", size), f"corrupt .note.intelgt.compat: note of type 4 at byte {at} "
+               f"has an owner name of {size} bytes, a prefix of IntelGT's 8; the driver crashes on it")
     # A note of another owner NEO skips ("note will not be used"): here the product family's, which the loader needs.
     owner = start + 12
     assert elf.data[owner:owner + 8] == b"IntelGT\0"

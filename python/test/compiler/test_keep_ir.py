@@ -95,7 +95,8 @@ def test_cutting_the_spirv_out_of_a_zebin_keeps_everything_else(fresh_cache):
         names = [s.name for s in reader.iter_sections()]
         symbols = [(sym.name, names[sym["st_shndx"]] if isinstance(sym["st_shndx"], int) else sym["st_shndx"])
                    for sym in reader.get_section_by_name(".symtab").iter_symbols()]
-        targets = {s.name: names[s["sh_info"]] for s in reader.iter_sections() if s["sh_type"] in ("SHT_REL", "SHT_RELA")}
+        targets = {s.name: names[s["sh_info"]] for s in reader.iter_sections()
+                   if s["sh_type"] in ("SHT_REL", "SHT_RELA")}
         return symbols, targets
 
     assert homes(cut) == homes(with_ir)

@@ -1,6 +1,6 @@
 """``triton-xpu``: ahead-of-time compilation of Triton kernels to native Intel GPU binaries, and inspection.
 
-    triton-xpu compile PATH.py --kernel NAME --signature SIG --target T[,T...] --out-dir DIR [--emit-c] [--emit-spv] [--keep-ir] ...
+    triton-xpu compile PATH.py --kernel NAME --signature SIG --target T[,T...] --out-dir DIR [--emit-c] [--emit-spv] ...
     triton-xpu info FILE.zebin [--json]
     triton-xpu disasm FILE.zebin [--kernel NAME] [--target T]
     triton-xpu devices [--json]
