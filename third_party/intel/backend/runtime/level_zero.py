@@ -229,7 +229,7 @@ def _check_family(family: Optional[str], number: Optional[int], target: targets.
     if target.product_family and family != target.product_family:
         kernel = kernel_name or "the kernel"
         built_for = [t.name for t in targets.TARGETS.values() if family and t.product_family == family]
-        names = f" ({'/'.join(built_for)})" if built_for else ""
+        names = f" ({'/'.join(built_for)})" if built_for and built_for != [family] else ""
         raise NativeBinaryError(
             f"cannot load {kernel}: its zebin is native code for {family or f'product family {number}'}{names}, "
             f"but the device is {target.name} (product "
