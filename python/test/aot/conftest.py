@@ -31,14 +31,15 @@ def built(tmp_path_factory):
     * ``add``: add_kernel for pvc alone (``pvc/``, 4 warps) and for pvc + acm-g10 (``fat/``, 1 warp), with C;
     * ``dot``: a 16x16 dot for pvc + acm-g10 (``fat/``), whose targets launch differently.
 
-    ``fat/`` also has each target's SPIR-V (``--emit-spv``).
+    ``fat/`` also has each target's SPIR-V (``--emit-spv``).  ``pvc_ir/`` is ``pvc/``'s add with ``--keep-ir``:
+    the only build whose zebins keep their SPIR-V.
     """
     root = _shared_root(tmp_path_factory) / "aot-built"
     root.mkdir(exist_ok=True)
     with open(root / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (root / "done").exists():
-            for sub in ("pvc", "fat"):
+            for sub in ("pvc", "fat", "pvc_ir"):
                 shutil.rmtree(root / sub, ignore_errors=True)
                 (root / sub).mkdir()
             _compile(root / "pvc", EXAMPLES, "--kernel", "add_kernel", "--out-name", "add", "--signature",
@@ -47,8 +48,10 @@ def built(tmp_path_factory):
                      ADD_SIGNATURE.replace(",1024", ""), "--constexpr", "BLOCK=128", "--kernel", "dot_kernel",
                      "--out-name", "dot_kernel", "--signature", DOT_SIGNATURE, "--target", "pvc,acm-g10",
                      "--num-warps", "1", "--emit-c", "--emit-spv", "-j", "2")
+            _compile(root / "pvc_ir", EXAMPLES, "--kernel", "add_kernel", "--out-name", "add", "--signature",
+                     ADD_SIGNATURE, "--target", "pvc", "--emit-c", "--keep-ir", "-j", "1")
             (root / "done").write_text("")
-    return {"root": root, "pvc": root / "pvc", "fat": root / "fat"}
+    return {"root": root, "pvc": root / "pvc", "fat": root / "fat", "pvc_ir": root / "pvc_ir"}
 
 
 @pytest.fixture(scope="session")

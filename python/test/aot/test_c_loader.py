@@ -55,15 +55,36 @@ def test_loads_and_launches_on_the_device_it_was_compiled_for(add_pvc):
                      "loaded for pvc", "launched", "after unload: nothing loaded"]
 
 
-def test_another_device_gets_the_level_zero_error_not_a_jit(add_pvc):
-    # NEO would recompile the pvc zebin from its embedded SPIR-V on acm-g10; the loader refuses.
+@pytest.fixture(scope="module")
+def add_pvc_ir(built, cc, tmp_path_factory):
+    return build(cc, built["pvc_ir"], "launch_add.c", "add", tmp_path_factory.mktemp("c") / "add_pvc_ir")
+
+
+def test_another_device_gets_the_drivers_error_and_what_to_do(add_pvc):
+    # The zebin carries no IR (the default): NEO has nothing to recompile on acm-g10 and refuses it.
     proc = run_on("acm-g10", add_pvc)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     # The driver's own refusal: NEO 22.43 says ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, NEO 26.x
-    # ZE_RESULT_ERROR_MODULE_BUILD_FAILURE.
-    assert any(f"load: 0x{code:x}" in proc.stdout for code in (INVALID_NATIVE_BINARY, MODULE_BUILD_FAILURE))
+    # ZE_RESULT_ERROR_MODULE_BUILD_FAILURE; the loader adds to the build log what that means.
+    code = next(c for c in (INVALID_NATIVE_BINARY, MODULE_BUILD_FAILURE) if f"load: 0x{c:x}\n" in proc.stdout)
+    note = proc.stdout.split("log: ", 1)[1].strip()
+    # The device's name is NEO's (it differs between NEO versions); its id is the emulated acm-g10's.
+    assert re.fullmatch(
+        re.escape(f"triton-xpu: add: the driver refused the native binary (0x{code:08x}): it holds native code for "
+                  "pvc only and no IR to recompile from, and device \"") + r'[^"]+' + re.escape(
+                      "\" (id 0x56a0) is not a device it was compiled for. Recompile the kernel for this device's "
+                      "target (triton-xpu compile --target TARGET; `triton-xpu devices` names it)"), note), note
+    assert "recompiled" not in proc.stdout
+
+
+def test_another_device_with_ir_kept_is_refused_not_recompiled(add_pvc_ir):
+    # Built with --keep-ir, NEO would recompile the pvc zebin's SPIR-V on acm-g10; the loader refuses.
+    proc = run_on("acm-g10", add_pvc_ir)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert f"load: 0x{INVALID_NATIVE_BINARY:x}\n" in proc.stdout
     assert "recompiled from IR" in proc.stdout
-    assert "triton-xpu: refused" in proc.stdout
+    assert proc.stdout.rstrip().endswith("triton-xpu: refused: the driver could load the binary only by "
+                                         "recompiling it from IR; it was not compiled for this device")
 
 
 def test_fat_binary_loads_each_devices_own_member(add_fat):
@@ -79,6 +100,7 @@ def test_fat_binary_without_a_member_for_the_device_is_refused(add_fat):
     # The driver's own refusal: NEO 22.43 says ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, NEO 26.x
     # ZE_RESULT_ERROR_MODULE_BUILD_FAILURE.
     assert any(f"load: 0x{code:x}" in proc.stdout for code in (INVALID_NATIVE_BINARY, MODULE_BUILD_FAILURE))
+    assert "it holds native code for pvc, acm-g10 only and no IR to recompile from, and device \"" in proc.stdout
 
 
 def test_fat_binary_targets_launch_with_their_own_shape(built, dot_fat):
@@ -154,7 +176,9 @@ MINIMAL_PARTS = {
                      " int32_t n, float h, float b);\n",
     "binary.inc": 'static _Alignas(64) const unsigned char NAME_binary[8] = {0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0};\n'
                   'static const NAME_target_t NAME_targets[] = {{"pvc", 0u, 8u, 16u, 16u, 0u, 3u}};\n'
-                  'static const char NAME_kernel_name[] = "NAME";\n',
+                  'static const char NAME_kernel_name[] = "NAME";\n'
+                  'static const char NAME_built_for[] = "pvc";\n'
+                  'static const int NAME_embeds_ir = 0;\n',
     "launch.inc": '#include "fp16_bits.c"\n#include "bf16_bits.c"\n'
                   "ze_result_t NAME(ze_command_list_handle_t list, uint32_t gridX, uint32_t gridY, uint32_t gridZ,"
                   " int32_t n, float h, float b) {\n"

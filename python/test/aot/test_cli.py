@@ -4,11 +4,12 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import sys
 
 import pytest
 
-from aot_helpers import ADD_SIGNATURE, AOT_KERNELS, EXAMPLES, run_cli
+from aot_helpers import ADD_SIGNATURE, AOT_KERNELS, EXAMPLES, neo_env, run_cli
 from triton.backends.intel.runtime import level_zero
 from triton.backends.intel.binary import fatbin, zebin
 
@@ -60,14 +61,52 @@ def test_compile_runs_jobs_in_parallel_with_progress_on_stderr(built):
 def test_emit_spv_writes_the_spirv_each_target_was_compiled_from(built):
     from triton.backends.intel import spirv
     # One module per target, since they differ (DPAS: sub-groups of 16 on pvc, 32 on acm-g10), each the very
-    # bytes IGC compiled: the zebin embeds the SPIR-V it was built from.
+    # bytes IGC compiled.  The zebins do not embed it (no --keep-ir).
     members = fatbin.device_binaries((built["fat"] / "dot_kernel.zebin").read_bytes())
     for target, sub_group_size in (("pvc", 16), ("acm-g10", 32)):
         module = (built["fat"] / f"dot_kernel.{target}.spv").read_bytes()
         summary = spirv.summarize(module)
         assert (summary.entry_points, summary.sub_group_size) == (["dot_kernel"], sub_group_size)
-        assert zebin.read(members[target]).spirv == module
+        assert zebin.read(members[target]).spirv is None
     assert not list(built["pvc"].glob("*.spv"))  # only on request
+
+
+def test_compiled_zebins_carry_no_ir_by_default(built):
+    for binary in (built["pvc"] / "add.zebin", built["fat"] / "add.zebin", built["fat"] / "dot_kernel.zebin"):
+        data = binary.read_bytes()
+        for member in (fatbin.device_binaries(data).values() if fatbin.is_fat_binary(data) else [data]):
+            assert ".spv" not in zebin.read(member).sections, binary
+    doc = json.loads((built["fat"] / "add.json").read_text())
+    assert [t["embeds_ir"] for t in doc["targets"]] == [False, False]
+    info = json.loads(run_cli("info", built["fat"] / "add.zebin", "--json").stdout)
+    assert [t["ir_bytes"] for t in info["targets"]] == [None, None]
+    assert "zeinfo 1." in run_cli("info", built["pvc"] / "add.zebin").stdout.splitlines()[1]
+    assert run_cli("info", built["pvc"] / "add.zebin").stdout.splitlines()[1].endswith(", no IR")
+
+
+def test_keep_ir_keeps_the_spirv_in_the_zebin(built):
+    data = (built["pvc_ir"] / "add.zebin").read_bytes()
+    spirv = zebin.read(data).spirv
+    assert spirv is not None and spirv[:4] == b"\x03\x02\x23\x07"
+    doc = json.loads((built["pvc_ir"] / "add.json").read_text())
+    assert doc["targets"][0]["embeds_ir"] is True
+    assert len(data) > len((built["pvc"] / "add.zebin").read_bytes()) + len(spirv)
+    line = run_cli("info", built["pvc_ir"] / "add.zebin").stdout.splitlines()[1]
+    assert line.endswith(f", IR kept (SPIR-V {len(spirv)} bytes)")
+
+
+def test_info_json_reports_the_required_sub_group_size(built):
+    # A DPAS kernel runs sub-groups of 16 on pvc and 32 on acm-g10: the size a SYCL launcher (PyTorch's
+    # launchKernel) must multiply num_warps by, read from the binary itself (the zebin has no SPIR-V to ask).
+    info = json.loads(run_cli("info", built["fat"] / "dot_kernel.zebin", "--json").stdout)
+    sizes = {t["device"]: t["kernels"][0]["required_sub_group_size"] for t in info["targets"]}
+    assert sizes == {"pvc": 16, "acm-g10": 32}
+    doc = json.loads((built["fat"] / "dot_kernel.json").read_text())
+    for t in doc["targets"]:
+        assert t["kernel"]["required_sub_group_size"] == t["threads_per_warp"] == t["kernel"]["simd_width"]
+    text = run_cli("info", built["fat"] / "dot_kernel.zebin").stdout
+    assert "kernel dot_kernel: SIMD 16, " in text and text.count(", required sub-group size 16\n") == 1
+    assert text.rstrip().count("required sub-group size 32") == 1
 
 
 def test_info_reads_single_zebins_and_fat_binaries(built):
@@ -306,3 +345,20 @@ def test_info_agrees_with_the_loader_on_every_mutant(built, tmp_path, capsys):
                                                          "ValueError", "struct.error", "Traceback")), err
             outcomes.add(accepted)
     assert outcomes == {True, False}
+
+
+def test_the_required_sub_group_size_is_what_neo_tells_a_sycl_launcher(built):
+    # SYCL's compile_sub_group_size is zeKernelGetProperties' requiredSubgroupSize.  NEO 26 reads it from the
+    # zebin's .ze_info, as info does; NEO 22.43 (build 24595) reports 0 for these kernels, and PyTorch's launcher
+    # then assumes 32 -- wrong for pvc's 16-wide DPAS kernel: info's field is the value to trust.
+    members = fatbin.device_binaries((built["fat"] / "dot_kernel.zebin").read_bytes())
+    child = ("import json, sys\nfrom triton.backends.intel import _level_zero as ze\nze.init()\n"
+             "k = ze.load_native(0, open(sys.argv[1], 'rb').read(), 'dot_kernel')\n"
+             "print(json.dumps([k['required_subgroup_size'], ze.device_properties(0)['driver_version'] & 0xFFFF]))")
+    pvc = built["root"] / "dot_kernel.pvc.zebin"
+    pvc.write_bytes(members["pvc"])
+    proc = subprocess.run([sys.executable, "-c", child, str(pvc)], capture_output=True, text=True, env=neo_env("pvc"),
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    reported, neo_build = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert reported == (0 if neo_build <= 24595 else 16), (reported, neo_build)

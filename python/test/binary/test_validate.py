@@ -310,7 +310,9 @@ def test_symbols(add_pvc):
                                           "exist")
     # A function outside .text.<kernel>: NEO cuts ".text." off its section's name (std::out_of_range thrown
     # out of zeModuleCreate; a wild read for an index past the table).
-    refuse(elf.patch(at + 6, "H", elf.index(".spv")),
+    moved = bytearray(elf.patch(at + 6, "H", elf.index(".ze_info")))
+    struct.pack_into("<Q", moved, at + 16, 0)  # st_size 0: the symbol stays inside .ze_info
+    refuse(bytes(moved),
            f"corrupt zebin: function symbol {j} ({name}) is not in a .text.<kernel> section")
     refuse(elf.patch(elf.symbols()[0][4] + 4, "B", 2), "corrupt zebin: symbol 0 of .symtab is not the all-zero null "
                                                        "symbol")
@@ -337,6 +339,13 @@ def test_notes(add_pvc):
            "corrupt .note.intelgt.compat: note of type 1 at byte 0 runs past the section")
     # An owner name of 1 byte shifts the notes after it: NEO refuses the read past the section too.
     refuse(elf.patch(start, "I", 1), "corrupt .note.intelgt.compat: note of type 4 at byte 20 runs past the section")
+    # An owner name of 5 to 7 bytes keeps the notes in place, but NEO (22.43 and 26.27) dies of SIGSEGV on such
+    # a prefix of IntelGT's name (found by test_driver's mutated zebins once they carried no .spv section).
+    section = elf.image.section(".note.intelgt.compat")
+    at = next(n.offset for n in elf.image.notes(section) if n.type == zebin.NT_ZEBIN_VERSION)
+    for size in (5, 6, 7):
+        refuse(elf.patch(section.offset + at, "I", size), f"corrupt .note.intelgt.compat: note of type 4 at byte {at} "
+               f"has an owner name of {size} bytes, a prefix of IntelGT's 8; the driver crashes on it")
     # A note of another owner NEO skips ("note will not be used"): here the product family's, which the loader needs.
     owner = start + 12
     assert elf.data[owner:owner + 8] == b"IntelGT\0"

@@ -202,7 +202,7 @@ def _raw_binary(result: CompileResult, spirv: bytes, target: str, flags: str) ->
     what the driver would have been handed without the validator."""
     from triton.backends.intel import ocloc
     try:
-        out = ocloc.compile_spirv(spirv, [target], options=flags, check_limits=False)
+        out = ocloc.compile_spirv(spirv, [target], options=flags, check_limits=False, exclude_ir=True)
         result.binary, result.binary_from = out.binary, f"raw ocloc ({flags or 'default GRF'})"
     except Exception as e:  # noqa: BLE001
         result.raw_error = f"{type(e).__name__}: {_first_lines(e, 3)}"

@@ -247,6 +247,7 @@ def test_device_memory_is_not_host_visible():
 # --- refusals ------------------------------------------------------------------------------------------------
 
 REFUSALS = """
+    from triton.backends.compiler import GPUTarget
     from triton.backends.intel import ocloc
     utils = driver.active.utils
     add = kernels.SPECS["add"].compile("pvc")
@@ -257,6 +258,8 @@ REFUSALS = """
         "truncated": zebin_pvc[:len(zebin_pvc) // 3],
         "x86_elf": open(sys.executable, "rb").read(4096),
         "acm_g10": kernels.SPECS["add"].compile("acm-g10").asm["zebin"],
+        "acm_g10_with_ir": triton.compile(kernels.SPECS["add"].source(), target=GPUTarget("xpu", "acm-g10", 32),
+                                          options={**kernels.SPECS["add"].options, "keep_ir": True}).asm["zebin"],
         "fat_without_pvc": ocloc.compile_spirv(add.asm["spv"], ["acm-g10", "tgllp"]).binary,
     }
     result = {}
@@ -283,13 +286,48 @@ def refusals():
     ("random", "not a loadable native binary: "),
     ("truncated", "not a loadable native binary: "),
     ("x86_elf", "not a loadable native binary: "),
-    ("acm_g10", "zebin is for dg2, but the device is pvc (pvc); compile for pvc"),
+    ("acm_g10", "cannot load add_kernel: its zebin is native code for dg2 (acm-g10/acm-g11/acm-g12), but the device "
+                "is pvc (product family pvc); native code runs only on the device it was compiled for, and this "
+                "driver never recompiles at load time: recompile add_kernel for pvc (GPUTarget('xpu', 'pvc', ...), "
+                "or `triton-xpu compile --target pvc`)"),
     ("fat_without_pvc", "fat binary has no member for pvc (members: acm-g10, tgllp)"),
 ])
 def test_bad_binaries_are_refused_with_a_clear_message(refusals, case, message):
     kind, text = refusals[case]
     assert kind == "NativeBinaryError"
     assert message in text
+
+
+def test_the_driver_explains_a_native_binary_neo_refuses():
+    # Behind the load-time checks (which refuse a zebin of another product family themselves), NEO may still
+    # refuse a native binary it finds incompatible with the device or driver: with no IR in the zebin, 22.43
+    # answers INVALID_NATIVE_BINARY and 26.x MODULE_BUILD_FAILURE with an empty build log.  The error says so.
+    import kernels
+    from triton.backends.intel import _level_zero as ze
+    from triton.backends.intel.runtime import level_zero
+    dev = level_zero.Device(0, "Intel(R) Data Center GPU Max 1100", level_zero.targets.lookup("pvc"), {})
+    refused = ze.ZeError("zeModuleCreate", 0x70000004, "ZE_RESULT_ERROR_MODULE_BUILD_FAILURE", "")
+    native = kernels.SPECS["add"].compile("acm-g10").asm["zebin"]
+    assert level_zero._driver_refusal(refused, "add_kernel", dev, native) == (
+        "the Level Zero driver refused add_kernel on device 0 (Intel(R) Data Center GPU Max 1100, pvc): the driver "
+        "found its native code incompatible with this device or driver, and the zebin carries no IR to recompile "
+        "from (none is kept by default); recompile add_kernel for pvc. zeModuleCreate failed: "
+        "ZE_RESULT_ERROR_MODULE_BUILD_FAILURE (0x70000004)")
+    recompiled = ze.ZeError("zeModuleCreate", ze.RESULT_RECOMPILED_FROM_IR, "RECOMPILED_FROM_IR",
+                            "warning: module got recompiled from IR [-Wrecompiled-from-ir]")
+    assert level_zero._driver_refusal(recompiled, "add_kernel", dev, native).startswith(
+        "the Level Zero driver refused add_kernel on device 0 (Intel(R) Data Center GPU Max 1100, pvc): the driver "
+        "could load it only by recompiling the SPIR-V the zebin embeds (it was built with keep_ir), so its native "
+        "code is not for this device or driver, and this driver never compiles at load time; recompile add_kernel "
+        "for pvc. zeModuleCreate failed: RECOMPILED_FROM_IR")
+
+
+def test_a_zebin_kept_with_ir_for_another_device_is_refused_too(refusals):
+    # With keep_ir the zebin would load on pvc through NEO's silent recompile; this driver refuses it first.
+    kind, text = refusals["acm_g10_with_ir"]
+    assert kind == "NativeBinaryError"
+    assert text.startswith("cannot load add_kernel: its zebin is native code for dg2 (acm-g10/acm-g11/acm-g12), but "
+                           "the device is pvc")
 
 
 def test_fat_binary_with_a_member_for_the_device_loads(refusals):

@@ -176,3 +176,26 @@ def test_a_driver_compile_that_hangs_is_answered_at_the_timeout():
         "ends; raise TRITON_XPU_OCLOC_TIMEOUT (seconds) if the kernel needs longer, or use native_compiler 'ocloc', "
         "whose runs are stopped")
     assert 1 <= out["s"] < 5
+
+
+def test_driver_generator_leaves_the_spirv_out_unless_asked():
+    # NEO 26.27's zeModuleCreate keeps the .spv section whatever the build flags say (22.43's honours
+    # -cl-intel-exclude-ir-from-zebin): the generator cuts it out, and the binary still loads natively.
+    out = run_json("""
+        from triton.backends.compiler import GPUTarget
+        from triton.backends.intel.binary import zebin
+        result = {}
+        for keep_ir in (False, True):
+            opts = dict(kernels.SPECS["add"].options, native_compiler="driver", keep_ir=keep_ir)
+            compiled = triton.compile(kernels.SPECS["add"].source(), target=GPUTarget("xpu", "pvc", 32), options=opts)
+            binary = compiled.asm["zebin"]
+            module, function, _, _ = driver.active.utils.load_binary("add_kernel", binary, 0, "", 0)
+            result[str(keep_ir)] = {"compiler": compiled.metadata.native_compiler,
+                                    "spirv": zebin.read(binary).spirv == compiled.asm["spv"],
+                                    "sections": zebin.read(binary).sections, "loaded": function != 0}
+        print(json.dumps(result))
+    """)
+    without, kept = out["False"], out["True"]
+    assert without["compiler"] == kept["compiler"] == "driver"
+    assert ".spv" not in without["sections"] and not without["spirv"] and without["loaded"]
+    assert ".spv" in kept["sections"] and kept["spirv"] and kept["loaded"]

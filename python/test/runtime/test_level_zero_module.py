@@ -48,19 +48,28 @@ def _require_module():
 
 @pytest.fixture(scope="session")
 def binaries(tmp_path_factory):
-    """The example add kernel compiled for each emulated target: zebin and SPIR-V files."""
+    """The example add kernel compiled for each emulated target: zebin (without IR, the default), zebin with
+    its SPIR-V kept (``TARGET.ir.zebin``, keep_ir) and SPIR-V files."""
     _require_module()
     import kernels  # examples/, on sys.path via python/test/conftest.py
+    import triton
+    from triton.backends.compiler import GPUTarget
 
     out = tmp_path_factory.mktemp("add-kernel")
     files = {}
+    spec = kernels.SPECS["add"]
     for target in EMULATION:
-        k = kernels.SPECS["add"].compile(target)
+        k = spec.compile(target)
         assert k.metadata.name == "add_kernel"
         for kind in ("zebin", "spv"):
             path = out / f"add.{target}.{kind}"
             path.write_bytes(k.asm[kind])
             files[f"{target}.{kind}"] = str(path)
+        kept = triton.compile(spec.source(), target=GPUTarget("xpu", target, 32), options={**spec.options,
+                                                                                            "keep_ir": True})
+        path = out / f"add.{target}.ir.zebin"
+        path.write_bytes(kept.asm["zebin"])
+        files[f"{target}.ir.zebin"] = str(path)
     return files
 
 
@@ -276,8 +285,8 @@ def test_load_native_refuses_what_is_not_native_code_for_this_device(run_ze):
             "elf_header_only": zebin[:64],
             "truncated_half": zebin[: len(zebin) // 2],
             "truncated_tail": zebin[:-1],
-            "acm-g10": blob("acm-g10.zebin"),
-            "tgllp": blob("tgllp.zebin"),
+            "acm-g10": blob("acm-g10.ir.zebin"),
+            "tgllp": blob("tgllp.ir.zebin"),
         }
         results = {name: error(ze.load_native, 0, data, "add_kernel") for name, data in cases.items()}
         k = ze.load_native(0, zebin, "add_kernel")  # the process and the driver are fine afterwards
@@ -292,12 +301,37 @@ def test_load_native_refuses_what_is_not_native_code_for_this_device(run_ze):
         assert err["message"].startswith(f"zeModuleCreate failed: {err['result_name']} (0x"), err["message"]
     for name in ("spirv", "random", "empty", "elf_header_only", "truncated_half", "truncated_tail"):
         assert results[name]["result_name"].startswith("ZE_RESULT_ERROR_"), (name, results[name])
-    for name in ("acm-g10", "tgllp"):
+    for name in ("acm-g10", "tgllp"):  # zebins that keep their SPIR-V (keep_ir): NEO would recompile them
         err = results[name]
         assert err["result_name"] == "RECOMPILED_FROM_IR", (name, err)
         assert err["result"] == out["constant"]
         assert "recompiled" in err["log"].lower() and err["log"] in err["message"]
     assert out["alive"]
+
+
+# NEO's own answer to a native binary for another device that carries no IR: 22.43 INVALID_NATIVE_BINARY,
+# 26.x MODULE_BUILD_FAILURE, both with an empty build log.  What any loader gets, PyTorch's SYCL one included.
+NEO_REFUSES_NATIVE = {"ZE_RESULT_ERROR_INVALID_NATIVE_BINARY": 0x7800000F,
+                      "ZE_RESULT_ERROR_MODULE_BUILD_FAILURE": 0x70000004}
+
+
+@pytest.mark.parametrize("product, foreign", [("pvc", "acm-g10"), ("pvc", "tgllp"), ("acm-g10", "pvc")])
+def test_neo_refuses_an_ir_free_zebin_for_another_device(run_ze, product, foreign):
+    # zeModuleCreate(NATIVE) straight to NEO, no check of this project's in between: without the .spv section NEO
+    # has nothing to recompile, so the load fails instead of falling back to a silent JIT.
+    out = run_ze(f"""
+        from triton.backends.intel.binary import zebin as zb
+        zebin = blob("{foreign}.zebin")
+        emit(has_ir=zb.read(zebin).spirv is not None, error=error(ze.load_native, 0, zebin, "add_kernel"),
+             own=bool(ze.load_native(0, blob("{product}.zebin"), "add_kernel")["kernel"]))
+    """, product=product)
+    err = out["error"]
+    assert not out["has_ir"]
+    assert err is not None, "NEO loaded an IR-free zebin built for another device"
+    assert err["call"] == "zeModuleCreate" and err["result_name"] in NEO_REFUSES_NATIVE, err
+    assert err["result"] == NEO_REFUSES_NATIVE[err["result_name"]]
+    assert "recompiled" not in (err["log"] or "").lower()
+    assert out["own"]  # the device's own IR-free zebin loads
 
 
 @pytest.mark.parametrize("product", ["acm-g10", "tgllp"])
@@ -307,7 +341,7 @@ def test_other_emulated_targets_load_their_own_zebin(run_ze, product):
         p = ze.alloc(0, 4096, "shared")
         ze.Launcher(k["kernel"], 0, {ADD_KINDS!r}, {ADD_GROUP!r})(2, 1, 1, p, p, p, 64)
         ze.synchronize(0)
-        emit(props=ze.device_properties(0), pvc=error(ze.load_native, 0, blob("pvc.zebin"), "add_kernel"))
+        emit(props=ze.device_properties(0), pvc=error(ze.load_native, 0, blob("pvc.ir.zebin"), "add_kernel"))
     """, product=product)
     assert out["pvc"]["result_name"] == "RECOMPILED_FROM_IR"
     assert {8, 16, 32} <= set(out["props"]["sub_group_sizes"])

@@ -118,7 +118,7 @@ class XPUBackend(BaseBackend):
         return pipelines.make_spv(src, metadata, options)
 
     def _make_zebin(self, spirv: bytes, metadata: Dict[str, Any], options: XPUOptions) -> bytes:
-        generator = generators.get_generator(options.native_compiler, self.target_info.name)
+        generator = generators.get_generator(options.native_compiler, self.target_info.name, options.keep_ir)
         # A kernel forecast to spill compiles its larger GRF mode at the same time as the default one.
         early = spill_forecast.start_larger_mode_early(metadata.get("register_demand"), self.target_info)
         try:

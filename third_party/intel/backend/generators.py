@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, Optional, Protocol
 
 from triton.backends.intel import build_log, ocloc, targets
 from triton.backends.intel.binary import validate
-from triton.backends.intel.binary.zebin import Zebin
+from triton.backends.intel.binary.zebin import Zebin, without_ir
 from triton.backends.intel.errors import CompilationError, IntelBackendError, TargetError, ZebinFormatError
 
 NAMES = ("ocloc", "driver", "auto")
@@ -69,15 +69,19 @@ class StartsCompiles(Protocol):
 
 
 class OclocGenerator:
-    """ocloc / libocloc: knows devices by name, needs no GPU."""
+    """ocloc / libocloc: knows devices by name, needs no GPU.  Without ``keep_ir`` its zebins embed no SPIR-V
+    (``ocloc -exclude_ir``)."""
 
     name = "ocloc"
+
+    def __init__(self, keep_ir: bool = False):
+        self.keep_ir = keep_ir
 
     def version(self) -> str:
         return _ocloc_version()
 
     def compile(self, spirv: bytes, device: str, flags: str, cancel: Optional[ocloc.Cancel] = None) -> NativeBinary:
-        result = ocloc.compile_spirv(spirv, [device], options=flags, cancel=cancel)
+        result = ocloc.compile_spirv(spirv, [device], options=flags, cancel=cancel, exclude_ir=not self.keep_ir)
         return NativeBinary(result.binary, result.log, result.command, result.ms, result.zebins[""])
 
     def start(self, spirv: bytes, device: str, flags: str) -> "BackgroundCompile":
@@ -123,12 +127,15 @@ def ocloc_knows(device: str) -> bool:
 
 
 class DriverGenerator:
-    """The Level Zero driver's compiler, on a device of the target (real or emulated), at compile time."""
+    """The Level Zero driver's compiler, on a device of the target (real or emulated), at compile time.  Without
+    ``keep_ir`` the ``.spv`` section of its zebin is cut out (binary.zebin.without_ir): NEO 22.43's compiler
+    honours ``-cl-intel-exclude-ir-from-zebin`` but NEO 26.27's keeps the IR whatever the build flags say."""
 
     name = "driver"
 
-    def __init__(self, device_index: int):
+    def __init__(self, device_index: int, keep_ir: bool = False):
         self.device_index = device_index
+        self.keep_ir = keep_ir
 
     def _device(self):
         from triton.backends.intel.runtime import level_zero
@@ -153,12 +160,15 @@ class DriverGenerator:
             reason = ocloc.igc_reason(e.log)
             raise CompilationError(f"the Level Zero driver failed to compile the SPIR-V for {device} "
                                    f"({e.result_name})" + (f": {reason}" if reason else ""), e.log, repro) from None
+        binary = out["binary"]
         try:
-            parsed = validate.loadable(out["binary"], build_log.spills(out["build_log"]))
+            if not self.keep_ir:
+                binary = without_ir(binary)
+            parsed = validate.loadable(binary, build_log.spills(out["build_log"]))
         except ZebinFormatError as e:
             raise CompilationError(f"the Level Zero driver's compiler produced an unusable binary for {device}: {e}",
                                    out["build_log"], repro) from None
-        return NativeBinary(out["binary"], out["build_log"], repro, out["ms"], parsed)
+        return NativeBinary(binary, out["build_log"], repro, out["ms"], parsed)
 
 
 def _within_timeout(call: Callable[[], Any], device: str, repro: str) -> Any:
@@ -235,13 +245,14 @@ def _toolchain_hint(target: str) -> str:
     return ""
 
 
-def get_generator(name: str, target: str = "") -> NativeGenerator:
-    """The generator for a resolved name ("ocloc" or "driver") and target."""
+def get_generator(name: str, target: str = "", keep_ir: bool = False) -> NativeGenerator:
+    """The generator for a resolved name ("ocloc" or "driver") and target; its zebins embed the SPIR-V only
+    with ``keep_ir``."""
     if name == "ocloc":
-        return OclocGenerator()
+        return OclocGenerator(keep_ir)
     if name == "driver":
         index = device_for(target)
         if index is None:
             resolve("driver", target)  # raises the explanation
-        return DriverGenerator(index)
+        return DriverGenerator(index, keep_ir)
     raise ValueError(f"unknown native compiler {name!r}; choose one of ocloc, driver")

@@ -17,7 +17,10 @@ The command line is one every ocloc since 22.43 (Debian 12) understands:
 ``-output NAME -output_no_suffix`` (22.43 has no ``-o``) and
 ``-internal_options -cl-intel-allow-zebin`` (22.43 emits the legacy
 patch-token format without it); an ocloc that rejects that option is detected
-and not given it again.
+and not given it again.  ``exclude_ir`` adds ``-exclude_ir``: the zebin then
+carries no ``.spv`` section, the SPIR-V NEO would otherwise silently recompile
+on a device the binary is not for (22.43 and 26.x both honour it; 22.43 ignores
+the internal option ``-exclude-ir-from-zebin``).
 
 Failures: a missing tool is a ToolNotFoundError with the apt-get hint; a failed
 or crashed ocloc, or one that exits 0 without a usable zebin, is a
@@ -62,6 +65,7 @@ __all__ = ["Cancel", "OclocCancelled", "OclocResult", "compile_spirv", "compile_
            "igc_reason", "ocloc_mode", "ocloc_version", "short_job", "LIB_ENV", "MODE_ENV", "TIMEOUT_ENV"]
 
 ALLOW_ZEBIN = "-cl-intel-allow-zebin"
+EXCLUDE_IR = "-exclude_ir"  # no .spv section in the zebin (ocloc's own option; 22.43 and 26.x)
 SPIRV_NAME = "kernel.spv"  # the input's name on the command line (and in the repro)
 OUTPUT_NAME = "kernel"  # -output NAME -output_no_suffix: the binary is called exactly this
 
@@ -101,9 +105,12 @@ def binary_output(outputs: Dict[str, bytes]) -> Optional[bytes]:
     return ranked[0][2] if ranked else None
 
 
-def _compile_args(spirv_name: str, devices: str, options: str, internal_options: str) -> List[str]:
+def _compile_args(spirv_name: str, devices: str, options: str, internal_options: str,
+                  exclude_ir: bool = False) -> List[str]:
     args = ["compile", "-file", spirv_name, "-spirv_input", "-device", devices, "-output", OUTPUT_NAME,
             "-output_no_suffix"]
+    if exclude_ir:
+        args.append(EXCLUDE_IR)
     if options:
         args += ["-options", options]
     if internal_options:
@@ -245,7 +252,7 @@ def _check_binary(binary: bytes, log: str, repro: str, check_limits: bool) -> Di
 
 
 def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_options: str = "", *,
-                  check_limits: bool = True, cancel: Optional[Cancel] = None) -> OclocResult:
+                  check_limits: bool = True, cancel: Optional[Cancel] = None, exclude_ir: bool = False) -> OclocResult:
     """Compile a SPIR-V module for ``devices`` (ocloc names: pvc, acm-g10, ...) with ocloc.
 
     ``options`` are OpenCL/IGC build options (``-cl-intel-256-GRF-per-thread``);
@@ -253,7 +260,8 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
     ``check_limits`` a kernel whose per-thread scratch space exceeds the
     device's limit raises OutOfResources even where ocloc itself accepts it.
     With a ``cancel`` token the compile runs beside others (libocloc's second worker, or its own process)
-    and raises OclocCancelled once ``cancel.cancel()`` stopped it.
+    and raises OclocCancelled once ``cancel.cancel()`` stopped it.  With ``exclude_ir`` the binary embeds no
+    SPIR-V (``-exclude_ir``); a device binary that still holds a ``.spv`` section is a CompilationError.
     """
     if isinstance(devices, str):
         devices = [devices]
@@ -268,7 +276,8 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
     key = f"{via}:{exe if lib is None else lib.path}"
 
     allow_zebin = not _zebin_option_rejected.get(key, False)
-    args = _compile_args(SPIRV_NAME, device_list, options, _merge_internal_options(internal_options, allow_zebin))
+    args = _compile_args(SPIRV_NAME, device_list, options, _merge_internal_options(internal_options, allow_zebin),
+                         exclude_ir)
     repro = _repro(exe, args)
 
     problem = _spirv_problem(spirv)
@@ -289,7 +298,7 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
         # An ocloc that knows only zebin may refuse the option that enables it: retry without it and,
         # if that works, never pass it to this ocloc again.
         retry_args = _compile_args(SPIRV_NAME, device_list, options,
-                                   _merge_internal_options(internal_options, False))
+                                   _merge_internal_options(internal_options, False), exclude_ir)
         retry = run_once(retry_args)
         if retry.code == 0:
             _zebin_option_rejected[key] = True
@@ -309,6 +318,10 @@ def compile_spirv(spirv: bytes, devices: List[str], options: str = "", internal_
     if not binary:
         raise CompilationError(f"ocloc exited successfully but produced no output for {device_list}", log, repro)
     zebins = _check_binary(binary, log, repro, check_limits)
+    with_ir = [device or device_list for device, zebin in zebins.items() if zebin.spirv is not None]
+    if exclude_ir and with_ir:
+        raise CompilationError(f"ocloc was asked for a binary without IR ({EXCLUDE_IR}) but its zebin for "
+                               f"{', '.join(with_ir)} still embeds the SPIR-V (.spv section)", log, repro)
     ms = (time.perf_counter() - start) * 1e3
     return OclocResult(binary=binary, log=log, command=repro, ms=ms, via=via, zebins=zebins)
 

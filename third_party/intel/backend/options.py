@@ -14,6 +14,17 @@ _LIBDEVICE = "libsycl-spir64-unknown-unknown.bc"
 SPILL_THRESHOLD_ENV = "TRITON_XPU_GRF_SPILL_THRESHOLD"
 MIN_GAIN_ENV = "TRITON_XPU_GRF_MIN_GAIN"
 NATIVE_COMPILER_ENV = "TRITON_XPU_NATIVE_COMPILER"
+KEEP_IR_ENV = "TRITON_XPU_KEEP_IR"
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _env_bool(name: str, meaning: str) -> bool:
+    value = os.getenv(name, "").strip()
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ValueError(f"{name}={value!r} is not 1 or 0 ({meaning})")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -84,6 +95,11 @@ class XPUOptions:
     # PyTorch's Inductor passes it (upstream: False ships SPIR-V for the driver to compile at load).  Here the
     # binary is always native; the value given is recorded in the metadata.
     generate_native_code: bool = True
+    # Whether the zebin keeps the SPIR-V it was compiled from (its .spv section).  Default False, from
+    # TRITON_XPU_KEEP_IR: without IR a binary loaded on a device it was not compiled for is refused by every
+    # loader, where with it NEO silently recompiles the SPIR-V (a JIT at load, the cost native code avoids).
+    # Part of the cache key, like every option.
+    keep_ir: Optional[bool] = None
 
     def __post_init__(self):
         libs = dict(self.extern_libs or {})
@@ -98,6 +114,10 @@ class XPUOptions:
             object.__setattr__(self, "grf_min_gain", _env_fraction(MIN_GAIN_ENV, DEFAULT_MIN_GAIN))
         elif not 0.0 <= float(self.grf_min_gain) <= 1.0:
             raise ValueError(f"grf_min_gain must be a fraction between 0 and 1, got {self.grf_min_gain!r}")
+        if self.keep_ir is None:
+            object.__setattr__(self, "keep_ir", _env_bool(KEEP_IR_ENV, "whether zebins keep the SPIR-V they were "
+                                                                       "compiled from, for the driver's fallback"))
+        object.__setattr__(self, "keep_ir", bool(self.keep_ir))
         if self.native_compiler is None:
             object.__setattr__(self, "native_compiler", os.getenv(NATIVE_COMPILER_ENV, "auto").strip() or "auto")
         if self.num_warps <= 0 or (self.num_warps & (self.num_warps - 1)) != 0:

@@ -46,6 +46,7 @@ class TargetBuild:
     member: Optional[str]  # fat-binary member name; None for a single zebin
     ms: float
     spv: bytes = b""  # the SPIR-V module this target's zebin was compiled from
+    embeds_ir: bool = False  # whether the zebin keeps that SPIR-V (.spv section; --keep-ir)
 
     @property
     def group_size(self) -> int:
@@ -77,19 +78,20 @@ class Artifact:
 
 def assemble(spec: KernelSpec, options: Options, results: Sequence[JobResult]) -> Artifact:
     """Combine one kernel's per-target results (all successful) into its binary."""
-    parsed = []
+    parsed, with_ir = [], []
     for result in results:
         info = zebin.read(result.zebin)
         parsed.append(info.kernel(result.metadata.get("name") or spec.kernel))
+        with_ir.append(info.spirv is not None)
     if len(results) == 1:
         r = results[0]
-        builds = [TargetBuild(r.job.target, r.zebin, r.metadata, parsed[0], 0, None, r.ms, r.spv)]
+        builds = [TargetBuild(r.job.target, r.zebin, r.metadata, parsed[0], 0, None, r.ms, r.spv, with_ir[0])]
         return Artifact(spec, options, r.zebin, builds)
     names = [member_name(r.job.target) for r in results]
     binary, places = fatbin.write(list(zip(names, (r.zebin for r in results))))
     builds = [
-        TargetBuild(r.job.target, r.zebin, r.metadata, k, offset, name, r.ms, r.spv)
-        for r, k, name, (offset, _) in zip(results, parsed, names, places)
+        TargetBuild(r.job.target, r.zebin, r.metadata, k, offset, name, r.ms, r.spv, ir)
+        for r, k, name, (offset, _), ir in zip(results, parsed, names, places, with_ir)
     ]
     return Artifact(spec, options, binary, builds)
 
@@ -109,6 +111,7 @@ def describe(artifact: Artifact, binary_file: str) -> Dict[str, Any]:
             "offset": b.offset,  # where this target's zebin starts in the binary file
             "zebin_bytes": len(b.zebin),
             "zebin_sha256": hashlib.sha256(b.zebin).hexdigest(),
+            "embeds_ir": b.embeds_ir,  # the zebin keeps its SPIR-V (--keep-ir): a driver may recompile it elsewhere
             "grf_mode": md.get("grf_mode"),
             "grf_mode_requested": md.get("grf_mode_requested"),
             "n_regs": md.get("n_regs"),

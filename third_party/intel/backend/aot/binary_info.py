@@ -96,6 +96,12 @@ def kernel_summary(k: KernelInfo) -> Dict[str, Any]:
     return {
         "name": k.name,
         "simd_width": k.simd_width,
+        # The sub-group size the kernel was compiled for and must be launched with (.ze_info's
+        # intel_reqd_sub_group_size, or execution_env.required_sub_group_size); None if it requires none.  A
+        # SYCL launcher sizes work-groups from it: PyTorch's launchKernel takes num_warps x the kernel's
+        # compile_sub_group_size (zeKernelGetProperties' requiredSubgroupSize, which NEO 26 reads from here;
+        # NEO 22.43 reports 0 there, and PyTorch then assumes 32).
+        "required_sub_group_size": k.required_subgroup_size,
         "grf_count": k.grf_count,
         "spill_bytes": k.spill_bytes,
         "spill_source": k.spill_source,
@@ -123,6 +129,9 @@ def inspect_binary(path: str, data: bytes, force: bool = False) -> Dict[str, Any
             "product_family": parsed.product_family_name,
             "zebin_bytes": len(entry["data"]),
             "zeinfo_version": parsed.zeinfo_version,
+            # The SPIR-V the zebin embeds (.spv, kept only with keep_ir): with it NEO silently recompiles the
+            # binary on a device it was not compiled for; without it every loader refuses such a load.
+            "ir_bytes": len(parsed.spirv) if parsed.spirv is not None else None,
             "kernels": kernels,
         })
     return result

@@ -15,12 +15,11 @@ launcher.  Constexpr arguments are absent.  The grid is in work-groups (Triton's
 
 Loading is native only.  The module is created with ``ZE_MODULE_FORMAT_NATIVE`` from the embedded zebin or
 fat binary and no build flags; where the driver refuses it (no member for the device in a fat binary, a
-zebin for another product family) its Level Zero error is returned.  Where the driver accepts it only by
-recompiling the SPIR-V that IGC embeds in every zebin (NEO's ``-Wrecompiled-from-ir``: a zebin for another
-product of the same family, or another stepping), the module is destroyed and
-``ZE_RESULT_ERROR_INVALID_NATIVE_BINARY`` returned: the build log is checked rather than the ``.spv`` section
-stripped, so the shipped bytes stay exactly those the compiler produced and the log says why (read it with
-``NAME_build_log()``).
+zebin for another device: by default zebins carry no IR, so NEO has nothing to fall back on) its Level Zero
+error is returned and ``NAME_build_log()`` says which targets the binary holds and to recompile for the
+device's.  Where the driver accepts a binary built with ``--keep-ir`` only by recompiling its embedded
+SPIR-V (NEO's ``-Wrecompiled-from-ir``), the module is destroyed and ``ZE_RESULT_ERROR_INVALID_NATIVE_BINARY``
+returned, the log saying why.
 
 A fat binary's targets may need different launches (threads per warp: 16 on pvc for DPAS, 32 on acm-g10;
 shared memory, passed as one extra last argument when used).  After loading, the member the driver chose is
@@ -180,7 +179,7 @@ def _bytes_initializer(data: bytes, indent: str = "  ", per_line: int = 16) -> s
 
 
 def _binary_part(artifact) -> str:
-    """NAME_binary, NAME_targets and NAME_kernel_name, as loader.c declares them."""
+    """NAME_binary, NAME_targets, NAME_kernel_name, NAME_built_for and NAME_embeds_ir, as loader.c uses them."""
     name = artifact.spec.name
     n_args = len(artifact.spec.runtime_args)
     rows = [f"  {{{_c_string(b.target)}, {b.offset}u, {len(b.zebin)}u, {b.group_size}u, "
@@ -189,7 +188,9 @@ def _binary_part(artifact) -> str:
     return (f"static _Alignas(64) const unsigned char {name}_binary[{len(artifact.binary)}] = {{\n"
             f"{_bytes_initializer(artifact.binary)}\n}};\n\n"
             f"static const {name}_target_t {name}_targets[] = {{\n" + "\n".join(rows) + "\n};\n\n"
-            f"static const char {name}_kernel_name[] = {_c_string(artifact.kernel_symbol)};\n")
+            f"static const char {name}_kernel_name[] = {_c_string(artifact.kernel_symbol)};\n"
+            f"static const char {name}_built_for[] = {_c_string(', '.join(b.target for b in artifact.builds))};\n"
+            f"static const int {name}_embeds_ir = {int(any(b.embeds_ir for b in artifact.builds))};\n")
 
 
 def _used_by_launch(name: str) -> FrozenSet[str]:

@@ -43,7 +43,8 @@ def cmd_compile(args) -> int:
     specs = kernels.prepare(args.path, args.kernel, args.signature, args.constexpr, args.out_name)
     targets = kernels.resolve_targets(args.target)
     options = kernels.Options(num_warps=args.num_warps, num_stages=args.num_stages,
-                              threads_per_warp=args.threads_per_warp, grf_mode=args.grf)
+                              threads_per_warp=args.threads_per_warp, grf_mode=args.grf,
+                              keep_ir=True if args.keep_ir else None)
     if args.emit_c:
         c_loader.check_templates()
         for spec in specs:
@@ -120,13 +121,15 @@ def format_info(info: Dict[str, Any]) -> str:
     lines = [head]
     for t in targets:
         member = f"member {t['member']}, " if t["member"] else ""
+        ir = "no IR" if t["ir_bytes"] is None else f"IR kept (SPIR-V {t['ir_bytes']} bytes)"
         lines.append(f"target {t['device']}: {t['family']}, {member}zebin {t['zebin_bytes']} bytes, "
-                     f"zeinfo {t['zeinfo_version']}")
+                     f"zeinfo {t['zeinfo_version']}, {ir}")
         for k in t["kernels"]:
             lines.append(f"  kernel {k['name']}: SIMD {k['simd_width']}, GRF {k['grf_count'] or 'unknown'}, "
                          f"spill {_bytes_text(k['spill_bytes'])}, scratch {_bytes_text(k['scratch_bytes'])}, "
                          f"SLM {_bytes_text(k['slm_bytes'])}, barriers {k['barrier_count']}, "
-                         f"DPAS {'yes' if k['has_dpas'] else 'no'}, code {_bytes_text(k['code_bytes'])}")
+                         f"DPAS {'yes' if k['has_dpas'] else 'no'}, code {_bytes_text(k['code_bytes'])}, "
+                         f"required sub-group size {k['required_sub_group_size'] or 'none'}")
             lines.append(f"    arguments: {len(k['arguments'])}")
             for a in k["arguments"]:
                 parts = [a["kind"]]
@@ -266,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sub-group size asked for (Triton may choose 16 for DPAS on pvc)")
     c.add_argument("--grf", default="default", metavar="MODE",
                    help="register file: default (retry with 256 when spilling), 128, 256 or auto")
+    c.add_argument("--keep-ir", action="store_true",
+                   help="keep each zebin's SPIR-V (.spv section), so that a driver may recompile it on a device it "
+                   "was not compiled for; by default it is left out and such a load fails (also TRITON_XPU_KEEP_IR=1)")
     c.add_argument("--out-dir", "-o", required=True, metavar="DIR")
     c.add_argument("--out-name", action="append", default=[], metavar="NAME",
                    help="output name per --kernel (files NAME.*, C functions load_NAME, NAME); default the "

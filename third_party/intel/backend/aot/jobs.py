@@ -38,7 +38,7 @@ class JobResult:
 
 _METADATA_FIELDS = ("name", "target_arch", "num_warps", "threads_per_warp", "num_stages", "shared", "grf_mode",
                     "grf_mode_requested", "build_flags", "n_regs", "spill_bytes", "scratch_bytes", "grf_attempts",
-                    "native_compiler", "native_compiler_version", "hash", "stage_ms", "triton_version")
+                    "native_compiler", "native_compiler_version", "keep_ir", "hash", "stage_ms", "triton_version")
 
 
 def plain(value):

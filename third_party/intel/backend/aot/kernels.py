@@ -9,7 +9,7 @@ import re
 import sys
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from triton.backends.intel import targets as targets_mod
 from triton.backends.intel.aot.signature import AotError, IDENTIFIER, parse_constexpr_option, parse_signature
@@ -227,6 +227,7 @@ class Options:
     num_stages: int = 2
     threads_per_warp: int = 32
     grf_mode: str = "default"
+    keep_ir: Optional[bool] = None  # --keep-ir: True; None leaves it to TRITON_XPU_KEEP_IR (default: no IR)
 
     def __post_init__(self):
         if self.num_warps <= 0 or self.num_warps & (self.num_warps - 1):
@@ -242,5 +243,8 @@ class Options:
             raise AotError(f"--grf: {e}") from None
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"num_warps": self.num_warps, "num_stages": self.num_stages,
-                "threads_per_warp": self.threads_per_warp, "grf_mode": self.grf_mode}
+        options = {"num_warps": self.num_warps, "num_stages": self.num_stages,
+                   "threads_per_warp": self.threads_per_warp, "grf_mode": self.grf_mode}
+        if self.keep_ir is not None:
+            options["keep_ir"] = self.keep_ir
+        return options

@@ -313,6 +313,63 @@ def read(data: bytes, log_spills: Optional[LogSpills] = None) -> Zebin:
     )
 
 
+def without_ir(data: bytes) -> bytes:
+    """``data``, a zebin, without the SPIR-V it embeds (the ``.spv`` section and any relocations of it): the
+    other sections' bytes unchanged, their indices renumbered.  What ``ocloc -exclude_ir`` writes; for the
+    compilers that have no such option (NEO 26's ``zeModuleCreate`` ignores ``-exclude-ir-from-zebin``).  A
+    zebin without IR is returned as it is; ZebinFormatError if ``data`` is not a well-formed zebin or a symbol
+    lives in ``.spv`` (no compiler writes one)."""
+    data = bytes(data)
+    image = read(data).elf
+    spv = image.section(".spv")
+    if spv is None:
+        return data
+    header = image.header
+    if header.e_phnum:
+        elf.fail(f"unsupported zebin: {header.e_phnum} program headers in an ELF file with a .spv section")
+    dropped = {spv.index} | {s.index for s in image.sections
+                             if s.type in (elf.SHT_REL, elf.SHT_RELA) and s.info == spv.index}
+    for sym in image.symbol_table():
+        if sym.shndx in dropped:
+            elf.fail(f"corrupt zebin: symbol {sym.index} ({sym.name or 'unnamed'}) lies in {spv.name}")
+    kept = [s for s in image.sections if s.index not in dropped]
+    new_index = {s.index: i for i, s in enumerate(kept)}
+
+    def renumber(index: int) -> int:
+        return new_index.get(index, 0) if 0 < index < elf.SHN_LORESERVE else index
+
+    out = bytearray(data[:header.e_ehsize])
+    records = []
+    for s in kept:
+        raw = elf.SHDR.unpack(data, header.e_shoff + elf.SHDR.size * s.index)
+        if s.index == 0:
+            records.append(raw)
+            continue
+        align = max(int(s.addralign), 1)
+        out += bytes(-len(out) % align)
+        offset = len(out)
+        if s.type != elf.SHT_NOBITS:
+            body = bytearray(image.content(s))
+            if s.type == elf.SHT_SYMTAB:
+                for at in range(0, len(body) - elf.SYM.size + 1, elf.SYM.size):
+                    sym = elf.SYM.unpack(body, at)
+                    elf.SYM.struct.pack_into(body, at, *sym._replace(st_shndx=renumber(sym.st_shndx)))
+            out += body
+        link = renumber(raw.sh_link)
+        info = renumber(raw.sh_info) if s.type in (elf.SHT_REL, elf.SHT_RELA) else raw.sh_info
+        records.append(raw._replace(sh_offset=offset, sh_link=link, sh_info=info))
+    out += bytes(-len(out) % 8)
+    shoff = len(out)
+    for raw in records:
+        out += elf.SHDR.struct.pack(*raw)
+    fixed = elf.EHDR.unpack(out)._replace(e_shoff=shoff, e_shnum=len(records),
+                                          e_shstrndx=renumber(header.e_shstrndx))
+    elf.EHDR.struct.pack_into(out, 0, *fixed)
+    result = bytes(out)
+    read(result)  # as strict as any other zebin
+    return result
+
+
 def _check_sections(image: elf.ElfFile) -> None:
     # Names are unique and each type has its names, so there is at most one .ze_info, .symtab and .spv.
     missing = [n for n in (".ze_info", ".symtab", ".note.intelgt.compat") if image.section(n) is None]
@@ -363,7 +420,13 @@ def _check_sections(image: elf.ElfFile) -> None:
 def _notes(image: elf.ElfFile) -> Dict[int, bytes]:
     """The IntelGT notes of .note.intelgt.compat, every one well-formed; ``{type: descriptor}``."""
     notes: Dict[int, bytes] = {}
-    for note in image.notes(image.section(".note.intelgt.compat")):
+    for note in list(image.notes(image.section(".note.intelgt.compat"))):  # a note past the section first
+        if len(note.owner) < len(NOTE_OWNER) and NOTE_OWNER.startswith(note.owner):
+            # NEO 22.43 and 26.27 both die of SIGSEGV on an owner name that is a shorter prefix of IntelGT's
+            # (measured on the emulated pvc: the version or product-family note's n_namesz set from 8 to 2..7);
+            # a short name of another owner ("Other\0") is skipped as usual.
+            elf.fail(f"corrupt .note.intelgt.compat: note of type {note.type} at byte {note.offset} has an owner "
+                     f"name of {len(note.owner)} bytes, a prefix of IntelGT's 8; the driver crashes on it")
         if note.owner != NOTE_OWNER:
             # NEO (decodeIntelGTNoteSection, 22.43 and 26.27) skips a note of another owner with a warning.
             continue

@@ -24,6 +24,7 @@ from triton.backends.intel import spirv, targets
 from triton.backends.intel.runtime import emulation
 from triton.backends.intel.binary import digest, fatbin, validate
 from triton.backends.intel.binary.zebin import Zebin
+from triton.backends.intel.binary.zebin import read as read_zebin
 from triton.backends.intel.errors import IntelBackendError, PointerArgumentError, ZebinFormatError
 
 INTEL_VENDOR_ID = 0x8086
@@ -170,10 +171,10 @@ def native_kernel(binary: bytes, target: targets.TargetInfo, kernel_name: str,
         return hit
     trusted = digest.trusted(data_key)
     if trusted is not None and trusted.kernel == kernel_name:
-        _check_family(trusted.product_family, None, target)
+        _check_family(trusted.product_family, None, target, kernel_name)
         result = (binary, trusted)
     else:
-        native, parsed = _check(binary, target)
+        native, parsed = _check(binary, target, kernel_name)
         try:
             info = parsed.kernel(kernel_name)
         except KeyError as e:
@@ -192,7 +193,7 @@ def native_binary_for(binary: bytes, target: targets.TargetInfo) -> bytes:
     return _check(bytes(binary), target)[0]
 
 
-def _check(binary: bytes, target: targets.TargetInfo) -> Tuple[bytes, Zebin]:
+def _check(binary: bytes, target: targets.TargetInfo, kernel_name: str = "") -> Tuple[bytes, Zebin]:
     if spirv.is_spirv(binary):
         raise NativeBinaryError("refusing SPIR-V: this driver loads only native binaries (zebin) and never compiles "
                                 "at load time; compile the kernel for this device's target "
@@ -205,12 +206,12 @@ def _check(binary: bytes, target: targets.TargetInfo) -> Tuple[bytes, Zebin]:
         if member is None:
             raise NativeBinaryError(f"fat binary has no member for {target.name} (members: "
                                     f"{', '.join(names) or 'none'}); compile it with {target.name} among the targets")
-        return _check(member, target)
+        return _check(member, target, kernel_name)
     try:
         parsed = validate.loadable(binary)
     except ZebinFormatError as e:
         raise NativeBinaryError(f"not a loadable native binary: {e}") from None
-    _check_family(parsed.product_family_name, parsed.product_family, target)
+    _check_family(parsed.product_family_name, parsed.product_family, target, kernel_name)
     return binary, parsed
 
 
@@ -223,10 +224,46 @@ def _check_driver(requires: Tuple[str, ...], build: Optional[int]) -> None:
                 f"crashes on; recompile it with this driver's ocloc or use NEO build {since} or newer")
 
 
-def _check_family(family: Optional[str], number: Optional[int], target: targets.TargetInfo) -> None:
+def _check_family(family: Optional[str], number: Optional[int], target: targets.TargetInfo,
+                  kernel_name: str = "") -> None:
     if target.product_family and family != target.product_family:
-        raise NativeBinaryError(f"zebin is for {family or f'product family {number}'}, but the device is "
-                                f"{target.name} ({target.product_family}); compile for {target.name}")
+        kernel = kernel_name or "the kernel"
+        built_for = [t.name for t in targets.TARGETS.values() if family and t.product_family == family]
+        names = f" ({'/'.join(built_for)})" if built_for and built_for != [family] else ""
+        raise NativeBinaryError(
+            f"cannot load {kernel}: its zebin is native code for {family or f'product family {number}'}{names}, "
+            f"but the device is {target.name} (product "
+            f"family {target.product_family}); native code runs only on the device it was compiled for, and this "
+            f"driver never recompiles at load time: recompile {kernel} for {target.name} (GPUTarget('xpu', "
+            f"'{target.name}', ...), or `triton-xpu compile --target {target.name}`)")
+
+
+# NEO's answers to a native binary it cannot use on the device: 22.43 says INVALID_NATIVE_BINARY, 26.x
+# MODULE_BUILD_FAILURE (with an empty build log) for a zebin without IR.
+_REFUSED_NATIVE = ("ZE_RESULT_ERROR_INVALID_NATIVE_BINARY", "ZE_RESULT_ERROR_MODULE_BUILD_FAILURE")
+
+
+def _embeds_ir(native: bytes) -> bool:
+    try:
+        return read_zebin(native).spirv is not None
+    except ZebinFormatError:
+        return False
+
+
+def _driver_refusal(e: Exception, kernel_name: str, dev: Device, native: bytes) -> str:
+    """Why the driver refused a native binary that passed the checks, and what to do."""
+    name = getattr(e, "result_name", "")
+    if getattr(e, "call", "") != "zeModuleCreate" or name not in _REFUSED_NATIVE + ("RECOMPILED_FROM_IR", ):
+        return f"the Level Zero driver refused {kernel_name} on device {dev.index} ({dev.name}): {e}"
+    if name == "RECOMPILED_FROM_IR":
+        why = ("the driver could load it only by recompiling the SPIR-V the zebin embeds (it was built with "
+               "keep_ir), so its native code is not for this device or driver, and this driver never compiles at "
+               "load time")
+    else:
+        why = "the driver found its native code incompatible with this device or driver" + (
+            "" if _embeds_ir(native) else ", and the zebin carries no IR to recompile from (none is kept by default)")
+    return (f"the Level Zero driver refused {kernel_name} on device {dev.index} ({dev.name}, {dev.target.name}): "
+            f"{why}; recompile {kernel_name} for {dev.target.name}. {e}")
 
 
 @dataclass
@@ -248,8 +285,7 @@ def load_kernel(dev: Device, binary: bytes, kernel_name: str, context: int = 0) 
     try:
         out = ze.load_native(dev.index, native, kernel_name, context)
     except ze.ZeError as e:
-        raise NativeBinaryError(f"the Level Zero driver refused {kernel_name} on device {dev.index} ({dev.name}): "
-                                f"{e}") from None
+        raise NativeBinaryError(_driver_refusal(e, kernel_name, dev, native)) from None
     runtime().kernels[out["kernel"]] = KernelSource(out["module"], binary, kernel_name)
     return LoadedKernel(out["module"], out["kernel"], out["spill_mem_size"], out["private_mem_size"],
                         out["build_log"], facts.grf_count, facts.spill_bytes)

@@ -1,8 +1,9 @@
 // The fixed part of NAME.c, the C loader `triton-xpu compile --emit-c` writes (aot/c_loader.py assembles it).
 // NAME stands for the output name; each `#include "generated/..."` line is replaced by the kernel's own part:
 //   about.inc   the comment that opens the file;
-//   binary.inc  NAME_binary (the zebin or fat binary), NAME_targets (one NAME_target_t per target) and
-//               NAME_kernel_name (the kernel's symbol in the binary);
+//   binary.inc  NAME_binary (the zebin or fat binary), NAME_targets (one NAME_target_t per target),
+//               NAME_kernel_name (the kernel's symbol in the binary), NAME_built_for (the targets, as text)
+//               and NAME_embeds_ir (1 when the zebins keep their SPIR-V, `--keep-ir`);
 //   launch.inc  the launch function NAME(...), which sets the arguments of NAME_kernel and appends the launch,
 //               after fp16_bits.c and bf16_bits.c where it takes such scalars.
 // Lines starting with `//`, these notes, are not copied.
@@ -10,6 +11,7 @@
 #include "NAME.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +81,23 @@ static int NAME_recompiled(const char *log) {
   return 0;
 }
 
+/* Why the driver refused the native binary, in the build log: a device the binary has no native code for. */
+static void NAME_explain_refusal(ze_device_handle_t dev, ze_result_t r) {
+  ze_device_properties_t props = {.stype = ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES};
+  char device[sizeof props.name + 32] = "this device";
+  if (zeDeviceGetProperties(dev, &props) == ZE_RESULT_SUCCESS) {
+    props.name[sizeof props.name - 1] = '\0';
+    snprintf(device, sizeof device, "device \"%s\" (id 0x%04x)", props.name, (unsigned)props.deviceId);
+  }
+  char text[1024];
+  snprintf(text, sizeof text,
+           "\ntriton-xpu: NAME: the driver refused the native binary (0x%08x): it holds native code for %s only%s, "
+           "and %s is not a device it was compiled for. Recompile the kernel for this device's target "
+           "(triton-xpu compile --target TARGET; `triton-xpu devices` names it)",
+           (unsigned)r, NAME_built_for, NAME_embeds_ir ? "" : " and no IR to recompile from", device);
+  NAME_note(text);
+}
+
 /* Which target's binary the driver loaded. */
 static const NAME_target_t *NAME_identify(ze_module_handle_t module, const ze_kernel_properties_t *props) {
   const size_t count = sizeof NAME_targets / sizeof NAME_targets[0];
@@ -130,6 +149,8 @@ ze_result_t load_NAME(ze_context_handle_t ctx, ze_device_handle_t dev) {
   NAME_keep_log(log);
   if (r != ZE_RESULT_SUCCESS) {
     if (module != NULL) zeModuleDestroy(module);
+    if (r == ZE_RESULT_ERROR_INVALID_NATIVE_BINARY || r == ZE_RESULT_ERROR_MODULE_BUILD_FAILURE)
+      NAME_explain_refusal(dev, r);
     return r;
   }
   if (NAME_recompiled(NAME_log)) {

@@ -16,8 +16,9 @@ extern "C" {
 #endif
 
 /* Load the kernel's native binary on `dev` in `ctx` (ZE_MODULE_FORMAT_NATIVE only; a loaded one is unloaded
- * first).  Returns the driver's error for a device the binary was not built for, and
- * ZE_RESULT_ERROR_INVALID_NATIVE_BINARY where the driver could load it only by recompiling from IR. */
+ * first).  Returns the driver's error for a device the binary was not built for (NAME_build_log() then says
+ * which targets it holds and what to do), and ZE_RESULT_ERROR_INVALID_NATIVE_BINARY where the driver could
+ * load it only by recompiling from IR (a binary built with --keep-ir). */
 ze_result_t load_NAME(ze_context_handle_t ctx, ze_device_handle_t dev);
 
 /* Destroy the kernel and module created by load_NAME; safe to call when nothing is loaded. */
