@@ -266,7 +266,10 @@ class CpuOpenCLExecutor(Executor):
 
     def program(self, compiled):
         """The kernel's SPIR-V, edited for the CPU runtime and built there."""
-        return self.cl.Program(self.context, strip_kernel_attributes(compiled.asm["spv"])).build()
+        import warnings
+        with warnings.catch_warnings():  # the runtime's vectorizer remarks: pyopencl warns of any build output
+            warnings.simplefilter("ignore", self.cl.CompilerWarning)
+            return self.cl.Program(self.context, strip_kernel_attributes(compiled.asm["spv"])).build()
 
     def _launch(self, compiled, contract, grid, args):
         cl = self.cl

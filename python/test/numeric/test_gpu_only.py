@@ -1,0 +1,57 @@
+"""What only a GPU can check, measured on the CPU executor: the code a DPAS / 2D-block-IO target's dots and block
+pointers become calls builtins Intel's CPU OpenCL runtime does not have, so its SPIR-V does not build there (the
+numeric tests compile those kernels for tgllp on the CPU, and for the device's own target on a GPU).  These tests
+need the CPU runtime, not a GPU; they check that the list in docs/numeric.md stays true."""
+
+import re
+import warnings
+
+import pytest
+
+from triton.backends.compiler import GPUTarget
+
+import kernels as examples
+import numeric_executors as ne
+import test_numeric as numeric
+
+MM = {"BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 32}
+
+
+def _dot(a, c, precision="ieee", block_k=32):
+    return ne.Kernel(numeric.dot_kernel, {"a_ptr": f"*{a}", "b_ptr": f"*{a}", "c_ptr": f"*{c}", "M": "i32", "N": "i32",
+                                          "K": "i32"}, {"BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": block_k,
+                                                        "PRECISION": precision}, uses_dot=True)
+
+
+# (kernel, the builtins its pvc SPIR-V calls that the CPU runtime lacks), as measured with intel-opencl-rt 2026.2.
+CASES = {
+    "matmul fp16 (DPAS)": (ne.Kernel(examples.matmul_kernel, numeric._mm_sig("fp16", "fp16", "fp16"), MM),
+                           ["intel_sub_group_f16_f16_matrix_mad_k16"]),
+    "block-ptr matmul bf16 (DPAS, 2D block IO)":
+    (ne.Kernel(examples.block_ptr_matmul_kernel, numeric._mm_sig("bf16", "bf16", "bf16"), MM),
+     ["intel_sub_group_bf16_bf16_matrix_mad_k16", "intel_sub_group_2d_block_write_16b"]),
+    "matmul tf32 (DPAS)": (_dot("fp32", "fp32", "tf32", 16), ["intel_sub_group_tf32_tf32_matrix_mad_k8"]),
+    # fp8 operands are converted to fp16 and multiplied by the fp16 DPAS instruction.
+    "matmul fp8e5 (DPAS)": (_dot("fp8e5", "fp32"), ["intel_sub_group_f16_f16_matrix_mad_k16"]),
+}
+
+
+@pytest.fixture(scope="module")
+def cpu():
+    try:
+        return ne.CpuOpenCLExecutor()
+    except ne.CpuUnavailable as e:
+        pytest.skip(f"CPU OpenCL executor unavailable: {e}")
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_dpas_and_block_io_do_not_build_on_the_cpu(cpu, case):
+    kernel, builtins = CASES[case]
+    compiled = kernel.compile(GPUTarget("xpu", "pvc", 32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(cpu.cl.RuntimeError, match="BUILD_PROGRAM_FAILURE") as e:
+            cpu.program(compiled)
+    missing = " ".join(re.findall(r"Symbols not found: \[([^\]]*)\]", str(e.value)))
+    for builtin in builtins:
+        assert builtin in missing, str(e.value)[-2000:]
