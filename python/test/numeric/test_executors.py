@@ -150,3 +150,32 @@ def test_the_gpu_executor_fails_rather_than_skips_on_an_emulated_device(tmp_path
                           timeout=300)
     assert "refused: an Intel GPU is present but the project's driver reports an emulated device" in proc.stdout, \
         proc.stdout + proc.stderr[-2000:]
+
+
+def test_tests_that_launch_broken_binaries_never_run_on_a_real_gpu(monkeypatch):
+    # python/test/conftest.py skips every test marked launches_broken_binaries (the fuzzer, the validator's launches
+    # of edited zebins) where a real Intel GPU is present.
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_root_conftest_for_test", path)
+    root = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root)
+
+    class Item:
+
+        def __init__(self, marked):
+            self.marks = [pytest.mark.launches_broken_binaries.mark] if marked else []
+
+        def get_closest_marker(self, name):
+            return next((m for m in self.marks if m.name == name), None)
+
+        def add_marker(self, mark):
+            self.marks.append(mark.mark)
+
+    for gpu in (False, True):
+        monkeypatch.setattr(root, "_real_intel_gpu", lambda: gpu)
+        broken, plain = Item(True), Item(False)
+        root.pytest_collection_modifyitems(None, [broken, plain])
+        assert bool(broken.get_closest_marker("skip")) == gpu
+        assert plain.get_closest_marker("skip") is None
