@@ -165,11 +165,13 @@ class GpuExecutor(Executor):
 
     name = "gpu"
 
-    def __init__(self):
+    def __init__(self, allow_emulated: bool = False):
+        """``allow_emulated``: for the executor's own test only -- on NEO's emulated device every driver call runs
+        but kernels do not execute, so results are meaningless there."""
         from triton.runtime.driver import driver
         self.driver = driver.active
         props = self.driver.get_device_properties()
-        if props.get("emulated"):
+        if props.get("emulated") and not allow_emulated:
             # Never a silent fallback: on a machine with a GPU these tests must run on it.
             raise RuntimeError("an Intel GPU is present but the project's driver reports an emulated device "
                                "(TRITON_XPU_EMULATE is set): unset it so the numeric suite runs on the GPU")
@@ -248,12 +250,19 @@ class CpuOpenCLExecutor(Executor):
         # pyopencl's bundled ocl-icd reads OCL_ICD_VENDORS (a folder of .icd files, or one ICD library) when the
         # first OpenCL call initialises it; it does not read OCL_ICD_FILENAMES.  Only this library: the system's
         # /etc/OpenCL/vendors (NEO's GPU ICD in the toolchains) is not consulted.
-        os.environ["OCL_ICD_VENDORS"] = library
         try:
             import pyopencl as cl
         except ImportError as e:
             raise CpuUnavailable(f"pyopencl is not installed ({e}; it needs Python >= 3.10)") from None
-        platforms = cl.get_platforms()
+        previous = os.environ.get("OCL_ICD_VENDORS")
+        os.environ["OCL_ICD_VENDORS"] = library
+        try:
+            platforms = cl.get_platforms()  # the loader reads the variable here, once per process
+        finally:  # child processes of other tests do not inherit it
+            if previous is None:
+                del os.environ["OCL_ICD_VENDORS"]
+            else:
+                os.environ["OCL_ICD_VENDORS"] = previous
         devices = [d for p in platforms for d in p.get_devices(cl.device_type.CPU)]
         if not devices:
             raise CpuUnavailable(f"no CPU OpenCL device from {library} (platforms: {[p.name for p in platforms]})")

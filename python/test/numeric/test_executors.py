@@ -179,3 +179,22 @@ def test_tests_that_launch_broken_binaries_never_run_on_a_real_gpu(monkeypatch):
         root.pytest_collection_modifyitems(None, [broken, plain])
         assert bool(broken.get_closest_marker("skip")) == gpu
         assert plain.get_closest_marker("skip") is None
+
+
+def test_the_gpu_executor_path_runs_on_the_emulated_device(tmp_path):
+    # The GPU executor's whole path -- compile for the device's target, zebin, the project's driver: shared memory,
+    # load, launch, synchronise, copy back -- on the emulated pvc, where kernels do not execute: the output keeps
+    # its contents.  (On a real GPU the numeric tests run this path and check the numbers.)
+    code = ("import sys; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
+            "import numpy as np, kernels, numeric_executors as ne\n"
+            "ex = ne.GpuExecutor(allow_emulated=True)\n"
+            "k = ne.Kernel(kernels.add_kernel, {'x_ptr': '*fp32', 'y_ptr': '*fp32', 'out_ptr': '*fp32', "
+            "'n_elements': 'i32'}, {'BLOCK': 1024})\n"
+            "x = np.ones(2048, np.float32); out = np.full(2048, 7, np.float32)\n"
+            "c = ex.run(k, (2, ), [x, x, out, 2048])\n"
+            "print('target', ex.target(k).arch['arch'], 'zebin', c.asm['zebin'][:4] == b'\\x7fELF', 'out', set(out.tolist()))\n"
+            ) % (os.path.dirname(ne.__file__), os.path.dirname(examples.__file__))
+    env = dict(os.environ, TRITON_XPU_EMULATE="pvc", PYTHONWARNINGS="ignore")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300)
+    assert "target pvc zebin True out {7.0}" in proc.stdout, proc.stdout + proc.stderr[-3000:]
