@@ -94,6 +94,23 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(("Intel stack", _stack_versions()))
 
 
+def pytest_terminal_summary(terminalreporter):
+    # The numeric suite's table (python/test/numeric/conftest.py's ``record``: user properties travel with xdist's
+    # reports).
+    rows = []
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        if report.when != "call":
+            continue
+        for key, value in getattr(report, "user_properties", ()):
+            if key == "numeric":
+                rows.append((report.nodeid.split("::")[-1], *value))
+    if not rows:
+        return
+    terminalreporter.section("numeric suite: measured / tolerance, and max absolute error")
+    for name, executor, what, err, tol, abs_error in sorted(rows):
+        terminalreporter.write_line(f"{executor:3}  {name:36} {what:40} {err:9.3g} / {tol:<6.3g} {abs_error:9.3g}")
+
+
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
     """An empty Triton cache directory for one test."""

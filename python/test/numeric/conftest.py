@@ -2,7 +2,8 @@
 
 ``executor``: the GPU executor where a real Intel GPU is present (never skipped there: a failure to set it up is a
 test failure), else the CPU OpenCL executor (skipped, with the reason, only where its runtime cannot be loaded).
-Every numeric test records its kind, measured max error and tolerance; the run ends with a table of them.
+Every numeric test records its kind, measured max error and tolerance; the run ends with a table of them
+(python/test/conftest.py prints it: under xdist only the root conftest is loaded by the controller).
 """
 
 import os
@@ -38,18 +39,3 @@ def record(request, executor):
         assert max_error <= tolerance, f"{what}: max error {max_error:.3g} > tolerance {tolerance:.3g}"
 
     return check
-
-
-def pytest_terminal_summary(terminalreporter):
-    rows = []
-    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
-        if report.when != "call":
-            continue
-        for key, value in getattr(report, "user_properties", ()):
-            if key == "numeric":
-                rows.append((report.nodeid.split("::")[-1], *value))
-    if not rows:
-        return
-    terminalreporter.section("numeric suite: measured / tolerance, and max absolute error")
-    for name, executor, what, err, tol, abs_error in sorted(rows):
-        terminalreporter.write_line(f"{executor:3}  {name:36} {what:40} {err:9.3g} / {tol:<6.3g} {abs_error:9.3g}")

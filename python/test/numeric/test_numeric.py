@@ -33,8 +33,8 @@ def max_err(out, ref):
 
 
 def within(out, ref, bound):
-    """max |out - ref| - bound, elementwise bound: <= 0 when every element is within its own bound.  Returned as
-    (max error, max of error / bound) so the report shows both."""
+    """(max |out - ref|, max of |out - ref| / bound) for an elementwise bound: the second is <= 1 when every element
+    is within its own bound; the report shows both."""
     err = np.abs(np.asarray(out, np.float64) - ref)
     return float(err.max()), float(np.max(err / bound))
 
