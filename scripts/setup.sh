@@ -54,8 +54,9 @@ fi
 stamp_ok() { [ -f "$VENV/.stamp-$1" ] && [ "$(cat "$VENV/.stamp-$1")" = "$2" ]; }
 stamp_set() { printf '%s' "$2" > "$VENV/.stamp-$1"; }
 
+# requirements-numeric.txt: the numeric suite's CPU executor (Intel's CPU OpenCL runtime and pyopencl).
 # TRITON_XPU_EXTRA_REQUIREMENTS: a toolchain's own test requirements (its .conf's EXTRA_REQUIREMENTS).
-requirement_files=(requirements-dev.txt ${TRITON_XPU_EXTRA_REQUIREMENTS:-})
+requirement_files=(requirements-dev.txt requirements-numeric.txt ${TRITON_XPU_EXTRA_REQUIREMENTS:-})
 req_hash=$(cat "${requirement_files[@]}" | sha256sum | cut -d' ' -f1)
 if ! stamp_ok requirements "$req_hash"; then
   say "installing Python dependencies (${requirement_files[*]})"

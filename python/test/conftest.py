@@ -57,12 +57,58 @@ def pytest_report_header(config):
     return _stack_versions()
 
 
+# Tests that hand deliberately broken binaries (fuzzed or edited zebins, unchecked) to the driver and launch them.
+# They run on NEO's emulated device (TRITON_XPU_EMULATE in their child processes, AUB mode: no hardware is
+# touched), but on a machine with a real Intel GPU they are not run at all: a broken binary must never reach a
+# real device's command streamer.
+BROKEN_BINARIES_MARK = "launches_broken_binaries"
+
+
+def _real_intel_gpu() -> bool:
+    try:
+        from triton.backends.intel.runtime import level_zero
+    except ImportError:
+        return False
+    return bool(level_zero.intel_render_nodes())
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"{BROKEN_BINARIES_MARK}: launches deliberately broken binaries; never run "
+                            "on a machine with a real Intel GPU")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not any(item.get_closest_marker(BROKEN_BINARIES_MARK) for item in items) or not _real_intel_gpu():
+        return
+    skip = pytest.mark.skip(reason="launches deliberately broken binaries: never on a machine with a real Intel GPU")
+    for item in items:
+        if item.get_closest_marker(BROKEN_BINARIES_MARK):
+            item.add_marker(skip)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.failed:
         report.sections.append(("Intel stack", _stack_versions()))
+
+
+def pytest_terminal_summary(terminalreporter):
+    # The numeric suite's table (python/test/numeric/conftest.py's ``record``: user properties travel with xdist's
+    # reports).
+    rows = []
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        if report.when != "call":
+            continue
+        for key, value in getattr(report, "user_properties", ()):
+            if key == "numeric":
+                rows.append((report.nodeid.split("::")[-1], *value))
+    if not rows:
+        return
+    terminalreporter.section("numeric suite: measured / tolerance, and max absolute error")
+    for name, executor, what, err, tol, abs_error in sorted(rows):
+        terminalreporter.write_line(f"{executor:3}  {name:36} {what:40} {err:9.3g} / {tol:<6.3g} {abs_error:9.3g}")
 
 
 @pytest.fixture

@@ -15,6 +15,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 TOOL = REPO / "tools" / "fuzz_zebin.py"
 
+# Mutants are launched: never on a machine with a real Intel GPU (conftest.py).
+pytestmark = pytest.mark.launches_broken_binaries
+
 
 def fuzz(tmp_path, *args):
     env = dict(os.environ, TRITON_XPU_EMULATE="pvc")

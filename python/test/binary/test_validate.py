@@ -452,6 +452,7 @@ def test_required_work_group_sizes_the_driver_aborts_on(add_pvc, sizes):
     assert validate.loadable(with_env(Elf(add_pvc), "required_work_group_size: [ 128, 1, 1 ]"))
 
 
+@pytest.mark.launches_broken_binaries
 @pytest.mark.parametrize("sizes", ["[ 0, 1, 1 ]", "[ 0, 0, 0 ]", "[ 1024, 2, 1 ]"])
 def test_required_work_group_sizes_the_driver_takes_or_refuses_itself_pass(add_pvc, sizes):
     # A first size of 0 means none; a group larger than the device's NEO refuses at zeKernelCreate
@@ -463,6 +464,7 @@ def test_required_work_group_sizes_the_driver_takes_or_refuses_itself_pass(add_p
                                 ("driver-refused", "[ 1024, 2, 1 ]")), detail
 
 
+@pytest.mark.launches_broken_binaries
 def test_a_kernel_listed_twice_passes(add_pvc):
     # NEO builds both entries from the one .text section and creates the first.
     elf = Elf(add_pvc)
@@ -553,6 +555,7 @@ def test_misaligned_kernel_code(add_pvc):
            f"corrupt zebin: .text.add_kernel at byte 64, {size - 2} bytes, is not dword-aligned (kernel code is)")
 
 
+@pytest.mark.launches_broken_binaries
 def test_another_gpus_zebin_with_its_product_family_patched(triton_zebin):
     # A tgllp zebin whose product-family note says pvc: NEO's device check compares the family only, so it
     # would run Gen12LP code on Xe-HPC.  IGC 2 names the GFX core (Gen12LP); IGC 1 writes no core, but its
@@ -622,6 +625,7 @@ def loads_and_launches(data, kernel="add_kernel", kinds=("ptr", "ptr", "ptr", "i
     return result
 
 
+@pytest.mark.launches_broken_binaries
 def test_walk_order_of_a_kernel_that_does_not_require_one_passes(add_pvc):
     # IGC 2.40's Intel_Symbol_Table_Void_Program has work_group_walk_order_dimensions [0, 0, 0] and no
     # intel_reqd_workgroup_walk_order: NEO reads the order only for a kernel with that attribute (26.27) or never
@@ -650,6 +654,7 @@ def test_walk_order_of_a_kernel_that_requires_one(add_pvc, order):
     assert validate.loadable(with_env(elf, "work_group_walk_order_dimensions: [ 1, 0, 2 ]"))
 
 
+@pytest.mark.launches_broken_binaries
 def test_is_ptr_on_an_implicit_argument_passes(add_pvc):
     # IGC 2.40 marks global_base with is_ptr (a libdevice tanh); NEO 22.43 ignores the key, 26.27 reads it on
     # global_base only (indirect access).  On another implicit argument it is ignored by both.
@@ -697,6 +702,7 @@ def test_buffer_offset_of_an_argument_the_kernel_does_not_list_passes(add_pvc):
            "is a value argument, not a pointer")
 
 
+@pytest.mark.launches_broken_binaries
 @pytest.mark.parametrize("arg_type", ["arg_byvalue", "arg_bypointer"])
 def test_sampler_index_outside_samplers_passes(add_pvc, arg_type):
     # NEO 22.43 sizes the sampler table from any payload argument's sampler_index, 26.27 ignores it: both load
@@ -782,6 +788,7 @@ def test_real_kernel_with_a_symbol_table_kernel_and_is_ptr_loads(tanh_zebin):
     assert loads_and_launches(tanh_zebin, "tanh_kernel", ("ptr", "ptr", "i32")) == ("launched", "")
 
 
+@pytest.mark.launches_broken_binaries
 def test_size_of_a_stateful_pointer_passes(add_pvc):
     # A stateful pointer's address is in its surface state: NEO uses neither its offset nor its size (22.43's
     # zebins address pointers stateful; 26.27's are stateless).
@@ -818,6 +825,7 @@ __kernel void calls_missing(__global float* p) { triton_xpu_missing(p); }
 """
 
 
+@pytest.mark.launches_broken_binaries
 def test_a_call_nobody_defines_is_refused_as_the_driver_refuses_it(cl_zebin):
     # What FlagGems' generic kernels do with CUDA's libdevice (__nv_rsqrtf): IGC leaves the call undefined.  NEO
     # creates the module, partially linked, and refuses its kernels; the check says so before the driver sees it.

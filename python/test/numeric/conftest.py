@@ -1,0 +1,41 @@
+"""The numeric suite's executor (numeric_executors.py) and its report of measured errors.
+
+``executor``: the GPU executor where a real Intel GPU is present (never skipped there: a failure to set it up is a
+test failure), else the CPU OpenCL executor (skipped, with the reason, only where its runtime cannot be loaded).
+Every numeric test records its kind, measured max error and tolerance; the run ends with a table of them
+(python/test/conftest.py prints it: under xdist only the root conftest is loaded by the controller).
+"""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import numeric_executors  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def executor():
+    kind = numeric_executors.select_executor_kind()
+    if kind == "gpu":
+        return numeric_executors.GpuExecutor()
+    try:
+        return numeric_executors.CpuOpenCLExecutor()
+    except numeric_executors.CpuUnavailable as e:
+        pytest.skip(f"CPU OpenCL executor unavailable: {e}")
+
+
+@pytest.fixture
+def record(request, executor):
+    """record(value, tolerance, what, abs_error=value): asserts value <= tolerance (an absolute error, or error /
+    bound for elementwise bounds) and keeps it, with the max absolute error, for the summary table."""
+
+    def check(max_error, tolerance, what="", abs_error=None):
+        max_error, tolerance = float(max_error), float(tolerance)
+        abs_error = max_error if abs_error is None else float(abs_error)
+        request.node.user_properties.append(("numeric", (executor.name, what, max_error, tolerance, abs_error)))
+        assert max_error <= tolerance, f"{what}: max error {max_error:.3g} > tolerance {tolerance:.3g}"
+
+    return check
