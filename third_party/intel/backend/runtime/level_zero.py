@@ -5,8 +5,8 @@ Intel render node exists (``/sys/class/drm/renderD*/device/vendor`` is 0x8086) o
 requested (``TRITON_XPU_EMULATE``).  Otherwise :func:`available` is False and nothing is loaded.
 
 Loading accepts native binaries only.  Before the driver sees a binary it is checked here: SPIR-V and
-anything that is not a zebin are refused, a zebin must be for the device's product family, and from a fat
-binary the member for the device is taken.  The C++ runtime then creates the module with
+anything that is not a zebin are refused, a zebin must be for the device's product family and IP version (or one
+NEO runs natively on it: targets.NATIVE_COMPATIBLE), and from a fat binary the member for the device is taken.  The C++ runtime then creates the module with
 ``ZE_MODULE_FORMAT_NATIVE`` and no build flags, and refuses a module the driver recompiled from IR.
 """
 
