@@ -843,3 +843,40 @@ def test_a_call_nobody_defines_is_refused_as_the_driver_refuses_it(cl_zebin):
 def test_symbols_the_driver_resolves_pass(triton_zebin):
     # Every zebin of IGC 2 relocates __INTEL_PATCH_CROSS_THREAD_OFFSET_OFF_R0, which NEO resolves itself.
     assert validate.loadable(triton_zebin("add", "pvc"))
+
+
+def test_a_product_config_of_another_family(triton_zebin):
+    # A pvc zebin whose product-config note names bmg's IP version (20.1.0 = 0x05004000): the notes contradict.
+    data = triton_zebin("add", "pvc")
+    elf = Elf(data)
+    if zebin.NT_PRODUCT_CONFIG not in zebin.read(data).notes:
+        pytest.skip("this IGC writes no product-config note")
+    patched = elf.patch(edit.note_descriptor(elf.image, ".note.intelgt.compat", zebin.NT_PRODUCT_CONFIG), "I",
+                        0x05004000)
+    with pytest.raises(ZebinFormatError) as info:
+        validate.loadable(patched)
+    assert str(info.value) == ("corrupt .note.intelgt.compat: product config 20.1.0 is a device of product family 1274 "
+                               "(bmg), not of 1271 (pvc)")
+
+
+# --------------------------------------------------------------------------------------------
+# Devices the target table does not list, or whose notes newer IGC writes differently, are real zebins:
+# ocloc's output for them passes (ocloc 26.27 writes hardware revisions 0..0 for mtl and arl, and
+# mtl-h, ptl-u and wcl have IP versions the table has no device for).
+
+NEWER_DEVICES = ("mtl", "arl-h", "arl-s", "mtl-h", "ptl", "ptl-u", "wcl", "lnl", "bmg", "bmg-g31")
+
+
+@pytest.mark.parametrize("device", NEWER_DEVICES)
+def test_ocloc_output_for_newer_devices_passes(triton_zebin, tmp_path, device):
+    import shutil
+    import subprocess
+    if shutil.which("ocloc") is None:
+        pytest.skip("no ocloc on PATH")
+    if subprocess.run(["ocloc", "ids", device], capture_output=True, text=True).returncode != 0:
+        pytest.skip(f"this toolchain's ocloc does not know {device}")
+    import kernels
+    (tmp_path / "add.spv").write_bytes(kernels.SPECS["add"].compile("pvc").asm["spv"])
+    subprocess.run(["ocloc", "compile", "-q", "-file", str(tmp_path / "add.spv"), "-spirv_input", "-device", device,
+                    "-output", "add", "-out_dir", str(tmp_path)], check=True, capture_output=True)
+    validate.loadable(next(tmp_path.glob("add*.bin")).read_bytes())

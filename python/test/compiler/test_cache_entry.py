@@ -12,6 +12,7 @@ import kernels
 from triton.backends.intel import cache_entry, targets
 from triton.backends.intel.runtime import level_zero
 from triton.backends.intel.binary import digest, validate
+from triton.backends.intel.binary.zebin import read as read_zebin
 
 PVC = targets.lookup("pvc")
 
@@ -36,8 +37,11 @@ def test_a_compile_records_the_digests(fresh_cache):
     assert (md.zebin_bytes, md.zebin_crc32) == digest.key(compiled.asm["zebin"])
     assert md.launch_digest == cache_entry.launch_digest(md._asdict())
     assert md.driver_requirements == []
+    # The IP version is the zebin's product-config note: IGC 2 writes one (12.60.7), IGC 1.0.12504 none.
+    ip = read_zebin(compiled.asm["zebin"]).product_config_version
+    assert ip in ("12.60.7", None)
     assert digest.trusted(digest.key(compiled.asm["zebin"])) == digest.Trusted("add_kernel", "pvc", md.n_regs,
-                                                                               md.spill_bytes)
+                                                                               md.spill_bytes, (), ip)
 
 
 def test_a_whole_entry_is_used_and_trusted(fresh_cache):

@@ -31,7 +31,7 @@ def test_unknown_target_lists_the_known_ones():
         targets.lookup("nosuchgpu")
     msg = str(err.value)
     assert msg.startswith("unknown Intel GPU target 'nosuchgpu'; known targets: ")
-    for name in ("pvc", "acm-g10", "acm-g11", "acm-g12", "tgllp", "dg2", "bmg", "lnl", "ptl", "mtl", "arl-h"):
+    for name in ("pvc", "acm-g10", "acm-g11", "acm-g12", "tgllp", "dg2", "bmg", "bmg-g31", "lnl", "ptl", "mtl", "arl-h"):
         assert name in msg
 
 
@@ -102,9 +102,38 @@ def test_lookups_by_ip_version_and_product_family():
 
 
 def test_emulation_settings_are_target_facts():
-    assert targets.emulated() == ("pvc", "acm-g10", "tgllp", "bmg")
+    assert targets.emulated() == ("pvc", "acm-g10", "tgllp", "bmg", "bmg-g31")
     dg2 = targets.lookup("dg2").emulation
     assert (dg2.product_family, dg2.hardware_info, dg2.device_id, dg2.revision) == ("dg2", "1x4x16", "56A0", "8")
     assert targets.lookup("bmg").emulation.toolchain == "current"
     assert targets.lookup("mtl").emulation is None
     assert "emulation" not in targets.lookup("pvc").properties()  # the driver-shaped dict stays as it was
+
+
+# --- Battlemage's two dies ----------------------------------------------------------------------------------
+
+
+def test_battlemage_g21_and_g31_are_one_family_with_two_ip_versions():
+    g21, g31 = targets.lookup("bmg"), targets.lookup("bmg-g31")
+    assert targets.lookup("bmg-g21") is g21  # ocloc's other name for G21
+    assert (g21.ip_version, g31.ip_version) == ("20.1.0", "20.2.0")  # `ocloc ids bmg`, `ocloc ids bmg-g31` (26.27)
+    assert (g31.fat_binary_member, g31.device_id, g31.toolchain) == ("64.20.2.0", 0xE220, "current")
+    assert g31.product_family == g21.product_family == "bmg" and targets.DEVICES["bmg-g31"].family == 1274
+    # Same die family: every compile fact but the IP version and the device id is G21's (NEO's hardware config,
+    # release helper and GFX core helper are shared).
+    differ = {k for k, v in g31.properties().items() if g21.properties()[k] != v}
+    assert differ == {"name", "arch", "family", "device_id", "aliases"}
+    assert g31.max_scratch_per_thread == g21.max_scratch_per_thread == 256 * 1024
+    assert targets.device_of_ip("20.2.0") == "bmg-g31" and targets.device_of_ip("20.1.0") == "bmg"
+    assert targets.ip_versions_of_family(1274) == {"20.1.0", "20.2.0"} and targets.revisions_of_family(1274) == {0}
+    assert g31.emulation.product_family == "bmg-g31" and g31.emulation.toolchain == "current"
+
+
+def test_which_binaries_neo_runs_natively_on_a_device_of_another_ip_version():
+    # NEO's compatibility mode (IGC's platforms.h compatibilityMapping, NEO 24.45 and later): G21 binaries run on
+    # G31, never the other way round; older drivers take only their own IP version.
+    assert targets.loads_natively("20.1.0", "20.2.0") and targets.loads_natively("20.1.0", "20.2.0", 39122)
+    assert not targets.loads_natively("20.2.0", "20.1.0")
+    assert not targets.loads_natively("20.1.0", "20.2.0", driver_build=24595)
+    assert targets.loads_natively("12.60.7", "12.60.7", driver_build=24595)
+    assert not targets.loads_natively("12.55.8", "12.60.7")

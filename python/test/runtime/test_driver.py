@@ -72,7 +72,7 @@ def test_without_a_device_the_driver_is_inactive_and_loads_nothing():
     assert out["error"] == (
         "0 active drivers ([]). There should only be one. xpu: no Intel GPU was found (no Intel render node in "
         "/sys/class/drm) and TRITON_XPU_EMULATE is not set. To run on an emulated device (driver calls run, "
-        "kernels do not execute), set TRITON_XPU_EMULATE=pvc (or acm-g10, tgllp, bmg); to compile without a "
+        "kernels do not execute), set TRITON_XPU_EMULATE=pvc (or acm-g10, tgllp, bmg, bmg-g31); to compile without a "
         "device, name the target: triton.compile(src, target=GPUTarget(\"xpu\", \"pvc\", 32)), or "
         "`triton-xpu compile --target pvc`.")
     assert out["zebin"] > 0 and out["ze_loaded"] is False

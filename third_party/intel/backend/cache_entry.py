@@ -47,10 +47,10 @@ def launch_digest(metadata) -> str:
     return hashlib.sha256(repr(tuple(get(f) for f in LAUNCH_FIELDS)).encode()).hexdigest()
 
 
-def _trust(metadata, binary: bytes, product_family: Optional[str]) -> None:
+def _trust(metadata, binary: bytes, product_family: Optional[str], ip_version: Optional[str] = None) -> None:
     get = _getter(metadata)
     digest.trust(binary, digest.Trusted(get("name"), product_family, get("n_regs"), get("spill_bytes"),
-                                        tuple(get("driver_requirements") or ())))
+                                        tuple(get("driver_requirements") or ()), ip_version))
 
 
 def seal(metadata: Dict[str, Any], binary: bytes, parsed: Zebin) -> None:
@@ -58,7 +58,7 @@ def seal(metadata: Dict[str, Any], binary: bytes, parsed: Zebin) -> None:
     metadata["driver_requirements"] = sorted(validate.driver_requirements(parsed))
     metadata["zebin_bytes"], metadata["zebin_crc32"] = digest.key(binary)
     metadata["launch_digest"] = launch_digest(metadata)
-    _trust(metadata, binary, parsed.product_family_name)
+    _trust(metadata, binary, parsed.product_family_name, parsed.product_config_version)
 
 
 def cached_kernel(make: Callable[[], Any], group: Mapping[str, str]) -> Optional[Any]:

@@ -103,7 +103,8 @@ class Device:
 
 
 # Measured with ocloc 22.43 and 26.27 (mtl and newer: 26.27 only).  Where devices share an IP version, the first
-# one listed is the canonical name.
+# one listed is the canonical name.  Battlemage is two dies of one product family (1274, GFX core xe2): G21
+# (``bmg``, ``bmg-g21``: 20.1.0) and G31 (``bmg-g31``: 20.2.0; ocloc 26.27, not 22.43).
 DEVICES: Dict[str, Device] = {
     d.name: d
     for d in (
@@ -115,7 +116,7 @@ DEVICES: Dict[str, Device] = {
         Device("acm-g10", "12.55.8", 1270), Device("acm-g11", "12.56.5", 1270), Device("acm-g12", "12.57.0", 1270),
         Device("pvc-sdv", "12.60.1", 1271), Device("pvc", "12.60.7", 1271),
         Device("mtl", "12.70.4", 1272), Device("arl-h", "12.74.4", 1273), Device("bmg", "20.1.0", 1274),
-        Device("lnl", "20.4.4", 1275), Device("ptl", "30.0.4", 1300),
+        Device("bmg-g31", "20.2.0", 1274), Device("lnl", "20.4.4", 1275), Device("ptl", "30.0.4", 1300),
     )
 }
 
@@ -261,7 +262,7 @@ def _integrated(name: str, family: str, dpas: bool, device_id: Optional[int] = N
 
 
 def _xe2_or_later(name: str, family: str, product_family: str, device_id: Optional[int],
-                  emulation: Optional[Emulation] = None) -> TargetInfo:
+                  emulation: Optional[Emulation] = None, aliases: Tuple[str, ...] = ()) -> TargetInfo:
     return TargetInfo(
         name=name,
         family=family,
@@ -279,6 +280,7 @@ def _xe2_or_later(name: str, family: str, product_family: str, device_id: Option
         grf_bytes=64,
         device_id=device_id,
         toolchain="current",
+        aliases=aliases,
         emulation=emulation,
     )
 
@@ -340,8 +342,14 @@ TARGETS: Dict[str, TargetInfo] = {
         # GRF and half at 256 [neo-src]; 8 EUs per Xe-core (the Xe2/Xe3 core; NEO reads it from the kernel
         # driver).  Xe3 also has smaller register files (32-96 GRF, 10 threads per EU); the GRF policy only
         # moves up from the default 128.
-        _xe2_or_later("bmg", "Xe2-HPG (Arc B-series, Battlemage)", "bmg", 0xE202,
-                      Emulation("bmg", hardware_info="1x4x8", toolchain="current")),
+        # Battlemage's two dies (one product family, two IP versions): NEO gives G31 the same hardware
+        # config, release helper (release_helper_common_xe2.inl, 160 KiB SLM) and GFX core helper as G21
+        # [neo-src]; device ids G21 0xE202..0xE216, G31 0xE220..0xE223 (device_ids_configs_bmg.h).  NEO 26.27
+        # emulates G31 as ProductFamilyOverride=bmg-g31 (device 0xE220, IP 20.2.0) [emu].
+        _xe2_or_later("bmg", "Xe2-HPG (Arc B-series, Battlemage G21)", "bmg", 0xE202,
+                      Emulation("bmg", hardware_info="1x4x8", toolchain="current"), aliases=("bmg-g21", )),
+        _xe2_or_later("bmg-g31", "Xe2-HPG (Arc B-series, Battlemage G31)", "bmg", 0xE220,
+                      Emulation("bmg-g31", hardware_info="1x4x8", toolchain="current")),
         _xe2_or_later("lnl", "Xe2-LPG (Lunar Lake integrated)", "lnl", None),
         _xe2_or_later("ptl", "Xe3-LPG (Panther Lake integrated)", "ptl", 0xB080),
     )
@@ -386,6 +394,32 @@ def ip_version_names() -> Dict[str, str]:
     for d in DEVICES.values():
         names.setdefault(d.ip_version, d.name)
     return names
+
+
+# Zebins NEO loads natively on a device of another IP version, by the device's IP version: NEO's
+# EnableCompatibilityMode (on by default since NEO 24.45) accepts a binary whose product config the
+# compatibilityMapping of IGC's platforms.h lists for the device (validateTargetDevice,
+# isTargetProductConfigCompatibleWithProductConfig; NEO 26.27.39122.14).  Measured on NEO 26.27's emulated G31: a
+# ``bmg`` zebin loads without recompiling, with or without its SPIR-V; with EnableCompatibilityMode=0 NEO recompiles
+# it (or refuses it without IR).  The mapping is one-way: a ``bmg-g31`` zebin on a G21 is recompiled.
+NATIVE_COMPATIBLE: Dict[str, FrozenSet[str]] = {
+    "20.2.0": frozenset({"20.1.0"}),  # BMG_G31_A0 runs BMG_G21_A0 binaries
+    "20.4.4": frozenset({"20.1.0"}),  # LNL_B0 runs BMG_G21_A0 binaries
+    "12.56.5": frozenset({"12.55.8"}), "12.57.0": frozenset({"12.55.8"}),  # DG2_G11_B1, DG2_G12_A0 run DG2_G10_C0
+    "12.71.4": frozenset({"12.70.4"}),  # MTL_H_B0 runs MTL_U_B0 binaries
+    "30.1.0": frozenset({"30.0.4"}), "30.3.1": frozenset({"30.0.4"}),  # PTL_U_A0, WCL_A1 run PTL_H_B0 binaries
+}
+NATIVE_COMPATIBLE_SINCE_BUILD = 31740  # NEO 24.45.31740: the first release with EnableCompatibilityMode
+
+
+def loads_natively(binary_ip: str, device_ip: str, driver_build: Optional[int] = None) -> bool:
+    """Whether NEO takes a zebin whose product config is ``binary_ip`` as native code on a device of IP version
+    ``device_ip`` (NEO build ``driver_build``; unknown: assumed to have the compatibility mode)."""
+    if binary_ip == device_ip:
+        return True
+    if driver_build and driver_build < NATIVE_COMPATIBLE_SINCE_BUILD:
+        return False
+    return binary_ip in NATIVE_COMPATIBLE.get(device_ip, frozenset())
 
 
 def gmd_version(gmd: int) -> str:

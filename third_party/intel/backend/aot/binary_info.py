@@ -39,7 +39,16 @@ def device_binaries(path: str, data: bytes, force: bool = False) -> List[Dict[st
         raise ZebinFormatError(f"{path}: {e}") from None
 
 
+def _device_of_ip(parsed) -> Optional[str]:
+    """The target the zebin's product-config note (IGC 2) names, where the table has it: a product family may hold
+    several (Battlemage G21 and G31 are both ``bmg``)."""
+    ip = parsed.product_config_version
+    name = targets.device_of_ip(ip) if ip else None
+    return name if name in targets.TARGETS else None
+
+
 def device_label(parsed, device: Optional[str]) -> str:
+    device = device or _device_of_ip(parsed)
     if device:
         return device
     family = parsed.product_family_name
@@ -53,7 +62,7 @@ def device_label(parsed, device: Optional[str]) -> str:
 
 def _family_text(parsed, device: Optional[str]) -> str:
     try:
-        return targets.lookup(device or parsed.product_family_name or "").family
+        return targets.lookup(device or _device_of_ip(parsed) or parsed.product_family_name or "").family
     except Exception:
         for t in targets.TARGETS.values():
             if t.product_family == parsed.product_family_name:

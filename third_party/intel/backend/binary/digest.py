@@ -32,6 +32,7 @@ class Trusted:
     grf_count: Optional[int]
     spill_bytes: Optional[int]
     requires: Tuple[str, ...] = ()  # what the driver must support (binary.validate.driver_requirements)
+    ip_version: Optional[str] = None  # the zebin's product-config note (IGC 2), None when it has none or is unknown
 
 
 _trusted: "OrderedDict[Tuple[int, int], Trusted]" = OrderedDict()

@@ -92,12 +92,27 @@ def device_members(data: bytes, ip_versions: Optional[Mapping[str, str]] = None)
 
 
 def member_for(data: bytes, target: targets.TargetInfo) -> Tuple[Optional[bytes], List[str]]:
-    """(the member for ``target`` -- by device name, else by product family -- or None, every device name)."""
+    """(the member for ``target`` or None, every device name).  As NEO picks (unpackSingleDeviceBinary of an
+    archive): the member of the target's own IP version first, then one NEO runs natively on it
+    (targets.NATIVE_COMPATIBLE), then one of its product family (binaries of IGC 1.0 carry no IP version); a
+    family member of another IP version is then refused by the loader with what to compile for."""
     devices = device_binaries(data)
+    names = sorted(devices)
+    if target.name in devices:
+        return devices[target.name], names
+    ips = {name: _ip_of(name) for name in devices}
     for name, member in devices.items():
-        if name == target.name or (target.product_family and _family_of(name) == target.product_family):
-            return member, sorted(devices)
-    return None, sorted(devices)
+        if ips[name] and target.ip_version and targets.loads_natively(ips[name], target.ip_version):
+            return member, names
+    for name, member in devices.items():
+        if target.product_family and _family_of(name) == target.product_family:
+            return member, names
+    return None, names
+
+
+def _ip_of(name: str) -> Optional[str]:
+    device = targets.DEVICES.get(name)
+    return device.ip_version if device else None
 
 
 def _family_of(name: str) -> Optional[str]:

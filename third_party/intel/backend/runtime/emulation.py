@@ -1,6 +1,6 @@
 """The emulated device: Intel's real Level Zero driver (NEO) in AUB-capture mode, for machines without a GPU.
 
-``TRITON_XPU_EMULATE=pvc`` (also ``acm-g10``/``dg2``, ``tgllp``, ``bmg``) makes the driver present one device of that
+``TRITON_XPU_EMULATE=pvc`` (also ``acm-g10``/``dg2``, ``tgllp``, ``bmg``, ``bmg-g31``) makes the driver present one device of that
 product: every Level Zero call runs for real (module and kernel creation, memory, launches, synchronisation)
 but kernels do not execute, so memory keeps its contents.  NEO reads its debug keys from the environment
 when it loads, so :func:`activate` must run before the Level Zero loader initialises.

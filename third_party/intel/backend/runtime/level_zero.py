@@ -5,8 +5,8 @@ Intel render node exists (``/sys/class/drm/renderD*/device/vendor`` is 0x8086) o
 requested (``TRITON_XPU_EMULATE``).  Otherwise :func:`available` is False and nothing is loaded.
 
 Loading accepts native binaries only.  Before the driver sees a binary it is checked here: SPIR-V and
-anything that is not a zebin are refused, a zebin must be for the device's product family, and from a fat
-binary the member for the device is taken.  The C++ runtime then creates the module with
+anything that is not a zebin are refused, a zebin must be for the device's product family and IP version (or one
+NEO runs natively on it: targets.NATIVE_COMPATIBLE), and from a fat binary the member for the device is taken.  The C++ runtime then creates the module with
 ``ZE_MODULE_FORMAT_NATIVE`` and no build flags, and refuses a module the driver recompiled from IR.
 """
 
@@ -172,15 +172,17 @@ def native_kernel(binary: bytes, target: targets.TargetInfo, kernel_name: str,
     trusted = digest.trusted(data_key)
     if trusted is not None and trusted.kernel == kernel_name:
         _check_family(trusted.product_family, None, target, kernel_name)
+        _check_ip_version(trusted.ip_version, target, driver_build)
         result = (binary, trusted)
     else:
-        native, parsed = _check(binary, target, kernel_name)
+        native, parsed = _check(binary, target, kernel_name, driver_build)
         try:
             info = parsed.kernel(kernel_name)
         except KeyError as e:
             raise NativeBinaryError(f"cannot load {kernel_name}: {e.args[0]}") from None
         result = (native, digest.Trusted(kernel_name, parsed.product_family_name, info.grf_count, info.spill_bytes,
-                                         tuple(sorted(validate.driver_requirements(parsed)))))
+                                         tuple(sorted(validate.driver_requirements(parsed))),
+                                         parsed.product_config_version))
     _check_driver(result[1].requires, driver_build)
     _checked[key] = result
     if len(_checked) > _CHECKED_MAX:
@@ -193,7 +195,8 @@ def native_binary_for(binary: bytes, target: targets.TargetInfo) -> bytes:
     return _check(bytes(binary), target)[0]
 
 
-def _check(binary: bytes, target: targets.TargetInfo, kernel_name: str = "") -> Tuple[bytes, Zebin]:
+def _check(binary: bytes, target: targets.TargetInfo, kernel_name: str = "",
+           driver_build: Optional[int] = None) -> Tuple[bytes, Zebin]:
     if spirv.is_spirv(binary):
         raise NativeBinaryError("refusing SPIR-V: this driver loads only native binaries (zebin) and never compiles "
                                 "at load time; compile the kernel for this device's target "
@@ -206,12 +209,13 @@ def _check(binary: bytes, target: targets.TargetInfo, kernel_name: str = "") -> 
         if member is None:
             raise NativeBinaryError(f"fat binary has no member for {target.name} (members: "
                                     f"{', '.join(names) or 'none'}); compile it with {target.name} among the targets")
-        return _check(member, target, kernel_name)
+        return _check(member, target, kernel_name, driver_build)
     try:
         parsed = validate.loadable(binary)
     except ZebinFormatError as e:
         raise NativeBinaryError(f"not a loadable native binary: {e}") from None
     _check_family(parsed.product_family_name, parsed.product_family, target, kernel_name)
+    _check_ip_version(parsed.product_config_version, target, driver_build)
     return binary, parsed
 
 
@@ -264,6 +268,19 @@ def _driver_refusal(e: Exception, kernel_name: str, dev: Device, native: bytes) 
             "" if _embeds_ir(native) else ", and the zebin carries no IR to recompile from (none is kept by default)")
     return (f"the Level Zero driver refused {kernel_name} on device {dev.index} ({dev.name}, {dev.target.name}): "
             f"{why}; recompile {kernel_name} for {dev.target.name}. {e}")
+
+
+def _check_ip_version(ip: Optional[str], target: targets.TargetInfo, driver_build: Optional[int]) -> None:
+    """NEO compares a zebin's product-config note (IGC 2 writes one) with the device's IP version and recompiles
+    from the embedded SPIR-V, or refuses the binary without it, unless they are equal or its compatibility mode
+    takes the pair (targets.NATIVE_COMPATIBLE): one product family holds dies of several IP versions (Battlemage
+    G21 and G31), so the family check alone does not tell."""
+    if ip is None or target.ip_version is None or targets.loads_natively(ip, target.ip_version, driver_build):
+        return
+    built_for = targets.device_of_ip(ip)
+    raise NativeBinaryError(f"zebin is for {built_for + ' ' if built_for else ''}(IP version {ip}), but the device is "
+                            f"{target.name} (IP version {target.ip_version}), on which the driver would not run it "
+                            f"natively; compile for {target.name}")
 
 
 @dataclass
