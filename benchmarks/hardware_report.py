@@ -127,10 +127,12 @@ def versions(devices: List[Dict[str, Any]], errors) -> Dict[str, Any]:
     out["triton"] = triton.__version__
     out["python"] = platform.python_version()
     try:
-        out["project_commit"] = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
-                                               text=True, timeout=30).stdout.strip() or None
-    except OSError:
-        out["project_commit"] = None
+        git = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30)
+        out["project_commit"] = git.stdout.strip() or None
+        if not out["project_commit"]:  # e.g. a worktree whose main repository is not visible in a toolchain
+            out["project_commit_reason"] = (git.stderr.strip().splitlines() or ["git rev-parse printed nothing"])[0]
+    except (OSError, subprocess.TimeoutExpired) as e:
+        out["project_commit"], out["project_commit_reason"] = None, f"git: {e}"
     return out
 
 
