@@ -227,10 +227,21 @@ def run_time_summary(samples_us: List[float], batch: int) -> Dict[str, Any]:
 def time_kernels(compiled: Dict[str, Any], spec, runs: int, batch: int) -> Dict[str, List[float]]:
     """µs per launch of each compiled kernel (same arguments), ``runs`` samples of ``batch`` launches each,
     the modes interleaved sample by sample; wall clock between device synchronisations."""
+    import numpy as np
     from triton.runtime.driver import driver
+    rng = np.random.default_rng(0)
 
     def alloc(nbytes, dtype):
-        buf = driver.active.alloc(nbytes, "device", dtype)
+        # Shared memory, as the main job launches with, filled with values in [-1, 1) (zeros for integers: the
+        # same data at both GRF sizes, no NaNs or denormals); the warm-up launch moves it to the device.
+        buf = driver.active.alloc(nbytes, "shared", dtype)
+        view = buf.numpy()
+        if dtype == "bfloat16":
+            view[:] = (rng.uniform(-1, 1, view.size).astype(np.float32).view(np.uint32) >> 16).astype(np.uint16)
+        elif np.issubdtype(view.dtype, np.floating):
+            view[:] = rng.uniform(-1, 1, view.size).astype(view.dtype)
+        else:
+            view[:] = 0
         return buf
 
     grid, args = spec.launch(alloc)
