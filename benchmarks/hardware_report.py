@@ -18,8 +18,8 @@ What it holds (``schema_version`` names the layout; a reader checks it before an
   128 and at 256 GRF (``grf_mode="128"``/``"256"``): spill bytes, scratch, GRF count, and the kernel's run
   time at each, launched ``--runs`` times in batches of ``--batch`` on the device, wall clock between
   synchronisations (median, quartiles, min, max, per launch), interleaved so both see the same machine; the
-  ratio of the two medians is measured in the same run, and set beside what the minimum-gain rule
-  (``grf_min_gain``) decided.
+  ratio of the two medians (``time_256_vs_128``), the faster mode where the quartiles do not overlap
+  (``faster_measured``), and whether the minimum-gain rule (``grf_min_gain``) chose it (``policy_agrees``).
 
 On an emulated device (``TRITON_XPU_EMULATE``: Intel's driver in AUB mode) kernels do not execute: every run
 time is ``null`` with ``run_time_reason`` saying so, never a number; everything else is filled.  A step that
@@ -263,6 +263,18 @@ def time_kernels(compiled: Dict[str, Any], spec, runs: int, batch: int) -> Dict[
     return samples
 
 
+def faster(t128: Optional[Dict[str, Any]], t256: Optional[Dict[str, Any]]) -> Optional[str]:
+    """The faster GRF mode by run time: one only when its samples' quartiles lie wholly below the other's (noise
+    is no answer); None without both run times."""
+    if not (t128 and t256):
+        return None
+    if t256["p75_us"] < t128["p25_us"]:
+        return "256"
+    if t128["p75_us"] < t256["p25_us"]:
+        return "128"
+    return "neither: the quartiles overlap"
+
+
 def _attempt(a: Dict[str, Any]) -> Dict[str, Any]:
     return {k: a.get(k) for k in ("grf_mode", "spill_bytes", "spill_source", "scratch_bytes", "n_regs", "kept",
                                   "reason", "ms")}
@@ -312,11 +324,8 @@ def grf_kernel(name: str, dev, runs: int, batch: int) -> Optional[Dict[str, Any]
             row["run_time_reason"] = f"launch failed: {type(e).__name__}: {str(e).strip().splitlines()[0]}"
     t128, t256 = (row["modes"][m]["run_time"] for m in ("128", "256"))
     row["time_256_vs_128"] = round(t256["median_us"] / t128["median_us"], 4) if t128 and t256 else None
-    if row["time_256_vs_128"] is not None:
-        row["faster_measured"] = "256" if row["time_256_vs_128"] < 1 else "128"
-    else:
-        row["faster_measured"] = None
-    row["policy_agrees"] = (row["faster_measured"] == md.grf_mode) if row["faster_measured"] else None
+    row["faster_measured"] = faster(t128, t256)
+    row["policy_agrees"] = (row["faster_measured"] == md.grf_mode) if row["faster_measured"] in ("128", "256") else None
     return row
 
 

@@ -133,3 +133,20 @@ def test_the_timing_loop_launches_both_modes(report):
         t = summary[mode]
         assert (t["samples"], t["launches_per_sample"]) == (3, 2)
         assert 0 < t["min_us"] <= t["p25_us"] <= t["median_us"] <= t["p75_us"] <= t["max_us"]
+
+
+def test_a_mode_is_faster_only_beyond_the_spread():
+    saved_env, saved_path = dict(os.environ), list(sys.path)
+    sys.path.insert(0, str(BENCH))
+    try:  # bench_common sets NEO_CACHE_PERSISTENT and puts examples/ on the path: not for the other tests
+        import hardware_report
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.path[:] = saved_path
+    t = lambda samples: hardware_report.run_time_summary(samples, 1)  # noqa: E731
+    assert t([1, 2, 3, 4, 5])["median_us"] == 3 and t([1, 2, 3, 4, 5])["p25_us"] == 2
+    assert hardware_report.faster(t([10, 11, 12]), t([5, 6, 7])) == "256"
+    assert hardware_report.faster(t([5, 6, 7]), t([10, 11, 12])) == "128"
+    assert hardware_report.faster(t([5, 8, 11]), t([6, 9, 12])).startswith("neither")
+    assert hardware_report.faster(None, t([5, 6, 7])) is None
