@@ -55,7 +55,8 @@ EMULATED_REASON = ("emulated device ({env}={target}: Intel's driver in AUB mode)
 
 
 def _error(errors: List[Dict[str, str]], step: str, e: BaseException) -> None:
-    errors.append({"step": step, "error": f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"})
+    first = (str(e).strip().splitlines() or [""])[0]
+    errors.append({"step": step, "error": f"{type(e).__name__}: {first}"})
     print(f"hardware_report: {step} failed: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
 
 
@@ -218,7 +219,8 @@ def _percentile(sorted_values: List[float], q: float) -> float:
 def run_time_summary(samples_us: List[float], batch: int) -> Dict[str, Any]:
     s = sorted(samples_us)
     med = statistics.median(s)
-    return {"median_us": round(med, 3), "p25_us": round(_percentile(s, 0.25), 3), "p75_us": round(_percentile(s, 0.75), 3),
+    return {"median_us": round(med, 3), "p25_us": round(_percentile(s, 0.25), 3),
+            "p75_us": round(_percentile(s, 0.75), 3),
             "min_us": round(s[0], 3), "max_us": round(s[-1], 3),
             "iqr_vs_median": round((_percentile(s, 0.75) - _percentile(s, 0.25)) / med, 4) if med else None,
             "samples": len(s), "launches_per_sample": batch}
