@@ -1,0 +1,140 @@
+"""Dispatch verification on the project's own Level Zero path: what the driver actually dispatched, as NEO reports
+it, checked against the kernel's metadata and its ``.ze_info``.
+
+A child process on the emulated pvc (NEO in AUB-capture mode: every driver call runs, kernels do not execute)
+launches five of the project's kernels through Triton's JIT and the driver — a pointwise add, a softmax (a
+reduction using shared memory), a DPAS matmul the GRF policy compiles at 256 GRF, a kernel on a 3-D grid, and a
+16-wide (threads_per_warp=16) add — with NEO's ``PrintKernelDispatchParameters`` and the Level Zero loader's
+tracing layer on (see dispatch_report.py for both formats).  For each launch the tests check:
+
+* work-groups: NEO's ``threadGroupDimensions`` is the grid and ``threadGroupCount`` its product;
+* SIMD: NEO's ``simdSize`` is ``.ze_info``'s ``simd_size`` and the metadata's ``threads_per_warp``;
+* hardware threads per group: ``numberOfThreadsInGpgpuThreadGroup`` is ``num_warps`` (a group of num_warps x
+  threads_per_warp work-items at SIMD threads_per_warp).  NEO does not print the work-group size itself;
+* GRF: NEO's ``grfCount`` is ``.ze_info``'s ``grf_count`` and the metadata's ``grf_mode``;
+* arguments: the tracing layer's ``zeKernelSetArgumentValue`` calls for the kernel are indices 0..n-1, n the
+  kernel's explicit arguments in ``.ze_info``'s ``payload_arguments``, each of the size given there, except
+  Triton's shared-memory argument (a local-address-space pointer), which gets ``metadata.shared`` bytes and no
+  value.  NEO itself prints buffer arguments only (``PrintL0SetKernelArg``), so it does not check sizes.
+
+The SYCL path's dispatches are checked by test_sycl_interop.py.  The report format and the tracer were measured on
+the `current` toolchain only (NEO 26.27.39122.14, loader 1.32.0); whether NEO 22.43's release build and loader 1.8
+(`legacy`) offer the same was not measured, so there these tests are skipped with that reason.
+"""
+
+import json
+import os
+
+import pytest
+
+from dispatch_report import DISPATCH_ENV, TRACER_PRELUDE, parse_dispatches
+from test_driver import run
+
+TOOLCHAIN = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
+
+pytestmark = pytest.mark.skipif(
+    TOOLCHAIN == "legacy", reason="dispatch report and loader tracing measured on the current toolchain (NEO 26.27, "
+    "loader 1.32) only; not measured on NEO 22.43 / loader 1.8")
+
+CHILD = TRACER_PRELUDE + """
+from triton.backends.intel.binary import zebin as zb
+level_zero.runtime()
+install_tracer()
+
+@triton.jit
+def grid3d_kernel(out_ptr, BLOCK: tl.constexpr):
+    pid = tl.program_id(0) + tl.num_programs(0) * (tl.program_id(1) + tl.num_programs(1) * tl.program_id(2))
+    offs = pid * BLOCK + tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, offs.to(tl.float32))
+
+def mem(nbytes, dtype="float32"):
+    return driver.active.alloc(nbytes, kind="device", dtype=dtype)
+
+N = 1 << 16
+x, y, out = mem(4 * N), mem(4 * N), mem(4 * N)
+a, b, c = (mem(2 * 256 * 256, "float16") for _ in range(3))
+mm = kernels.SPECS["matmul"].constexprs
+launches = {
+    "pointwise": ((64, 1, 1), lambda g: kernels.add_kernel[g](x, y, out, N, BLOCK=1024)),
+    "reduction_shared": ((8, 1, 1), lambda g: kernels.softmax_kernel[g](out, x, 1024, 1024, 1000, BLOCK=1024)),
+    "dpas_matmul_256": ((4, 4, 1), lambda g: kernels.matmul_kernel[g](a, b, c, 256, 256, 256, 256, 1, 256, 1, 256, 1,
+                                                                       **mm)),
+    "grid_3d": ((3, 5, 7), lambda g: grid3d_kernel[g](out, BLOCK=128)),
+    "simd16": ((32, 1, 1), lambda g: kernels.add_kernel[g](x, y, out, N, BLOCK=2048, threads_per_warp=16)),
+}
+result = {}
+for case, (grid, launch) in launches.items():
+    first = len(SET_ARGS)
+    print(f"CASE {case}", flush=True)
+    k = launch(grid)
+    driver.active.synchronize()
+    md = k.metadata
+    info = zb.read(k.asm["zebin"]).kernel(md.name)
+    result[case] = {
+        "grid": list(grid), "name": md.name, "num_warps": md.num_warps, "threads_per_warp": md.threads_per_warp,
+        "shared": md.shared, "grf_mode": md.grf_mode, "simd_width": info.simd_width, "grf_count": info.grf_count,
+        "has_dpas": info.has_dpas,
+        "args": [{"index": a.arg_index, "size": a.size, "addrspace": a.addrspace} for a in info.explicit_arguments],
+        "set_args": [s for s in SET_ARGS[first:] if s["kernel"] == k.function],
+    }
+print("RESULT " + json.dumps(result), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def report():
+    proc = run(CHILD, env=DISPATCH_ENV)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # The dispatch lines NEO printed after each "CASE name" marker belong to that case's launch.
+    cases, current = {}, None
+    result = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("CASE "):
+            current = line[5:].strip()
+            cases[current] = []
+        elif line.startswith("RESULT "):
+            result = json.loads(line[7:])
+        elif current is not None:
+            cases[current].extend(parse_dispatches(line))
+    assert result is not None, proc.stdout[-3000:]
+    return {case: (result[case], cases.get(case, [])) for case in result}
+
+
+CASES = ["pointwise", "reduction_shared", "dpas_matmul_256", "grid_3d", "simd16"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_neo_dispatches_the_grid_simd_and_grf_of_the_kernels_metadata(report, case):
+    meta, dispatches = report[case]
+    assert len(dispatches) == 1, dispatches
+    d = dispatches[0]
+    grid = meta["grid"]
+    assert d["kernel"] == meta["name"]
+    assert d["threadGroupDimensions"] == grid
+    assert d["threadGroupCount"] == grid[0] * grid[1] * grid[2]
+    assert d["simdSize"] == meta["simd_width"] == meta["threads_per_warp"]
+    assert d["numberOfThreadsInGpgpuThreadGroup"] == meta["num_warps"]
+    assert d["grfCount"] == meta["grf_count"] == int(meta["grf_mode"])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_argument_is_set_with_the_index_and_size_of_ze_info(report, case):
+    meta, _ = report[case]
+    expected = {}
+    for arg in meta["args"]:
+        shared = arg["addrspace"] == "local"
+        expected[arg["index"]] = (meta["shared"] if shared else arg["size"], shared)
+    seen = [(s["index"], s["size"], s["null"]) for s in meta["set_args"]]
+    assert [i for i, _, _ in seen] == list(range(len(expected))) == sorted(expected), (seen, expected)
+    for index, size, null in seen:
+        assert (size, null) == expected[index], (index, seen, expected)
+
+
+def test_the_fixtures_cover_what_they_are_named_for(report):
+    assert report["reduction_shared"][0]["shared"] > 0
+    assert any(a["addrspace"] == "local" for a in report["reduction_shared"][0]["args"])
+    matmul = report["dpas_matmul_256"][0]
+    assert matmul["has_dpas"] and matmul["grf_mode"] == "256"
+    assert report["pointwise"][0]["grf_mode"] == "128"
+    assert report["simd16"][0]["threads_per_warp"] == 16
+    assert report["grid_3d"][0]["grid"] == [3, 5, 7]
