@@ -17,11 +17,15 @@ tracing layer on (see dispatch_report.py for both formats).  For each launch the
   Triton's shared-memory argument (a local-address-space pointer), which gets ``metadata.shared`` bytes and no
   value.  NEO itself prints buffer arguments only (``PrintL0SetKernelArg``), so it does not check sizes.
 
-The SYCL path's dispatches are checked by test_sycl_interop.py.  The report format and the tracer were measured on
+Each launch runs on both of the driver's paths: its own Level Zero launcher, and a caller's SYCL queue (dpctl,
+in-order, the way PyTorch hands Triton its stream: the driver's module in the queue's context, a SYCL kernel,
+``parallel_for``); on the SYCL path the arguments checked are those of the driver's kernel in the queue's context.
+A SYCL application's own loader (not the driver) is checked by test_sycl_interop.py.  The report format and the tracer were measured on
 the `current` toolchain only (NEO 26.27.39122.14, loader 1.32.0); whether NEO 22.43's release build and loader 1.8
 (`legacy`) offer the same was not measured, so there these tests are skipped with that reason.
 """
 
+import importlib.util
 import json
 import os
 
@@ -47,8 +51,32 @@ def grid3d_kernel(out_ptr, BLOCK: tl.constexpr):
     offs = pid * BLOCK + tl.arange(0, BLOCK)
     tl.store(out_ptr + offs, offs.to(tl.float32))
 
-def mem(nbytes, dtype="float32"):
-    return driver.active.alloc(nbytes, kind="device", dtype=dtype)
+import contextlib, os
+if os.environ.get("DISPATCH_TEST_PATH") == "sycl":
+    import dpctl, dpctl.memory as dpm
+    from triton.backends.intel.runtime import sycl
+    queue = dpctl.SyclQueue("level_zero:gpu", property="in_order")
+
+    class USM:
+        # dpctl USM memory seen as a tensor: data_ptr() and a dtype, what Triton's JIT binds pointers from.
+        def __init__(self, memory, dtype):
+            self.memory, self.dtype = memory, dtype
+        def data_ptr(self):
+            return self.memory._pointer
+
+    def mem(nbytes, dtype="float32"):
+        return USM(dpm.MemoryUSMDevice(nbytes, queue=queue), dtype)
+    on_path = lambda: driver.active.stream(queue)
+
+    def launched_kernel(k):
+        # The driver's copy of the kernel in the queue's Level Zero context is the one SYCL launches.
+        (kernel, ), = [[entry[1]] for key, entry in sycl._kernels.items() if key[0] == k.function]
+        return kernel
+else:
+    def mem(nbytes, dtype="float32"):
+        return driver.active.alloc(nbytes, kind="device", dtype=dtype)
+    on_path = contextlib.nullcontext
+    launched_kernel = lambda k: k.function
 
 N = 1 << 16
 x, y, out = mem(4 * N), mem(4 * N), mem(4 * N)
@@ -66,8 +94,9 @@ result = {}
 for case, (grid, launch) in launches.items():
     first = len(SET_ARGS)
     print(f"CASE {case}", flush=True)
-    k = launch(grid)
-    driver.active.synchronize()
+    with on_path():
+        k = launch(grid)
+        driver.active.synchronize()
     md = k.metadata
     info = zb.read(k.asm["zebin"]).kernel(md.name)
     result[case] = {
@@ -75,15 +104,22 @@ for case, (grid, launch) in launches.items():
         "shared": md.shared, "grf_mode": md.grf_mode, "simd_width": info.simd_width, "grf_count": info.grf_count,
         "has_dpas": info.has_dpas,
         "args": [{"index": a.arg_index, "size": a.size, "addrspace": a.addrspace} for a in info.explicit_arguments],
-        "set_args": [s for s in SET_ARGS[first:] if s["kernel"] == k.function],
+        "set_args": [s for s in SET_ARGS[first:] if s["kernel"] == launched_kernel(k)],
     }
 print("RESULT " + json.dumps(result), flush=True)
 """
 
 
-@pytest.fixture(scope="module")
-def report():
-    proc = run(CHILD, env=DISPATCH_ENV)
+# The driver's own Level Zero launcher, and its launches on a caller's SYCL queue (a dpctl in-order queue, as
+# PyTorch hands Triton its streams).
+PATHS = ["level_zero", "sycl"]
+
+
+@pytest.fixture(scope="module", params=PATHS)
+def report(request):
+    if request.param == "sycl" and importlib.util.find_spec("dpctl") is None and TOOLCHAIN != "current":
+        pytest.skip(f"no SYCL runtime (dpctl) in the {TOOLCHAIN} toolchain; the current toolchain has one")
+    proc = run(CHILD, env=dict(DISPATCH_ENV, DISPATCH_TEST_PATH=request.param))
     assert proc.returncode == 0, proc.stderr[-3000:]
     # The dispatch lines NEO printed after each "CASE name" marker belong to that case's launch.
     cases, current = {}, None
