@@ -182,3 +182,19 @@ def test_the_fixtures_cover_what_they_are_named_for(report):
     assert report["pointwise"][0]["grf_mode"] == "128"
     assert report["simd16"][0]["threads_per_warp"] == 16
     assert report["grid_3d"][0]["grid"] == [3, 5, 7]
+
+
+def test_the_parser_reads_neos_measured_line_by_key_not_position():
+    # The line NEO 26.27.39122.14 printed for a softmax on the emulated pvc, and the same with a field moved and
+    # one added, as another NEO release might print it.
+    measured = ("kernel, softmax_kernel, grfCount, 128, simdSize, 32, tilesCount, 0, implicitScaling, no, "
+                "threadGroupCount, 4, numberOfThreadsInGpgpuThreadGroup, 4, threadGroupDimensions, 4, 1, 1, "
+                "threadGroupDispatchSize enum, 3")
+    other = ("kernel, softmax_kernel, threadGroupDimensions, 4, 1, 1, newField, 7, simdSize, 32, grfCount, 128, "
+             "threadGroupCount, 4, numberOfThreadsInGpgpuThreadGroup, 4")
+    noise = "set arg buffer index : 0 requested address : 0x7f2697770000\nkernel launch done"
+    for line in (measured, other):
+        d, = parse_dispatches(noise + "\n" + line + "\n")
+        assert (d["kernel"], d["grfCount"], d["simdSize"], d["threadGroupCount"],
+                d["numberOfThreadsInGpgpuThreadGroup"], d["threadGroupDimensions"]) == ("softmax_kernel", 128, 32, 4,
+                                                                                        4, [4, 1, 1])
