@@ -173,3 +173,41 @@ def test_the_sycl_fixtures_cover_what_they_are_named_for(launches):
     assert launches["dpas_matmul_256"]["info"].has_dpas and launches["dpas_matmul_256"]["md"].grf_mode == "256"
     assert launches["simd16"]["md"].threads_per_warp == 16
     assert launches["grid_3d"]["grid"] == [3, 5, 7]
+
+
+def _load_on_emulated_pvc(program, folder, compiled):
+    """Run the SYCL program on the emulated pvc with a zebin compiled for another target."""
+    from triton.backends.intel import targets
+    from triton.backends.intel.runtime import emulation
+    env = dict(os.environ)
+    env.update(emulation.environment(targets.lookup("pvc")))
+    env.update(DISPATCH_ENV)
+    md = compiled.metadata
+    path = folder / f"{md.name}-{'ir' if md.keep_ir else 'no-ir'}.zebin"
+    path.write_bytes(compiled.asm["zebin"])
+    n = 1 << 16
+    cmd = [str(program), str(path), md.name, str(n // 1024), "1", "1", str(md.num_warps * md.threads_per_warp),
+           str(md.shared), f"ptr:{4 * n}", f"ptr:{4 * n}", f"ptr:{4 * n}", f"i32:{n}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    return proc, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_an_ir_free_zebin_for_another_device_fails_to_load_instead_of_running_as_jit(program, tmp_path):
+    """Issue 25: a zebin for acm-g10 on a pvc.  Without IR (the default) a SYCL application's loader fails at
+    zeModuleCreate with the driver's error, and nothing is launched; with keep_ir the same loader succeeds by
+    recompiling the embedded SPIR-V (a silent JIT compile, which is why IR is left out)."""
+    import kernels
+    import triton
+    from triton.backends.compiler import GPUTarget
+    spec = kernels.SPECS["add"]
+    no_ir = spec.compile("acm-g10")
+    assert not no_ir.metadata.keep_ir
+    proc, out = _load_on_emulated_pvc(program, tmp_path, no_ir)
+    assert proc.returncode != 0 and not out["ok"]
+    assert out["error"].startswith("zeModuleCreate: "), out
+    assert not parse_dispatches(proc.stdout)
+    with_ir = triton.compile(spec.source(), target=GPUTarget("xpu", "acm-g10", 32),
+                             options=dict(spec.options, keep_ir=True))
+    proc, out = _load_on_emulated_pvc(program, tmp_path, with_ir)
+    assert proc.returncode == 0 and out["ok"], out
+    assert len(parse_dispatches(proc.stdout)) == 1
