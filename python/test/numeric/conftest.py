@@ -27,6 +27,15 @@ def executor():
         pytest.skip(f"CPU OpenCL executor unavailable: {e}")
 
 
+@pytest.fixture(scope="session")
+def cpu():
+    """The CPU OpenCL executor itself, for tests of what runs (or cannot run) there, whatever device is present."""
+    try:
+        return numeric_executors.CpuOpenCLExecutor()
+    except numeric_executors.CpuUnavailable as e:
+        pytest.skip(f"CPU OpenCL executor unavailable: {e}")
+
+
 @pytest.fixture
 def record(request, executor):
     """record(value, tolerance, what, abs_error=value): asserts value <= tolerance (an absolute error, or error /

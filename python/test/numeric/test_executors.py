@@ -21,14 +21,6 @@ SOFTMAX = ne.Kernel(examples.softmax_kernel, examples.SPECS["softmax"].signature
 
 
 @pytest.fixture(scope="module")
-def cpu():
-    try:
-        return ne.CpuOpenCLExecutor()
-    except ne.CpuUnavailable as e:
-        pytest.skip(f"CPU OpenCL executor unavailable: {e}")
-
-
-@pytest.fixture(scope="module")
 def add_pvc():
     return ADD.compile(ne.GPUTarget("xpu", "pvc", 32))
 

@@ -50,14 +50,6 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def cpu():
-    try:
-        return ne.CpuOpenCLExecutor()
-    except ne.CpuUnavailable as e:
-        pytest.skip(f"CPU OpenCL executor unavailable: {e}")
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_dpas_and_block_io_do_not_build_on_the_cpu(cpu, case):
     make_kernel, expected = CASES[case]
