@@ -128,6 +128,19 @@ def atomic_histogram_kernel(x_ptr, hist_ptr, n_elements, BLOCK: tl.constexpr):
     tl.atomic_max(hist_ptr, tl.max(bins, 0))
 
 
+@triton.jit
+def grid3d_kernel(out_ptr, BLOCK: tl.constexpr):
+    """Each program writes its block's offsets: a 3-D grid's programs in the order z, y, x."""
+    pid = tl.program_id(0) + tl.num_programs(0) * (tl.program_id(1) + tl.num_programs(1) * tl.program_id(2))
+    offs = pid * BLOCK + tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, offs.to(tl.float32))
+
+
+def ast_source(fn: Any, signature: Dict[str, str], constexprs: Dict[str, Any]) -> ASTSource:
+    """What triton.compile takes for ``fn``: its runtime arguments' types and its constexprs' values."""
+    return ASTSource(fn, signature={**signature, **{k: "constexpr" for k in constexprs}}, constexprs=dict(constexprs))
+
+
 @dataclass(frozen=True)
 class KernelSpec:
     """One kernel with everything needed to compile it without running it."""
@@ -141,9 +154,7 @@ class KernelSpec:
     launch: Optional[Callable[[Callable], Tuple[Tuple[int, ...], List[Any]]]] = None
 
     def source(self) -> ASTSource:
-        signature = dict(self.signature)
-        signature.update({k: "constexpr" for k in self.constexprs})
-        return ASTSource(self.fn, signature=signature, constexprs=dict(self.constexprs))
+        return ast_source(self.fn, self.signature, self.constexprs)
 
     def compile(self, arch: str):
         from triton.backends.compiler import GPUTarget

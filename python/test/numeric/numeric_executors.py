@@ -121,9 +121,8 @@ class Kernel:
     uses_dot: bool = False  # tl.dot or block pointers: DPAS / 2D block IO on the GPU targets that have them
 
     def source(self) -> ASTSource:
-        signature = dict(self.signature)
-        signature.update({k: "constexpr" for k in self.constexprs})
-        return ASTSource(self.fn, signature=signature, constexprs=dict(self.constexprs))
+        import kernels  # examples/kernels.py, on the tests' path
+        return kernels.ast_source(self.fn, self.signature, self.constexprs)
 
     def compile(self, target: GPUTarget):
         return triton.compile(self.source(), target=target, options=dict(self.options))

@@ -46,12 +46,6 @@ from triton.backends.intel.binary import zebin as zb
 level_zero.runtime()
 install_tracer()
 
-@triton.jit
-def grid3d_kernel(out_ptr, BLOCK: tl.constexpr):
-    pid = tl.program_id(0) + tl.num_programs(0) * (tl.program_id(1) + tl.num_programs(1) * tl.program_id(2))
-    offs = pid * BLOCK + tl.arange(0, BLOCK)
-    tl.store(out_ptr + offs, offs.to(tl.float32))
-
 import contextlib, os
 if os.environ.get("DISPATCH_TEST_PATH") == "sycl":
     import dpctl, dpctl.memory as dpm
@@ -88,7 +82,7 @@ launches = {
     "reduction_shared": ((8, 1, 1), lambda g: kernels.softmax_kernel[g](out, x, 1024, 1024, 1000, BLOCK=1024)),
     "dpas_matmul_256": ((4, 4, 1), lambda g: kernels.matmul_kernel[g](a, b, c, 256, 256, 256, 256, 1, 256, 1, 256, 1,
                                                                        **mm)),
-    "grid_3d": ((3, 5, 7), lambda g: grid3d_kernel[g](out, BLOCK=128)),
+    "grid_3d": ((3, 5, 7), lambda g: kernels.grid3d_kernel[g](out, BLOCK=128)),
     "simd16": ((32, 1, 1), lambda g: kernels.add_kernel[g](x, y, out, N, BLOCK=2048, threads_per_warp=16)),
 }
 result = {}

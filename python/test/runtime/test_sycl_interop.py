@@ -43,16 +43,6 @@ pytestmark = pytest.mark.skipif(
     "12's Level Zero loader 1.8 and NEO 22.43; the current toolchain (intel-sycl-rt 2026, requirements-sycl.txt) "
     "runs these tests")
 
-import triton  # noqa: E402
-import triton.language as tl  # noqa: E402
-
-
-@triton.jit
-def grid3d_kernel(out_ptr, BLOCK: tl.constexpr):
-    pid = tl.program_id(0) + tl.num_programs(0) * (tl.program_id(1) + tl.num_programs(1) * tl.program_id(2))
-    offs = pid * BLOCK + tl.arange(0, BLOCK)
-    tl.store(out_ptr + offs, offs.to(tl.float32))
-
 
 def _specs():
     import kernels
@@ -61,7 +51,7 @@ def _specs():
         "pointwise": kernels.SPECS["add"],
         "reduction_shared": kernels.SPECS["softmax"],
         "dpas_matmul_256": kernels.SPECS["matmul"],
-        "grid_3d": kernels.KernelSpec("grid3d", grid3d_kernel, {"out_ptr": "*fp32"}, {"BLOCK": 128},
+        "grid_3d": kernels.KernelSpec("grid3d", kernels.grid3d_kernel, {"out_ptr": "*fp32"}, {"BLOCK": 128},
                                       launch=lambda alloc: ((3, 5, 7), [alloc(4 * 128 * 105, "float32")])),
         "simd16": kernels.KernelSpec("add16", kernels.add_kernel, dict(kernels.SPECS["add"].signature),
                                      {"BLOCK": 2048}, {"threads_per_warp": 16},
@@ -104,15 +94,30 @@ def _alloc(nbytes, dtype):
     return ("ptr", nbytes)
 
 
-@pytest.fixture(scope="module")
-def launches(program, tmp_path_factory):
+def _emulated_pvc_env(**extra: str) -> dict:
+    """The environment of a program run on the emulated pvc with NEO's dispatch report on."""
     from triton.backends.intel import targets
-    from triton.backends.intel.binary import zebin as zb
     from triton.backends.intel.runtime import emulation
-    folder = tmp_path_factory.mktemp("zebins")
     env = dict(os.environ)
     env.update(emulation.environment(targets.lookup("pvc")))
-    env.update(DISPATCH_ENV, TRITON_XPU_TRACE_ARGS="1")
+    env.update(DISPATCH_ENV, **extra)
+    return env
+
+
+def _run_program(program, path, md, grid, args, env):
+    """Load the zebin at ``path`` (kernel ``md.name``) and launch it over ``grid``; (process, its JSON result)."""
+    cmd = [str(program), str(path), md.name, *map(str, grid), str(md.num_warps * md.threads_per_warp),
+           str(md.shared), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    lines = proc.stdout.strip().splitlines()
+    return proc, (json.loads(lines[-1]) if lines else None)
+
+
+@pytest.fixture(scope="module")
+def launches(program, tmp_path_factory):
+    from triton.backends.intel.binary import zebin as zb
+    folder = tmp_path_factory.mktemp("zebins")
+    env = _emulated_pvc_env(TRITON_XPU_TRACE_ARGS="1")
     results = {}
     for case, spec in _specs().items():
         compiled = spec.compile("pvc")
@@ -122,12 +127,8 @@ def launches(program, tmp_path_factory):
         grid, values = spec.launch(_alloc)
         kinds = list(spec.signature.values())
         args = [_arg(kind, value) for kind, value in zip(kinds, values)]
-        cmd = [str(program), str(path), md.name, *map(str, grid), str(md.num_warps * md.threads_per_warp),
-               str(md.shared), *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-        lines = proc.stdout.strip().splitlines()
-        assert proc.returncode == 0 and lines, (cmd, proc.stdout[-2000:], proc.stderr[-3000:])
-        out = json.loads(lines[-1])
+        proc, out = _run_program(program, path, md, grid, args, env)
+        assert proc.returncode == 0 and out is not None, (case, proc.stdout[-2000:], proc.stderr[-3000:])
         assert out["ok"], out
         set_args = []
         for line in proc.stderr.splitlines():
@@ -177,19 +178,12 @@ def test_the_sycl_fixtures_cover_what_they_are_named_for(launches):
 
 def _load_on_emulated_pvc(program, folder, compiled):
     """Run the SYCL program on the emulated pvc with a zebin compiled for another target."""
-    from triton.backends.intel import targets
-    from triton.backends.intel.runtime import emulation
-    env = dict(os.environ)
-    env.update(emulation.environment(targets.lookup("pvc")))
-    env.update(DISPATCH_ENV)
     md = compiled.metadata
     path = folder / f"{md.name}-{'ir' if md.keep_ir else 'no-ir'}.zebin"
     path.write_bytes(compiled.asm["zebin"])
     n = 1 << 16
-    cmd = [str(program), str(path), md.name, str(n // 1024), "1", "1", str(md.num_warps * md.threads_per_warp),
-           str(md.shared), f"ptr:{4 * n}", f"ptr:{4 * n}", f"ptr:{4 * n}", f"i32:{n}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    return proc, json.loads(proc.stdout.strip().splitlines()[-1])
+    return _run_program(program, path, md, (n // 1024, 1, 1), [f"ptr:{4 * n}"] * 3 + [f"i32:{n}"],
+                        _emulated_pvc_env())
 
 
 def test_an_ir_free_zebin_for_another_device_fails_to_load_instead_of_running_as_jit(program, tmp_path):
