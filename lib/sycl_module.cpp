@@ -5,17 +5,20 @@
 // load libsycl.
 // The native module is created by _level_zero in the queue's Level Zero context; here it is wrapped as a
 // SYCL kernel (make_kernel_bundle / make_kernel, the driver keeping ownership) and submitted on the queue,
-// in order with the queue's other work.  No SPIR-V: the module is native code.
+// in order with the queue's other work.  No SPIR-V on that path: the module is native code (the one SPIR-V entry,
+// executor_kernel_from_spirv, serves the numeric tests' CPU device and refuses Level Zero queues).
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <level_zero/ze_api.h>
 #include <sycl/sycl.hpp>
 #include <sycl/ext/oneapi/backend/level_zero.hpp>
+#include <sycl/kernel_bundle.hpp>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -82,6 +85,32 @@ std::shared_ptr<SyclKernel> make_kernel(uintptr_t queue, uintptr_t module, uintp
   return std::make_shared<SyclKernel>(SyclKernel{ctx, bundle, k});
 }
 
+// A SYCL kernel built from SPIR-V, for the numeric tests' CPU executor only (python/test/numeric/): Intel's CPU
+// OpenCL device cannot run native GPU code, so there the executor hands the SyclLauncher a kernel built from the
+// same compile's SPIR-V.  The driver never calls this and it refuses Level Zero queues: GPUs get native binaries.
+std::shared_ptr<SyclKernel> executor_kernel_from_spirv(uintptr_t queue, const py::bytes &spirv,
+                                                       const std::string &name) {
+  namespace syclex = sycl::ext::oneapi::experimental;
+  sycl::queue &q = queue_at(queue);
+  if (q.get_backend() == kLevelZero)
+    throw py::value_error("executor_kernel_from_spirv: a Level Zero queue runs native binaries only (the driver "
+                          "loads the zebin); SPIR-V kernels are for the test executor's CPU device");
+  const std::string text = spirv;
+  std::vector<std::byte> bytes(text.size());
+  std::memcpy(bytes.data(), text.data(), text.size());
+  sycl::context ctx = q.get_context();
+  auto source = syclex::create_kernel_bundle_from_source(ctx, syclex::source_language::spirv, bytes);
+  std::string log;
+  try {
+    auto bundle = syclex::build(source, {q.get_device()}, syclex::properties{syclex::save_log{&log}});
+    return std::make_shared<SyclKernel>(SyclKernel{ctx, bundle, bundle.ext_oneapi_get_kernel(name)});
+  } catch (const sycl::exception &e) {
+    throw std::runtime_error("building " + name + " from SPIR-V for " +
+                             q.get_device().get_info<sycl::info::device::name>() + " failed: " + e.what() +
+                             (log.empty() ? "" : "\n" + log));
+  }
+}
+
 // SYCL's dimension 0 varies slowest; Level Zero's (and Triton's) x fastest.
 sycl::nd_range<3> nd_range_of(const std::array<uint32_t, 3> &grid, const std::array<uint32_t, 3> &group) {
   return sycl::nd_range<3>({size_t{grid[2]} * group[2], size_t{grid[1]} * group[1], size_t{grid[0]} * group[0]},
@@ -89,8 +118,8 @@ sycl::nd_range<3> nd_range_of(const std::array<uint32_t, 3> &grid, const std::ar
 }
 
 void set_arg(sycl::handler &h, int index, const ArgValue &v) {
-  if (!v.pointer) {
-    h.set_arg(index, static_cast<void *>(nullptr));
+  if (!v.pointer || v.is_address) {  // as a pointer: the same 8 bytes on Level Zero, a USM pointer on OpenCL
+    h.set_arg(index, v.pointer ? reinterpret_cast<void *>(v.storage) : nullptr);
     return;
   }
   switch (v.size) {  // the bytes matter, not the C++ type: floats arrive as their bit patterns
@@ -127,7 +156,7 @@ class SyclLauncher {
       if (g == 0) throw py::value_error("SyclLauncher: group_size entries must be positive");
     if (queue_->get_context() != kernel_->context)
       throw py::value_error("SyclLauncher: the kernel was made for another context than the queue's");
-    ze_context_ = sycl::get_native<kLevelZero>(kernel_->context);
+    if (queue_->get_backend() == kLevelZero) ze_context_ = sycl::get_native<kLevelZero>(kernel_->context);
   }
 
   void call(PyObject *const *args, size_t n) {
@@ -162,6 +191,9 @@ class SyclLauncher {
   // Memory of the queue's context.  NEO answers zeMemGetAllocProperties for any context of the driver, so
   // the Triton driver's own allocations (another context) are ruled out too.
   bool is_queue_memory(uint64_t address) const {
+    if (!ze_context_)  // another backend (the test executor's CPU queue): SYCL's own, slower, query
+      return sycl::get_pointer_type(reinterpret_cast<const void *>(address), kernel_->context) !=
+             sycl::usm::alloc::unknown;
     ze_memory_allocation_properties_t props{ZE_STRUCTURE_TYPE_MEMORY_ALLOCATION_PROPERTIES, nullptr,
                                             ZE_MEMORY_TYPE_UNKNOWN, 0, 0};
     ze_device_handle_t owner = nullptr;
@@ -284,6 +316,10 @@ PYBIND11_MODULE(TRITON_XPU_SYCL_MODULE, m) {
         "The Level Zero context and device (ze handles as ints), in_order and device_name of the "
         "sycl::queue at address ``queue``; ValueError for a queue on another backend.");
   py::class_<SyclKernel, std::shared_ptr<SyclKernel>>(m, "SyclKernel");
+  m.def("executor_kernel_from_spirv", &executor_kernel_from_spirv, py::arg("queue"), py::arg("spirv"),
+        py::arg("name"),
+        "For the numeric tests' CPU executor only: kernel ``name`` of a SPIR-V module built for the queue's device "
+        "(not Level Zero: the driver launches native binaries only).");
   m.def("make_kernel", &make_kernel, py::arg("queue"), py::arg("module"), py::arg("kernel"),
         "Wrap a Level Zero module and kernel created in the queue's context as a SYCL kernel "
         "(make_kernel_bundle / make_kernel with ownership::keep: the caller destroys them, after this).");

@@ -139,6 +139,7 @@ struct ArgValue {
   uint64_t storage = 0;
   size_t size = 0;
   const void *pointer = nullptr;  // &storage, or nullptr for a null pointer argument
+  bool is_address = false;        // a pointer argument: SYCL sets it as a USM pointer (OpenCL needs that)
 };
 
 inline void to_signed(PyObject *obj, size_t index, Kind kind, int64_t lo, int64_t hi, size_t size, ArgValue &out) {
@@ -186,6 +187,7 @@ inline double to_double(PyObject *obj, size_t index, Kind kind) {
 }
 
 inline void convert(Kind kind, PyObject *obj, size_t index, ArgValue &out) {
+  out.is_address = kind == Kind::Ptr;
   switch (kind) {
     case Kind::Ptr: {
       out.size = sizeof(uint64_t);

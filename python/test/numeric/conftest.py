@@ -1,7 +1,7 @@
 """The numeric suite's executor (numeric_executors.py) and its report of measured errors.
 
-``executor``: the GPU executor where a real Intel GPU is present (never skipped there: a failure to set it up is a
-test failure), else the CPU OpenCL executor (skipped, with the reason, only where its runtime cannot be loaded).
+``executor``: the GPU executor where a real Intel GPU is present, else the SYCL executor on Intel's CPU device; never
+skipped: the requirements install the CPU runtime on every toolchain, so a failure to start it fails the tests.
 Every numeric test records its kind, measured max error and tolerance; the run ends with a table of them
 (python/test/conftest.py prints it: under xdist only the root conftest is loaded by the controller).
 """
@@ -19,21 +19,13 @@ import numeric_executors  # noqa: E402
 @pytest.fixture(scope="session")
 def executor():
     kind = numeric_executors.select_executor_kind()
-    if kind == "gpu":
-        return numeric_executors.GpuExecutor()
-    try:
-        return numeric_executors.CpuOpenCLExecutor()
-    except numeric_executors.CpuUnavailable as e:
-        pytest.skip(f"CPU OpenCL executor unavailable: {e}")
+    return numeric_executors.make_executor(kind)
 
 
 @pytest.fixture(scope="session")
 def cpu():
-    """The CPU OpenCL executor itself, for tests of what runs (or cannot run) there, whatever device is present."""
-    try:
-        return numeric_executors.CpuOpenCLExecutor()
-    except numeric_executors.CpuUnavailable as e:
-        pytest.skip(f"CPU OpenCL executor unavailable: {e}")
+    """The SYCL CPU executor itself, for tests of what runs (or cannot run) there, whatever device is present."""
+    return numeric_executors.SyclCpuExecutor()
 
 
 @pytest.fixture

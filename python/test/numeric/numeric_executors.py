@@ -1,35 +1,33 @@
-"""Two executors behind one interface for the numeric suite: compile a Triton kernel with the project's real backend,
-run it on NumPy arrays, and hand the arrays back.
+"""Two executors behind one interface for the numeric suite: launch a Triton kernel as its users do,
+``fn[grid](*args, **kwargs)``, with NumPy arrays in and out, through the project's real backend, driver and
+launcher.
 
-* :class:`GpuExecutor` -- on a real Intel GPU: the kernel's native binary (``asm["zebin"]``), compiled for the
-  device's own target, loaded and launched by the project's driver (``CompiledKernel[grid](...)``, i.e.
-  ``XPUUtils.load_binary`` and ``XPULauncher``).  Chosen whenever the driver reports a real, non-emulated device;
-  the numeric tests are never skipped there.
-* :class:`CpuOpenCLExecutor` -- everywhere else (here, CI): the same kernel's SPIR-V (``asm["spv"]``) on Intel's CPU
-  OpenCL runtime from PyPI (``intel-opencl-rt``), driven by pyopencl through its bundled ICD loader.  The SPIR-V is
-  edited first (:func:`strip_kernel_attributes`): that runtime refuses the ``KernelAttributesINTEL`` capability
-  Triton's modules declare for their ``MaxWorkgroupSizeINTEL`` execution mode.  DPAS builtins and 2D block IO do
-  not exist on the CPU, so kernels that would use them are compiled for a target without them
-  (:data:`CPU_DOT_TARGET`).
+* :class:`GpuExecutor` -- on a real Intel GPU: the kernel's native binary, compiled for the device's own target,
+  loaded and launched by the project's driver on its Level Zero launcher.  Chosen whenever the driver reports a
+  real, non-emulated device; the numeric tests are never skipped there.
+* :class:`SyclCpuExecutor` -- everywhere else (here, CI): the project's driver and its C++ SYCL launcher -- the
+  path PyTorch's queues take -- on a SYCL queue of Intel's CPU OpenCL device from PyPI (``intel-opencl-rt`` under
+  ``intel-sycl-rt``/dpctl), with that queue's USM memory.  The one step a CPU cannot take, running native GPU code,
+  is replaced by a kernel built from the same compile's SPIR-V (cpu_queue_child.py says how).  The SPIR-V is edited
+  first (:func:`strip_kernel_attributes`): that runtime refuses the ``KernelAttributesINTEL`` capability Triton's
+  modules declare.  DPAS builtins and 2D block IO do not exist on the CPU, so kernels that would use them run on an
+  emulated target without them (:data:`CPU_DOT_TARGET`).
 
-Both launch with the project's own launch contract, written once in :class:`LaunchContract` from the project's
-launcher (``XPULauncher``): the runtime arguments are the signature's non-constexpr ones in order, converted by the
-launcher's kinds; a kernel with ``metadata.shared > 0`` takes that many bytes of local memory as one more, last
-argument; the work-group is ``num_warps * threads_per_warp`` work items in x, and the grid counts work-groups.
+The launch itself -- argument specialisation (divisibility by 16, ints equal to 1), the signature's runtime
+arguments in order, the shared-memory argument, the work-group of ``num_warps * threads_per_warp`` and the grid in
+work-groups -- is the project's, never re-stated here.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+import sys
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-import triton
-from triton.backends.compiler import GPUTarget
-from triton.compiler import ASTSource
 
 # The target the CPU executor compiles kernels that use tl.dot or block pointers for: Xe-LP (Tiger Lake) has no
 # DPAS and no 2D block IO (targets.py), so the backend lowers tl.dot to FMAs and block pointers to ordinary
@@ -38,30 +36,6 @@ CPU_TARGET = "pvc"
 CPU_DOT_TARGET = "tgllp"
 
 EXECUTOR_ENV = "TRITON_XPU_NUMERIC_EXECUTOR"  # "gpu" or "cpu": force one (default: gpu when a real GPU is present)
-
-
-# --- the launch contract ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LaunchContract:
-    """How the project's launcher launches one compiled kernel, from the launcher itself (``XPULauncher``)."""
-
-    keep: Tuple[int, ...]  # indices of the signature's runtime (non-constexpr) arguments
-    kinds: Tuple[str, ...]  # the launcher's kind of each ("ptr", "i32", "fp32", ...)
-    group_size: Tuple[int, int, int]  # work items per work-group: (num_warps * threads_per_warp, 1, 1)
-    shared: int  # bytes of local memory passed as one extra, last argument (0: no such argument)
-
-    @classmethod
-    def of(cls, kernel) -> "LaunchContract":
-        from triton.backends.intel.driver import XPULauncher
-        launcher = XPULauncher(kernel.src, kernel.metadata)
-        return cls(tuple(launcher.keep), tuple(launcher.kinds), tuple(launcher.group_size), int(launcher.shared))
-
-    def global_size(self, grid: Sequence[int]) -> Tuple[int, int, int]:
-        """Work items per dimension: the grid counts work-groups (zeCommandListAppendLaunchKernel's group count)."""
-        grid = tuple(grid) + (1, ) * (3 - len(grid))
-        return tuple(g * s for g, s in zip(grid, self.group_size))
 
 
 # --- the SPIR-V edit the CPU runtime needs ---------------------------------------------------------------------------
@@ -107,55 +81,53 @@ def strip_kernel_attributes(spirv: bytes) -> bytes:
     return header + b"".join(kept)
 
 
-# --- compiling ---------------------------------------------------------------------------------------------------
+# --- arguments and results -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Typed:
+    """A NumPy array passed as a pointer to ``dtype`` (Triton's name, e.g. "bfloat16" for uint16 bit patterns or
+    "float8e5" for uint8 ones: NumPy has no such types).  Plain arrays pass as their own dtype."""
+
+    array: np.ndarray
+    dtype: str
 
 
 @dataclass(frozen=True)
-class Kernel:
-    """A Triton kernel to compile ahead of time: its function, signature (runtime arguments' types) and constexprs."""
+class LaunchInfo:
+    """What the launch compiled and ran: the kernel's name, the signature and attributes Triton's specialisation
+    chose (``{"x_ptr": "*fp32", "n": "i32", "BLOCK": "constexpr", ...}``, ``{(0,): [["tt.divisibility", 16]]}``)
+    and its launch metadata."""
 
-    fn: Any
+    name: str
     signature: Dict[str, str]
-    constexprs: Dict[str, Any]
-    options: Tuple[Tuple[str, Any], ...] = ()
-    uses_dot: bool = False  # tl.dot or block pointers: DPAS / 2D block IO on the GPU targets that have them
+    attrs: Dict[Any, Any]
+    shared: int
+    num_warps: int
+    threads_per_warp: int
 
-    def source(self) -> ASTSource:
-        import kernels  # examples/kernels.py, on the tests' path
-        return kernels.ast_source(self.fn, self.signature, self.constexprs)
+    def divisible_by_16(self) -> List[str]:
+        """The arguments Triton specialised as divisible by 16 (pointers aligned, ints multiples of 16)."""
+        names = list(self.signature)
+        return [names[path[0]] for path, attrs in self.attrs.items() if ["tt.divisibility", 16] in attrs]
 
-    def compile(self, target: GPUTarget):
-        return triton.compile(self.source(), target=target, options=dict(self.options))
+
+def typed(arg: Any) -> Any:
+    return Typed(arg, arg.dtype.name) if isinstance(arg, np.ndarray) else arg
 
 
 # --- the executors -------------------------------------------------------------------------------------------
 
 
 class Executor:
-    """``run(kernel, grid, args)``: compile ``kernel``, launch it over ``grid`` with ``args`` (NumPy arrays for the
-    pointer arguments, in and out; Python scalars for the rest, in signature order without constexprs), then copy
-    every array back from the device into the same NumPy array.  Returns the compiled kernel."""
+    """``run(fn, grid, args, uses_dot=False, **kwargs)``: ``fn[grid](*args, **kwargs)`` with NumPy arrays (or
+    :class:`Typed` ones) for the pointer arguments, copied in and back into the same arrays, and Python scalars for
+    the rest.  ``uses_dot``: the kernel has ``tl.dot`` or block pointers (DPAS / 2D block IO where the target has
+    them).  Returns the :class:`LaunchInfo`."""
 
     name = "?"
 
-    def target(self, kernel: Kernel) -> GPUTarget:
-        raise NotImplementedError
-
-    def compile(self, kernel: Kernel):
-        return kernel.compile(self.target(kernel))
-
-    def run(self, kernel: Kernel, grid: Sequence[int], args: Sequence[Any]):
-        compiled = self.compile(kernel)
-        contract = LaunchContract.of(compiled)
-        if len(args) != len(contract.kinds):
-            raise TypeError(f"{compiled.metadata.name} takes {len(contract.kinds)} runtime arguments, got {len(args)}")
-        for i, (kind, arg) in enumerate(zip(contract.kinds, args)):
-            if (kind == "ptr") != isinstance(arg, np.ndarray):
-                raise TypeError(f"argument {i}: kind {kind} needs {'a NumPy array' if kind == 'ptr' else 'a scalar'}")
-        self._launch(compiled, contract, tuple(grid) + (1, ) * (3 - len(grid)), list(args))
-        return compiled
-
-    def _launch(self, compiled, contract: LaunchContract, grid: Tuple[int, int, int], args: List[Any]) -> None:
+    def run(self, fn, grid: Sequence[int], args: Sequence[Any], uses_dot: bool = False, **kwargs) -> LaunchInfo:
         raise NotImplementedError
 
 
@@ -176,36 +148,25 @@ class GpuExecutor(Executor):
                                "(TRITON_XPU_EMULATE is set): unset it so the numeric suite runs on the GPU")
         self.device_name = props.get("name", "?")
 
-    def target(self, kernel: Kernel) -> GPUTarget:
-        return self.driver.get_current_target()
-
-    def _launch(self, compiled, contract, grid, args):
-        buffers = {}
-        call = []
-        for i, arg in enumerate(args):
-            if isinstance(arg, np.ndarray):
-                buf = self.driver.alloc(max(arg.nbytes, 1), "shared")
-                buf.numpy()[:arg.nbytes] = np.ascontiguousarray(arg).view(np.uint8).reshape(-1)
+    def run(self, fn, grid, args, uses_dot=False, **kwargs):
+        buffers, call = {}, []
+        for i, arg in enumerate(map(typed, args)):
+            if isinstance(arg, Typed):
+                data = np.ascontiguousarray(arg.array)
+                buf = self.driver.alloc(max(data.nbytes, 1), "shared", dtype=arg.dtype)
+                buf.view("uint8").numpy()[:data.nbytes] = data.reshape(-1).view(np.uint8)
                 buffers[i] = buf
                 call.append(buf)
             else:
                 call.append(arg)
-        compiled[grid](*call)
+        compiled = fn[tuple(grid)](*call, **kwargs)
         self.driver.synchronize()
         for i, buf in buffers.items():
-            args[i].reshape(-1).view(np.uint8)[:] = buf.numpy()[:args[i].nbytes]
-
-
-# NumPy scalar type for each launcher kind that is not a pointer (the launcher's conversion: launch_args.h).
-_SCALAR_TYPES = {"i1": np.int8, "u1": np.uint8, "i8": np.int8, "u8": np.uint8, "i16": np.int16, "u16": np.uint16,
-                 "i32": np.int32, "u32": np.uint32, "i64": np.int64, "u64": np.uint64, "fp16": np.float16,
-                 "fp32": np.float32, "fp64": np.float64}
-
-
-def _bf16_bits(x: float) -> np.uint16:
-    bits = int(np.array(x, np.float32).view(np.uint32))
-    bits += 0x7FFF + ((bits >> 16) & 1)  # round to nearest even (NaN is not a kernel argument here)
-    return np.uint16(bits >> 16)
+            out = args[i].array if isinstance(args[i], Typed) else args[i]
+            out.reshape(-1).view(np.uint8)[:] = buf.view("uint8").numpy()[:out.nbytes]
+        md = compiled.metadata
+        return LaunchInfo(md.name, dict(compiled.src.signature), dict(compiled.src.attrs), md.shared, md.num_warps,
+                          md.threads_per_warp)
 
 
 def opencl_runtime_library() -> Optional[str]:
@@ -228,81 +189,105 @@ class CpuUnavailable(RuntimeError):
     """The CPU executor cannot run here, and why."""
 
 
-class CpuOpenCLExecutor(Executor):
-    """The kernel's SPIR-V on Intel's CPU OpenCL runtime, through pyopencl."""
+class ExecutorChildError(RuntimeError):
+    """The executor's child process died or broke the protocol."""
+
+
+class SyclCpuExecutor(Executor):
+    """Launches on a SYCL queue of Intel's CPU OpenCL device, in one child process per emulated target (the driver
+    needs a device for ``get_current_target`` and to load the zebin; NEO's variables are read once per process):
+    cpu_queue_child.py.  Children are started on first use and kept for the session."""
 
     name = "cpu"
-    _state: Optional[Tuple[Any, Any, Any]] = None  # (pyopencl, context, queue), shared by every instance
+    _children: Dict[str, "_Child"] = {}  # emulated target -> child, shared by every instance
 
-    def __init__(self):
-        cl, self.context, self.queue = self._open()
-        self.cl = cl
-        self.device = self.context.devices[0]
+    def target_name(self, uses_dot: bool) -> str:
+        return CPU_DOT_TARGET if uses_dot else CPU_TARGET
 
-    @classmethod
-    def _open(cls):
-        if cls._state is not None:
-            return cls._state
+    def child(self, target: str) -> "_Child":
+        child = self._children.get(target)
+        if child is None or not child.alive():
+            child = self._children[target] = _Child(target)
+        return child
+
+    def device_name(self) -> str:
+        return self.child(CPU_TARGET).device
+
+    def run(self, fn, grid, args, uses_dot=False, **kwargs):
+        target = self.target_name(uses_dot)
+        args = [typed(a) for a in args]
+        request = {"module": os.path.abspath(sys.modules[fn.fn.__module__].__file__), "function": fn.fn.__name__,
+                   "grid": tuple(grid), "args": args, "kwargs": kwargs}
+        arrays, info = self.child(target).call(request)
+        for arg, out in zip([a for a in args if isinstance(a, Typed)], arrays):
+            arg.array[...] = out
+        return info
+
+
+    def build(self, spirv: bytes, name: str, target: str = CPU_TARGET) -> None:
+        """Build kernel ``name`` of ``spirv`` as it is for the CPU device, without launching it; raises what the
+        runtime said when it does not build."""
+        self.child(target).call({"spirv": spirv, "name": name})
+
+
+class _Child:
+    """One cpu_queue_child.py process: requests and answers pickled over two pipes."""
+
+    def __init__(self, target: str):
+        import subprocess
+        from multiprocessing.connection import Connection
+        self.target = target
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        env = dict(os.environ, TRITON_XPU_EMULATE=target, ONEAPI_DEVICE_SELECTOR="opencl:cpu",
+                   PYTHONWARNINGS="ignore::RuntimeWarning")
         library = opencl_runtime_library()
-        if library is None:
-            raise CpuUnavailable("Intel's CPU OpenCL runtime is not installed (pip install -r requirements-numeric.txt)")
-        # pyopencl's bundled ocl-icd reads OCL_ICD_VENDORS (a folder of .icd files, or one ICD library) when the
-        # first OpenCL call initialises it; it does not read OCL_ICD_FILENAMES.  Only this library: the system's
-        # /etc/OpenCL/vendors (NEO's GPU ICD in the toolchains) is not consulted.
+        if library is not None:
+            # Intel's ICD loader reads OCL_ICD_FILENAMES; only the CPU runtime (not NEO's GPU ICD) is offered.
+            env["OCL_ICD_FILENAMES"] = library
+            env.pop("OCL_ICD_VENDORS", None)
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cpu_queue_child.py")
+        self.process = subprocess.Popen([sys.executable, script, str(to_child_r), str(from_child_w)],
+                                        pass_fds=(to_child_r, from_child_w), env=env, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.requests, self.answers = Connection(to_child_w, readable=False), Connection(from_child_r, writable=False)
+        status, detail = self._receive()
+        if status != "ready":
+            self.close()
+            raise CpuUnavailable(detail)
+        self.device = detail
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def _receive(self):
+        import pickle
         try:
-            import pyopencl as cl
-        except ImportError as e:
-            raise CpuUnavailable(f"pyopencl is not installed ({e}; it needs Python >= 3.10)") from None
-        previous = os.environ.get("OCL_ICD_VENDORS")
-        os.environ["OCL_ICD_VENDORS"] = library
+            return pickle.loads(self.answers.recv_bytes())
+        except (EOFError, OSError):
+            self.process.wait(timeout=60)
+            stderr = self.process.stderr.read().decode(errors="replace")[-3000:]
+            raise ExecutorChildError(f"the CPU executor's child for {self.target} exited with status "
+                                     f"{self.process.returncode}: {stderr}") from None
+
+    def call(self, request):
+        import pickle
+        self.requests.send_bytes(pickle.dumps(request))
+        answer = self._receive()
+        if answer[0] == "ok":
+            return answer[1], answer[2]
+        _, kind, message, trace = answer
+        raise RuntimeError(f"{kind} in the CPU executor's child ({self.target}): {message}\n{trace}")
+
+    def close(self) -> None:
+        for conn in (self.requests, self.answers):
+            conn.close()
         try:
-            platforms = cl.get_platforms()  # the loader reads the variable here, once per process
-        finally:  # child processes of other tests do not inherit it
-            if previous is None:
-                del os.environ["OCL_ICD_VENDORS"]
-            else:
-                os.environ["OCL_ICD_VENDORS"] = previous
-        devices = [d for p in platforms for d in p.get_devices(cl.device_type.CPU)]
-        if not devices:
-            raise CpuUnavailable(f"no CPU OpenCL device from {library} (platforms: {[p.name for p in platforms]})")
-        context = cl.Context(devices[:1])
-        cls._state = (cl, context, cl.CommandQueue(context))
-        return cls._state
-
-    def target(self, kernel: Kernel) -> GPUTarget:
-        return GPUTarget("xpu", CPU_DOT_TARGET if kernel.uses_dot else CPU_TARGET, 32)
-
-    def program(self, compiled):
-        """The kernel's SPIR-V, edited for the CPU runtime and built there."""
-        import warnings
-        with warnings.catch_warnings():  # the runtime's vectorizer remarks: pyopencl warns of any build output
-            warnings.simplefilter("ignore", self.cl.CompilerWarning)
-            return self.cl.Program(self.context, strip_kernel_attributes(compiled.asm["spv"])).build()
-
-    def _launch(self, compiled, contract, grid, args):
-        cl = self.cl
-        kernel = getattr(self.program(compiled), compiled.metadata.name)
-        values, buffers = [], {}
-        for i, (kind, arg) in enumerate(zip(contract.kinds, args)):
-            if kind == "ptr":
-                buf = cl.Buffer(self.context, cl.mem_flags.READ_WRITE | cl.mem_flags.COPY_HOST_PTR,
-                                hostbuf=np.ascontiguousarray(arg)) if arg.nbytes else None
-                buffers[i] = buf
-                values.append(buf)
-            elif kind == "bf16":
-                values.append(_bf16_bits(arg))
-            else:
-                values.append(_SCALAR_TYPES[kind](arg))
-        if contract.shared:
-            values.append(cl.LocalMemory(contract.shared))
-        kernel.set_args(*values)
-        cl.enqueue_nd_range_kernel(self.queue, kernel, contract.global_size(grid), contract.group_size)
-        for i, buf in buffers.items():
-            if buf is not None:
-                out = np.empty_like(args[i])
-                cl.enqueue_copy(self.queue, out, buf)
-                args[i][...] = out
-        self.queue.finish()
+            self.process.wait(timeout=30)
+        except Exception:
+            self.process.kill()
 
 
 # --- selection ------------------------------------------------------------------------------------------------
@@ -327,4 +312,4 @@ def select_executor_kind(gpu_present: Optional[bool] = None, forced: Optional[st
 
 
 def make_executor(kind: str) -> Executor:
-    return GpuExecutor() if kind == "gpu" else CpuOpenCLExecutor()
+    return GpuExecutor() if kind == "gpu" else SyclCpuExecutor()

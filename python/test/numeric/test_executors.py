@@ -1,5 +1,5 @@
-"""The numeric suite's machinery (numeric_executors.py): the SPIR-V edit, the launch contract, and which executor
-runs where."""
+"""The numeric suite's machinery (numeric_executors.py, cpu_queue_child.py): the SPIR-V edit, the SYCL CPU executor
+and what stays out of the driver, and which executor runs where."""
 
 import os
 import struct
@@ -9,20 +9,21 @@ import sys
 import numpy as np
 import pytest
 
+from triton.backends.compiler import GPUTarget
 from triton.backends.intel import spirv as spv
 from triton.backends.intel.runtime import level_zero
 
 import kernels as examples
 import numeric_executors as ne
 
-ADD = ne.Kernel(examples.add_kernel, {"x_ptr": "*fp32", "y_ptr": "*fp32", "out_ptr": "*fp32", "n_elements": "i32"},
-                {"BLOCK": 1024})
-SOFTMAX = ne.Kernel(examples.softmax_kernel, examples.SPECS["softmax"].signature, {"BLOCK": 1024})
+ADD_SIGNATURE = {"x_ptr": "*fp32", "y_ptr": "*fp32", "out_ptr": "*fp32", "n_elements": "i32"}
 
 
 @pytest.fixture(scope="module")
 def add_pvc():
-    return ADD.compile(ne.GPUTarget("xpu", "pvc", 32))
+    import triton
+    return triton.compile(examples.ast_source(examples.add_kernel, ADD_SIGNATURE, {"BLOCK": 1024}),
+                          target=GPUTarget("xpu", "pvc", 32))
 
 
 # --- the SPIR-V edit ---------------------------------------------------------------------------------------------
@@ -65,47 +66,75 @@ def test_strip_keeps_the_extension_while_its_fpga_capability_stays():
 
 
 def test_the_cpu_runtime_refuses_the_unedited_module(cpu, add_pvc):
-    # Why the edit exists (measured with intel-opencl-rt 2026.2): the original module does not build.
-    import warnings
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(Exception):
-            cpu.cl.Program(cpu.context, add_pvc.asm["spv"]).build()
+    # Why the edit exists (measured with intel-opencl-rt 2026.2): the original module does not build; edited, it does.
+    with pytest.raises(RuntimeError, match="building add_kernel from SPIR-V for .* failed"):
+        cpu.build(add_pvc.asm["spv"], "add_kernel")
+    cpu.build(ne.strip_kernel_attributes(add_pvc.asm["spv"]), "add_kernel")
 
 
-# --- the launch contract ---------------------------------------------------------------------------------------
+# --- the SYCL CPU executor -----------------------------------------------------------------------------------------
 
 
-def test_contract_comes_from_the_project_launcher():
-    compiled = SOFTMAX.compile(ne.GPUTarget("xpu", "pvc", 32))
-    contract = ne.LaunchContract.of(compiled)
-    md = compiled.metadata
-    assert contract.kinds == ("ptr", "ptr", "i32", "i32", "i32")
-    assert contract.group_size == (md.num_warps * md.threads_per_warp, 1, 1)
-    assert contract.shared == md.shared > 0  # softmax's cross-warp reduction: the trailing local-memory argument
-    assert contract.global_size((3, 2)) == (3 * md.num_warps * md.threads_per_warp, 2, 1)
+def test_the_cpu_executor_launches_through_the_drivers_sycl_launcher(cpu):
+    # What computes here is the project's launch: Triton's JIT specialised the call (pointers divisible by 16, n not),
+    # and the driver's XPULauncher and C++ SyclLauncher submitted it on the CPU queue.
+    n = 3000
+    x, y, out = np.arange(n, dtype=np.float32), np.full(n, 0.5, np.float32), np.zeros(n, np.float32)
+    info = cpu.run(examples.add_kernel, (3, ), [x, y, out, n], BLOCK=1024)
+    assert np.array_equal(out, x + y)
+    assert info.signature == dict(ADD_SIGNATURE, BLOCK="constexpr") and info.divisible_by_16() == ["x_ptr", "y_ptr",
+                                                                                                  "out_ptr"]
+    assert "Processor" in cpu.device_name() or "CPU" in cpu.device_name()
 
 
-def test_a_wrong_contract_shows_in_the_results(cpu):
-    # The numeric tests check the contract: launched with half the work-group size, half of every block is never
-    # computed; launched without the local-memory argument, the kernel does not launch at all.
-    n = 4096
-    x, y, out = np.ones(n, np.float32), np.ones(n, np.float32), np.zeros(n, np.float32)
-    compiled = cpu.compile(ADD)
-    right = ne.LaunchContract.of(compiled)
-    half = ne.LaunchContract(right.keep, right.kinds, (right.group_size[0] // 2, 1, 1), right.shared)
-    cpu._launch(compiled, half, (n // 1024, 1, 1), [x, y, out, n])
-    assert 0 < np.count_nonzero(out == 2) < n
-    cpu._launch(compiled, right, (n // 1024, 1, 1), [x, y, out, n])
-    assert np.all(out == 2)
+PRODUCT_REFUSALS = r"""
+import sys
+sys.path.insert(0, %r)
+import numpy as np
+import cpu_queue_child, numeric_executors as ne
+from triton.backends.intel.runtime import level_zero
+level_zero.runtime()  # the emulated pvc's NEO variables, before SYCL enumerates its devices
+cpu_queue_child.preload_opencl(ne.opencl_runtime_library())
+import dpctl
+cpu = dpctl.SyclQueue("opencl:cpu")
+from triton.runtime.driver import driver
+try:
+    driver.active.set_current_stream(cpu)
+except ValueError as e:
+    print("stream refused:", e)
+from triton.backends.intel.runtime import sycl
+if %r:
+    gpu = dpctl.SyclQueue("level_zero:gpu")
+    try:
+        address, holder = sycl.hold(gpu)  # the capsule owns the queue copy at address: keep it
+        sycl.module().executor_kernel_from_spirv(address, b"\x03\x02\x23\x07", "k")
+    except ValueError as e:
+        print("spirv refused:", e)
+"""
 
-    softmax = cpu.compile(SOFTMAX)
-    contract = ne.LaunchContract.of(softmax)
-    no_shared = ne.LaunchContract(contract.keep, contract.kinds, contract.group_size, 0)
-    rows = np.zeros((2, 1024), np.float32)
-    # (pyopencl counts the kernel's arguments: the sixth, its local memory, is missing.)
-    with pytest.raises(Exception, match="arg5|INVALID_KERNEL_ARGS"):
-        cpu._launch(softmax, no_shared, (2, 1, 1), [rows.copy(), rows, 1024, 1024, 1024])
+
+def test_the_driver_itself_refuses_the_cpu_queue_and_spirv_on_level_zero(tmp_path):
+    # The SPIR-V path exists for the executor only: the real driver refuses a queue that is not on Level Zero, and
+    # the SPIR-V entry refuses Level Zero queues (where a SYCL runtime runs on this toolchain's GPU stack).
+    import importlib.util
+    with_gpu = os.environ.get("TRITON_XPU_TOOLCHAIN") == "current"
+    env = dict(os.environ, TRITON_XPU_EMULATE="pvc", PYTHONWARNINGS="ignore",
+               OCL_ICD_FILENAMES=ne.opencl_runtime_library() or "")
+    if importlib.util.find_spec("dpctl") is None:
+        pytest.fail("dpctl is not installed: pip install -r requirements-numeric.txt")
+    proc = subprocess.run([sys.executable, "-c", PRODUCT_REFUSALS % (os.path.dirname(ne.__file__), with_gpu)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert "stream refused: the SYCL queue is not on the Level Zero backend (its backend is OpenCL)" in proc.stdout, \
+        proc.stdout + proc.stderr[-3000:]
+    if with_gpu:
+        assert "spirv refused: executor_kernel_from_spirv: a Level Zero queue runs native binaries only" in \
+            proc.stdout, proc.stdout + proc.stderr[-3000:]
+
+
+def test_load_binary_still_refuses_spirv():
+    from triton.backends.intel.driver import XPUUtils
+    with pytest.raises(level_zero.NativeBinaryError, match="loads native binaries only, never SPIR-V"):
+        XPUUtils().load_binary("k", b"\x03\x02\x23\x07", 0, "", True, 0)
 
 
 # --- which executor runs where -----------------------------------------------------------------------------------
@@ -174,19 +203,17 @@ def test_tests_that_launch_broken_binaries_never_run_on_a_real_gpu(monkeypatch):
 
 
 def test_the_gpu_executor_path_runs_on_the_emulated_device(tmp_path):
-    # The GPU executor's whole path -- compile for the device's target, zebin, the project's driver: shared memory,
-    # load, launch, synchronise, copy back -- on the emulated pvc, where kernels do not execute: the output keeps
-    # its contents.  (On a real GPU the numeric tests run this path and check the numbers.)
+    # The GPU executor's whole path -- kernel[grid] for the device's target, zebin, the project's driver: shared
+    # memory, load, launch, synchronise, copy back -- on the emulated pvc, where kernels do not execute: the output
+    # keeps its contents.  (On a real GPU the numeric tests run this path and check the numbers.)
     code = ("import sys; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
             "import numpy as np, kernels, numeric_executors as ne\n"
             "ex = ne.GpuExecutor(allow_emulated=True)\n"
-            "k = ne.Kernel(kernels.add_kernel, {'x_ptr': '*fp32', 'y_ptr': '*fp32', 'out_ptr': '*fp32', "
-            "'n_elements': 'i32'}, {'BLOCK': 1024})\n"
             "x = np.ones(2048, np.float32); out = np.full(2048, 7, np.float32)\n"
-            "c = ex.run(k, (2, ), [x, x, out, 2048])\n"
-            "print('target', ex.target(k).arch['arch'], 'zebin', c.asm['zebin'][:4] == b'\\x7fELF', 'out', set(out.tolist()))\n"
+            "info = ex.run(kernels.add_kernel, (2, ), [x, x, out, 2048], BLOCK=1024)\n"
+            "print('kernel', info.name, 'signature', info.signature['x_ptr'], 'out', set(out.tolist()))\n"
             ) % (os.path.dirname(ne.__file__), os.path.dirname(examples.__file__))
     env = dict(os.environ, TRITON_XPU_EMULATE="pvc", PYTHONWARNINGS="ignore")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
                           timeout=300)
-    assert "target pvc zebin True out {7.0}" in proc.stdout, proc.stdout + proc.stderr[-3000:]
+    assert "kernel add_kernel signature *fp32 out {7.0}" in proc.stdout, proc.stdout + proc.stderr[-3000:]

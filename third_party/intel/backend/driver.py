@@ -117,9 +117,15 @@ class XPULauncher:
             self._launchers[function] = launcher
         return launcher
 
+    def _sycl_kernel(self, function: int, stream: int):
+        """The SYCL kernel to submit on the queue at ``stream``: the loaded native kernel, created in the queue's
+        Level Zero context.  (The numeric tests' CPU executor, whose device runs no native code, overrides only
+        this.)"""
+        _, _, kernel = sycl.kernel_in(sycl.queue(stream), function)
+        return kernel
+
     def _queue_launcher(self, function: int, stream: int):
-        q = sycl.queue(stream)
-        _, _, kernel = sycl.kernel_in(q, function)
+        kernel = self._sycl_kernel(function, stream)
         launcher = sycl.module().SyclLauncher(stream, kernel, self.kinds, self.group_size, self.shared)
         self._queue_launchers[(function, stream)] = launcher
         return launcher
