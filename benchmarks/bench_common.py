@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -60,6 +61,33 @@ def have_device() -> bool:
         return True
     print("no Intel GPU: run with TRITON_XPU_EMULATE=pvc", file=sys.stderr)
     return False
+
+
+# Opens a SYCL queue on the Level Zero GPU as a PyTorch process would, the driver's emulated device set up first.
+_SYCL_GPU_PROBE = ("from triton.backends.intel.runtime import level_zero\nlevel_zero.runtime()\n"
+                   "import dpctl\ndpctl.SyclQueue('level_zero:gpu')\nprint('SYCL_GPU_OK')\n")
+
+
+@functools.lru_cache(maxsize=None)
+def sycl_gpu_problem() -> Optional[str]:
+    """Why a SYCL queue cannot be opened on the (real or emulated) Level Zero GPU here, None when it can.  Probed
+    in a child: with Debian 12's Level Zero loader 1.8 and NEO 22.43 the SYCL runtime's Level Zero adapter
+    segfaults (measured with dpctl 0.22.1 / intel-sycl-rt 2026.2), which would take the caller with it."""
+    import importlib.util
+    import signal
+    if importlib.util.find_spec("dpctl") is None:
+        return "no SYCL runtime (dpctl) is installed: pip install -r requirements-numeric.txt"
+    env = dict(os.environ)
+    env.setdefault("TRITON_XPU_EMULATE", "pvc")
+    env.pop("ONEAPI_DEVICE_SELECTOR", None)
+    proc = subprocess.run([sys.executable, "-c", _SYCL_GPU_PROBE], capture_output=True, text=True, env=env,
+                          timeout=300)
+    if proc.returncode == 0 and "SYCL_GPU_OK" in proc.stdout:
+        return None
+    how = (f"died of {signal.Signals(-proc.returncode).name}" if proc.returncode < 0 else
+           f"failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+    return (f"the SYCL runtime cannot open the Level Zero GPU with this Level Zero loader and driver: opening "
+            f"dpctl.SyclQueue('level_zero:gpu') {how}")
 
 
 def format_table(rows: List[Dict[str, Any]], left: int = 2) -> str:

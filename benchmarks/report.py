@@ -148,9 +148,10 @@ def plot_launch(row: Dict[str, Any], path: Path) -> None:
 
 def sycl_launch_section(args: List[str]) -> str:
     """The SYCL launch table, or why it was not measured (no SYCL runtime in this toolchain)."""
-    import importlib.util
-    if importlib.util.find_spec("dpctl") is None:
-        return "Not measured: no SYCL runtime (dpctl) in this toolchain; the `current` toolchain has one."
+    from bench_common import sycl_gpu_problem
+    problem = sycl_gpu_problem()
+    if problem:
+        return f"Not measured: {problem}."
     row = run_benchmark("sycl_launch.py", args, device=True)
     return md_table([row], list(row))
 

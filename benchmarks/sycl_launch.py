@@ -9,7 +9,8 @@ on an in-order dpctl queue with USM memory:
 * sycl_launcher: this backend's launcher given the queue as Triton's stream (``compiled.run(..., stream,
   ...)``): argument conversion, the pointer checks against the queue's context, the submit;
 * level_zero_launcher: the same kernel through the driver's own Level Zero command list (stream 0).
-Goal: the SYCL launcher within 1.5x the raw submit.  Needs dpctl (the `current` toolchain).
+Goal: the SYCL launcher within 1.5x the raw submit.  Needs a SYCL runtime that opens the Level Zero GPU (dpctl on
+the `current` toolchain; on `legacy` its Level Zero adapter crashes, and the benchmark says so).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import struct
 import sys
 from typing import List
 
-from bench_common import have_device, print_row, private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import have_device, print_row, private_cache, sycl_gpu_problem  # noqa: E402  (also puts examples/ on the path)
 from launch_overhead import per_launch_us
 
 
@@ -34,14 +35,13 @@ def main(argv: List[str] | None = None) -> int:
     import kernels
     from triton.runtime.driver import driver
     from triton.backends.intel.runtime import level_zero, sycl
-    level_zero.runtime()  # the emulated device is set up before the SYCL runtime starts Level Zero
-    try:
-        import dpctl
-        import dpctl.memory as dpm
-    except ImportError:
-        print("sycl_launch: needs dpctl (a SYCL runtime): pip install -r requirements-sycl.txt; the `current` "
-              "toolchain has it", file=sys.stderr)
+    problem = sycl_gpu_problem()
+    if problem:
+        print(f"sycl_launch: not measured: {problem}", file=sys.stderr)
         return 2
+    level_zero.runtime()  # the emulated device is set up before the SYCL runtime starts Level Zero
+    import dpctl
+    import dpctl.memory as dpm
     queue = dpctl.SyclQueue("level_zero:gpu", property="in_order")
     address, _holder = sycl.hold(queue)
     n = 1 << 20

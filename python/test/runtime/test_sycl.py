@@ -18,11 +18,8 @@ from test_driver import run, run_json
 
 HAVE_DPCTL = importlib.util.find_spec("dpctl") is not None
 TOOLCHAIN = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
-# Never skipped on `current`, which must have the SYCL runtime: there a missing dpctl fails these tests.
-needs_sycl = pytest.mark.skipif(
-    not HAVE_DPCTL and TOOLCHAIN != "current", reason=f"no SYCL runtime in the {os.environ.get('TRITON_XPU_TOOLCHAIN', 'this')} toolchain: "
-    "every PyPI SYCL runtime fails with Debian 12's Level Zero loader 1.8 and NEO 22.43; the current toolchain "
-    "(dpctl 0.22.1, requirements-sycl.txt) runs these tests")
+# Skipped (with the probed reason) where the SYCL runtime cannot open the GPU; never on `current`.
+needs_sycl = pytest.mark.usefixtures("sycl_gpu")
 
 # The emulated device is set up before the SYCL runtime starts Level Zero (it reads NEO's settings then).
 SYCL_PRELUDE = """

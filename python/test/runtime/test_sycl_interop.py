@@ -1,7 +1,7 @@
 """The project's zebins loaded and launched as a SYCL application loads them, checked by NEO's dispatch report.
 
 ``sycl_interop/load_zebin.cpp`` is a small host-only SYCL program of the project's own, compiled here with g++
-against the headers and libsycl of PyPI's intel-sycl-rt (in the toolchain's venv, requirements-sycl.txt).  It
+against the headers and libsycl of PyPI's intel-sycl-rt (in the toolchain's venv, requirements-numeric.txt).  It
 does what PyTorch AOT Inductor's ``loadKernel``/``launchKernel`` do: a Level Zero module created NATIVE in the
 SYCL queue's context and device, ``zeKernelCreate``, ``sycl::make_kernel_bundle``/``make_kernel``
 (ext_oneapi_level_zero, ownership transferred), then ``parallel_for`` over an nd_range of global
@@ -20,7 +20,7 @@ matmul at 256 GRF, a 3-D grid and a 16-wide add:
   ``.ze_info``'s sizes, the shared-memory argument ``metadata.shared`` bytes without a value.
 
 NEO does not print the work-group size; SIMD x threads per group stands for it.  On `legacy` these tests are
-skipped: every PyPI SYCL runtime fails with Debian 12's Level Zero loader 1.8 and NEO 22.43.
+skipped: the SYCL runtime's Level Zero adapter crashes with Debian 12's Level Zero loader 1.8 and NEO 22.43.
 """
 
 import json
@@ -38,10 +38,7 @@ TOOLCHAIN = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "sycl_interop" / "load_zebin.cpp"
 
-pytestmark = pytest.mark.skipif(
-    TOOLCHAIN == "legacy", reason="no SYCL runtime in the legacy toolchain: every PyPI SYCL runtime fails with Debian "
-    "12's Level Zero loader 1.8 and NEO 22.43; the current toolchain (intel-sycl-rt 2026, requirements-sycl.txt) "
-    "runs these tests")
+pytestmark = pytest.mark.usefixtures("sycl_gpu")  # skipped where SYCL cannot open the GPU (legacy)
 
 
 def _specs():
@@ -67,7 +64,7 @@ CASES = ["pointwise", "reduction_shared", "dpas_matmul_256", "grid_3d", "simd16"
 def program(tmp_path_factory):
     prefix = Path(sys.prefix)
     if not (prefix / "include" / "sycl" / "sycl.hpp").exists():
-        pytest.fail(f"no SYCL headers in {prefix}/include: install intel-sycl-rt (pip install -r requirements-sycl.txt)")
+        pytest.fail(f"no SYCL headers in {prefix}/include: install intel-sycl-rt (pip install -r requirements-numeric.txt)")
     if shutil.which("g++") is None:
         pytest.fail("no g++ to build the SYCL interop program")
     exe = tmp_path_factory.mktemp("sycl_interop") / "load_zebin"
