@@ -19,6 +19,7 @@ import pytest
 
 import triton
 import triton.language as tl
+from triton.language.extra import libdevice
 
 import kernels as examples  # examples/kernels.py: the project's representative kernels
 from numeric_executors import Typed
@@ -160,6 +161,39 @@ def test_pointwise_silu(executor, record, dtype):
     ref = xf / (1 + np.exp(-xf))
     check(record, f"silu {dtype}", out, ref, u * np.abs(ref) + 16 * U32 * np.abs(ref) + 2.0**-25,
           scale=1e-3 if dtype == "fp16" else 1e-2)
+
+
+@triton.jit
+def gelu_libdevice_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    # erf from the backend's libdevice (linked into every module that calls it)
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask)
+    tl.store(y_ptr + offs, 0.5 * x * (1 + libdevice.erf(x * 0.7071067811865476)), mask=mask)
+
+
+def test_pointwise_gelu_libdevice(executor, record):
+    # An fp32 libdevice call (erf, a few ulp), the multiplies and the add: 16 u32 relative, plus an absolute term
+    # for erf's error near its zero (|x| small).
+    n = 4000
+    x = (rng(15).standard_normal(n) * 2).astype(np.float32)
+    y = np.zeros(n, np.float32)
+    executor.run(gelu_libdevice_kernel, (triton.cdiv(n, 1024), ), [x, y, n], BLOCK=1024)
+    from math import erf
+    xf = x.astype(np.float64)
+    ref = 0.5 * xf * (1 + np.vectorize(erf)(xf / np.sqrt(2)))
+    check(record, "gelu (libdevice erf) fp32", y, ref, 16 * U32 * (np.abs(ref) + np.abs(xf)) + 2.0**-40)
+
+
+def test_grid_3d_covers_exactly_its_programs(executor, record):
+    # examples' 3-D grid kernel: each program writes its own block, numbered z, y, x from tl.num_programs, so a
+    # grid with one program too many or too few in any dimension shows -- in the values and past the end.
+    grid, block = (3, 5, 7), 128
+    size = grid[0] * grid[1] * grid[2] * block
+    out = np.full(size + 4 * block, -1, np.float32)
+    executor.run(examples.grid3d_kernel, grid, [out], BLOCK=block)
+    record(max_err(out[:size], np.arange(size)), 0, "3-D grid: every program's block (exact)")
+    assert np.all(out[size:] == -1), "programs beyond the grid wrote"
 
 
 # --- reductions ---------------------------------------------------------------------------------------------
