@@ -229,18 +229,21 @@ def test_reduction_columns(executor, record):
 # --- softmax, layer norm ------------------------------------------------------------------------------------
 
 
-def test_softmax(executor, record):
+@pytest.mark.parametrize("threads_per_warp", [32, 16])
+def test_softmax(executor, record, threads_per_warp):
     # exp and one division per element in fp32 (a few u32 each) and a sum of n terms (gamma_n): relative bound
     # (gamma_n + 8 u32) on each probability.  Input rows 1008 apart, output rows 1024: two strides, one length.
+    # 16-wide sub-groups too: the launcher's work-group is num_warps x the kernel's own sub-group size.
     rows, cols, in_stride, out_stride = 32, 1000, 1008, 1024
     x = padded(lambda r, c: rng(5).standard_normal((r, c)) * 3, rows, cols, in_stride, np.float32, 50.0)
     out = np.full((rows, out_stride), -1, np.float32)
-    info = executor.run(examples.softmax_kernel, (rows, ), [out, x, in_stride, out_stride, cols], BLOCK=1024)
-    assert info.shared > 0
+    info = executor.run(examples.softmax_kernel, (rows, ), [out, x, in_stride, out_stride, cols], BLOCK=1024,
+                        threads_per_warp=threads_per_warp)
+    assert info.shared > 0 and info.threads_per_warp == threads_per_warp
     xf = x[:, :cols].astype(np.float64)
     ref = np.exp(xf - xf.max(1, keepdims=True))
     ref /= ref.sum(1, keepdims=True)
-    check(record, "softmax", out[:, :cols], ref, (gamma(cols) + 8 * U32) * ref + 1e-30)
+    check(record, f"softmax, {threads_per_warp}-wide", out[:, :cols], ref, (gamma(cols) + 8 * U32) * ref + 1e-30)
     assert np.all(out[:, cols:] == -1)
 
 
