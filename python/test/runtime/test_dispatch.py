@@ -162,7 +162,7 @@ def test_every_argument_is_set_with_the_index_and_size_of_ze_info(report, case):
     for arg in meta["args"]:
         shared = arg["addrspace"] == "local"
         expected[arg["index"]] = (meta["shared"] if shared else arg["size"], shared)
-    seen = [(s["index"], s["size"], s["null"]) for s in meta["set_args"]]
+    seen = [(s["index"], s["size"], s["value"] is None) for s in meta["set_args"]]
     assert [i for i, _, _ in seen] == list(range(len(expected))) == sorted(expected), (seen, expected)
     for index, size, null in seen:
         assert (size, null) == expected[index], (index, seen, expected)
