@@ -337,8 +337,8 @@ def test_the_value_fixtures_leave_no_swap_unseen(report, case):
 
 def test_the_value_fixtures_cover_every_argument_type(report):
     # Triton 3.3's JIT types scalars by their Python values (int by range: i32, i64, u64; bool i1; float fp32)
-    # or by an integer annotation; None becomes a constexpr (measured: the launcher never gets it), so a null
-    # pointer and fp16/bf16/fp64 scalars reach the launcher only through a kernel compiled with a signature.
+    # or by an integer annotation; None becomes a constexpr, which the launcher drops (measured), so a null
+    # pointer and fp16/bf16/fp64 scalars reach the C++ launchers only through a kernel compiled with a signature.
     jit = [a["type"] for a in report["mixed_args_jit"][0]["call_args"]]
     assert jit == (["*fp32", "*fp32", "*fp16", "*bf16", "*fp64", "*i32", "*i64", "*fp32"] + ["i32"] * 6 +
                    ["i64", "i64", "u64", "i1", "i1"] + ["fp32"] * 8 + ["i8", "u8", "i16", "u16", "u32", "i64"])
