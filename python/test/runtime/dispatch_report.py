@@ -10,9 +10,10 @@ release build, emulated pvc) is one line per dispatch on stdout, comma-separated
 (one line; wrapped here).  ``threadGroupCount`` is the total number of work-groups, ``threadGroupDimensions`` the
 groups in x, y, z, ``numberOfThreadsInGpgpuThreadGroup`` the hardware threads of one group (work-group size /
 SIMD).  The work-group size itself and the arguments are not printed: ``PrintL0SetKernelArg=1`` prints buffer
-arguments only (``set arg buffer index : N requested address : P``, stderr), so every argument's index and size
-comes from the loader's tracing layer (``ZE_ENABLE_TRACING_LAYER=1`` and a ``zelTracer`` callback on
-``zeKernelSetArgumentValue``, see ``TRACER_PRELUDE``).
+arguments only (``set arg buffer index : N requested address : P``, stderr), so every argument's index, size and
+value (its bytes) comes from the loader's tracing layer (``ZE_ENABLE_TRACING_LAYER=1`` and ``zelTracer`` callbacks
+on ``zeKernelSetArgumentValue`` and ``zeCommandListAppendLaunchKernel``, whose group counts are the grid; see
+``TRACER_PRELUDE``).  SYCL's Level Zero adapter makes the same calls, so the tracer sees both launch paths.
 
 The parser takes the pairs by name, not by position: keys are the non-numeric tokens (other than yes/no),
 each followed by its values, so a field added or moved by another NEO release does not break it.
@@ -55,30 +56,47 @@ def parse_dispatches(stdout: str) -> List[Dict[str, object]]:
 
 
 # Python run in a child process before the first launch: a tracer on the Level Zero loader (the same library
-# the driver's runtime links) recording every zeKernelSetArgumentValue as (kernel handle, index, size, null).
-# ZE_ENABLE_TRACING_LAYER=1 must be in the environment before zeInit.
+# the driver's runtime links) recording every zeKernelSetArgumentValue as (kernel handle, index, size, value: the
+# argument's bytes in hex, None for a null pArgValue) and every zeCommandListAppendLaunchKernel as (kernel handle,
+# group counts).  ZE_ENABLE_TRACING_LAYER=1 must be in the environment before zeInit.
 TRACER_PRELUDE = """
 import ctypes
 _ze = ctypes.CDLL("libze_loader.so.1")
 class _SetArgParams(ctypes.Structure):
     _fields_ = [("phKernel", ctypes.POINTER(ctypes.c_void_p)), ("pargIndex", ctypes.POINTER(ctypes.c_uint32)),
                 ("pargSize", ctypes.POINTER(ctypes.c_size_t)), ("ppArgValue", ctypes.POINTER(ctypes.c_void_p))]
+class _LaunchParams(ctypes.Structure):  # the leading fields of ze_command_list_append_launch_kernel_params_t
+    _fields_ = [("phCommandList", ctypes.POINTER(ctypes.c_void_p)), ("phKernel", ctypes.POINTER(ctypes.c_void_p)),
+                ("ppLaunchFuncArgs", ctypes.POINTER(ctypes.POINTER(ctypes.c_uint32 * 3)))]
 class _TracerDesc(ctypes.Structure):
     _fields_ = [("stype", ctypes.c_int), ("pNext", ctypes.c_void_p), ("pUserData", ctypes.c_void_p)]
 _SetArgCb = ctypes.CFUNCTYPE(None, ctypes.POINTER(_SetArgParams), ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+_LaunchCb = ctypes.CFUNCTYPE(None, ctypes.POINTER(_LaunchParams), ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 SET_ARGS = []
+LAUNCHES = []
 def _on_set_arg(params, result, user, instance):
     p = params.contents
-    SET_ARGS.append({"kernel": p.phKernel[0] or 0, "index": p.pargIndex[0], "size": p.pargSize[0],
-                     "null": not p.ppArgValue[0]})
+    value, size = p.ppArgValue[0], p.pargSize[0]
+    SET_ARGS.append({"kernel": p.phKernel[0] or 0, "index": p.pargIndex[0], "size": size,
+                     "value": ctypes.string_at(value, size).hex() if value else None})
+def _on_launch(params, result, user, instance):
+    p = params.contents
+    LAUNCHES.append({"kernel": p.phKernel[0] or 0, "groups": list(p.ppLaunchFuncArgs[0].contents)})
 _on_set_arg_c = _SetArgCb(_on_set_arg)
+_on_launch_c = _LaunchCb(_on_launch)
 def install_tracer():
-    '''After zeInit (level_zero.runtime()); raises when the loader offers no tracing layer.'''
+    # After zeInit (level_zero.runtime()); raises when the loader offers no tracing layer.  The callbacks are
+    # registered before the tracer is enabled: an enabled tracer refuses them (measured, loader 1.32).
     tracer = ctypes.c_void_p()
-    for call, result in (("zelTracerCreate", _ze.zelTracerCreate(ctypes.byref(_TracerDesc(1, None, None)),
-                                                                 ctypes.byref(tracer))),
-                         ("register", _ze.zelTracerKernelSetArgumentValueRegisterCallback(tracer, 0, _on_set_arg_c)),
-                         ("zelTracerSetEnabled", _ze.zelTracerSetEnabled(tracer, ctypes.c_bool(True)))):
+    steps = (("zelTracerCreate", lambda: _ze.zelTracerCreate(ctypes.byref(_TracerDesc(1, None, None)),
+                                                             ctypes.byref(tracer))),
+             ("zelTracerKernelSetArgumentValueRegisterCallback",
+              lambda: _ze.zelTracerKernelSetArgumentValueRegisterCallback(tracer, 0, _on_set_arg_c)),
+             ("zelTracerCommandListAppendLaunchKernelRegisterCallback",
+              lambda: _ze.zelTracerCommandListAppendLaunchKernelRegisterCallback(tracer, 0, _on_launch_c)),
+             ("zelTracerSetEnabled", lambda: _ze.zelTracerSetEnabled(tracer, ctypes.c_bool(True))))
+    for call, step in steps:
+        result = step()
         if result != 0:
             raise RuntimeError(f"Level Zero tracing layer: {call} returned {result & 0xffffffff:#x}")
     return tracer
