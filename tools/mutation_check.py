@@ -78,6 +78,15 @@ def run_tests(clone: Path, toolchain: str, tests: List[str]) -> Tuple[int, List[
     return proc.returncode, failed, tail
 
 
+def by_function(tests: List[str]) -> Dict[str, int]:
+    """Failed test ids grouped by test function (parameters dropped), in order, with their counts."""
+    counts: Dict[str, int] = {}
+    for test in tests:
+        function = test.split("[", 1)[0]
+        counts[function] = counts.get(function, 0) + 1
+    return counts
+
+
 def main(argv: List[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--toolchain", default="current")
@@ -96,8 +105,8 @@ def main(argv: List[str] | None = None) -> int:
         if rc == 0 or not failed:
             survived.append(name)
         print(f"## {name}: {'SURVIVED' if rc == 0 else f'caught by {len(failed)} tests'} ({tail})", flush=True)
-        for test in failed:
-            print(f"   {test}", flush=True)
+        for test, count in by_function(failed).items():
+            print(f"   {test}" + (f" ({count} cases)" if count > 1 else ""), flush=True)
     subprocess.run(["git", "checkout", "-q", "--", "."], cwd=clone, check=True)
     rc, failed, tail = run_tests(clone, args.toolchain, args.tests)
     print(f"## unmutated: {'passes' if rc == 0 else 'FAILS'} ({tail})", flush=True)
