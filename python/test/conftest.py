@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+import suite_summary
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "examples"))
 
@@ -75,6 +77,8 @@ def _real_intel_gpu() -> bool:
 def pytest_configure(config):
     config.addinivalue_line("markers", f"{BROKEN_BINARIES_MARK}: launches deliberately broken binaries; never run "
                             "on a machine with a real Intel GPU")
+    # Skip/xfail reasons checked against skip_reasons.py, the corpus's counts, the JSON for ./run test's tables.
+    suite_summary.register(config)
 
 
 def pytest_collection_modifyitems(config, items):

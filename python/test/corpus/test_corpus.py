@@ -32,6 +32,7 @@ def _record(record_property, entry: harness.Entry, result: harness.CompileResult
 def test_kernel(name, target, corpus_compiler, corpus_loaders, record_property):
     entry = ENTRIES[name]
     if not harness.ocloc_knows(target):
+        record_property("corpus", {"entry": name, "target": target, "stage": "not compiled"})
         pytest.skip(f"{target}: this toolchain's ocloc does not know it (`./run --toolchain current` has it)")
     result = corpus_compiler.compile(name, target)
     if result.stage == "front-end":
