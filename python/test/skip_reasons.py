@@ -88,7 +88,7 @@ DECLARED = (
              r"refused by the validator and NEO: .*", ALL,
              "declared per entry in python/test/corpus/table_*.py (refused=); the case fails the day either loads it",
              outcome="xfailed"),
-    Declared("numeric: tf32 exists only as DPAS (no CPU executor)",
+    Declared("numeric: tf32 exists only as DPAS, which the CPU lacks",
              r"GPU-only: tf32 dots exist only as DPAS .*", ("current", "legacy"),
              "the CPU OpenCL runtime has no DPAS builtins; on a machine with a GPU the test runs there",
              outcome="xfailed"),
