@@ -768,10 +768,8 @@ def tanh_zebin(tmp_path_factory):
         import kernels
         spec = kernels.KernelSpec("tanh", tanh_source.tanh_kernel, {"x_ptr": "*fp32", "out_ptr": "*fp32", "n": "i32"},
                                   {"BLOCK": 1024})
-        try:
-            return spec.compile("pvc").asm["zebin"]
-        except Exception as e:  # the Triton front end is not what this test is about
-            pytest.skip(f"Triton could not compile tanh_kernel: {type(e).__name__}: {e}")
+        # A compile failure fails the test: libdevice's tanh compiles on every toolchain, so a failure is a bug.
+        return spec.compile("pvc").asm["zebin"]
     finally:
         sys.path.remove(str(folder))
 

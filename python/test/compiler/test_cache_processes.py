@@ -29,7 +29,10 @@ COMPILE = textwrap.dedent("""
 
 def start(tmp_path, cache, names, **env):
     script = tmp_path / "compile.py"
-    script.write_text(COMPILE)
+    # Written once: rewriting it truncates the file a child started just before may be reading at that moment (a
+    # loaded machine delays its start): that child then runs an empty script and exits 0 printing nothing.
+    if not script.exists():
+        script.write_text(COMPILE)
     full = dict(os.environ, TRITON_CACHE_DIR=str(cache), PYTHONPATH=str(REPO / "examples"), **env)
     full.pop("TRITON_XPU_EMULATE", None)
     return subprocess.Popen([sys.executable, str(script), *names], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -65,6 +65,7 @@ class Entry:
     config: Optional[int] = None  # index into the package's own autotune configs: its kwargs and num_warps
     ptr: str = "*fp32"  # the type of arguments named like pointers (*_ptr, *_PTR, ptr_*)
     frontend: Optional[str] = None  # why Triton 3.3's front end is expected to fail on it
+    refused: Optional[str] = None  # why neither the validator nor NEO is expected to load it, on every target
     full_only: bool = False  # compiled only in the full sweep (TRITON_XPU_CORPUS=full): it takes many seconds
     options: Dict[str, Any] = field(default_factory=dict)
 

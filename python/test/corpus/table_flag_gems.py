@@ -52,7 +52,9 @@ ENTRIES = [
     _e("skip_layer_norm", "fused.skip_layernorm", "skip_layer_norm_kernel", "norm",
        types=_ptrs("Y X R W B", F16, eps="fp32"), constexprs={"BLOCK_SIZE": 1024}),
     _e("group_norm", "ops.groupnorm", "group_norm_kernel", "norm",
-       types=_ptrs("X Y W B Mean Rstd", F32, eps="fp32"), constexprs={"BLOCK_GROUP_SIZE": 16, "BLOCK_HW_SIZE": 256}),
+       types=_ptrs("X Y W B Mean Rstd", F32, eps="fp32"), constexprs={"BLOCK_GROUP_SIZE": 16, "BLOCK_HW_SIZE": 256},
+       refused="calls CUDA's libdevice __nv_rsqrtf (FlagGems 5.0.2 has no Intel backend), which IGC leaves "
+       "undefined: no Intel driver can link it"),
     _e("rotary_embedding", "fused.rotary_embedding", "apply_rotary_pos_emb_kernel", "rotary", ptr=BF16,
        types={"pos_ptr": I64, "cos_ptr": F32, "sin_ptr": F32},
        constexprs={"NUM_Q_HEADS": 32, "NUM_K_HEADS": 8, "HEAD_DIM": 128, "PADDED_HEAD_DIM": 128,
