@@ -97,6 +97,9 @@ def main(argv: List[str] | None = None) -> int:
     clone = Path(args.keep or tempfile.mkdtemp(prefix="triton-xpu-mutants-")) / "repo"
     if not clone.exists():
         subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    else:  # a kept clone: bring it to this repository's HEAD (its venv stays)
+        subprocess.run(["git", "fetch", "-q", str(ROOT), "HEAD"], cwd=clone, check=True)
+        subprocess.run(["git", "reset", "-q", "--hard", "FETCH_HEAD"], cwd=clone, check=True)
     survived = []
     for name in args.only or list(MUTATIONS):
         subprocess.run(["git", "checkout", "-q", "--", "."], cwd=clone, check=True)

@@ -57,8 +57,8 @@ def parse_dispatches(stdout: str) -> List[Dict[str, object]]:
 
 # Python run in a child process before the first launch: a tracer on the Level Zero loader (the same library
 # the driver's runtime links) recording every zeKernelSetArgumentValue as (kernel handle, index, size, value: the
-# argument's bytes in hex, None for a null pArgValue) and every zeCommandListAppendLaunchKernel as (kernel handle,
-# group counts).  ZE_ENABLE_TRACING_LAYER=1 must be in the environment before zeInit.
+# argument's bytes in hex, None for a null pArgValue), every zeCommandListAppendLaunchKernel as (kernel handle,
+# group counts) and every zeKernelSetGroupSize as (kernel handle, work-group size: NEO prints none).  ZE_ENABLE_TRACING_LAYER=1 must be in the environment before zeInit.
 TRACER_PRELUDE = """
 import ctypes
 _ze = ctypes.CDLL("libze_loader.so.1")
@@ -68,12 +68,18 @@ class _SetArgParams(ctypes.Structure):
 class _LaunchParams(ctypes.Structure):  # the leading fields of ze_command_list_append_launch_kernel_params_t
     _fields_ = [("phCommandList", ctypes.POINTER(ctypes.c_void_p)), ("phKernel", ctypes.POINTER(ctypes.c_void_p)),
                 ("ppLaunchFuncArgs", ctypes.POINTER(ctypes.POINTER(ctypes.c_uint32 * 3)))]
+class _GroupSizeParams(ctypes.Structure):  # ze_kernel_set_group_size_params_t
+    _fields_ = [("phKernel", ctypes.POINTER(ctypes.c_void_p)), ("pgroupSizeX", ctypes.POINTER(ctypes.c_uint32)),
+                ("pgroupSizeY", ctypes.POINTER(ctypes.c_uint32)), ("pgroupSizeZ", ctypes.POINTER(ctypes.c_uint32))]
 class _TracerDesc(ctypes.Structure):
     _fields_ = [("stype", ctypes.c_int), ("pNext", ctypes.c_void_p), ("pUserData", ctypes.c_void_p)]
 _SetArgCb = ctypes.CFUNCTYPE(None, ctypes.POINTER(_SetArgParams), ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 _LaunchCb = ctypes.CFUNCTYPE(None, ctypes.POINTER(_LaunchParams), ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+_GroupSizeCb = ctypes.CFUNCTYPE(None, ctypes.POINTER(_GroupSizeParams), ctypes.c_int, ctypes.c_void_p,
+                                ctypes.c_void_p)
 SET_ARGS = []
 LAUNCHES = []
+GROUP_SIZES = []
 def _on_set_arg(params, result, user, instance):
     p = params.contents
     value, size = p.ppArgValue[0], p.pargSize[0]
@@ -82,7 +88,11 @@ def _on_set_arg(params, result, user, instance):
 def _on_launch(params, result, user, instance):
     p = params.contents
     LAUNCHES.append({"kernel": p.phKernel[0] or 0, "groups": list(p.ppLaunchFuncArgs[0].contents)})
+def _on_group_size(params, result, user, instance):
+    p = params.contents
+    GROUP_SIZES.append({"kernel": p.phKernel[0] or 0, "size": [p.pgroupSizeX[0], p.pgroupSizeY[0], p.pgroupSizeZ[0]]})
 _on_set_arg_c = _SetArgCb(_on_set_arg)
+_on_group_size_c = _GroupSizeCb(_on_group_size)
 _on_launch_c = _LaunchCb(_on_launch)
 def install_tracer():
     # After zeInit (level_zero.runtime()); raises when the loader offers no tracing layer.  The callbacks are
@@ -94,6 +104,8 @@ def install_tracer():
               lambda: _ze.zelTracerKernelSetArgumentValueRegisterCallback(tracer, 0, _on_set_arg_c)),
              ("zelTracerCommandListAppendLaunchKernelRegisterCallback",
               lambda: _ze.zelTracerCommandListAppendLaunchKernelRegisterCallback(tracer, 0, _on_launch_c)),
+             ("zelTracerKernelSetGroupSizeRegisterCallback",
+              lambda: _ze.zelTracerKernelSetGroupSizeRegisterCallback(tracer, 0, _on_group_size_c)),
              ("zelTracerSetEnabled", lambda: _ze.zelTracerSetEnabled(tracer, ctypes.c_bool(True))))
     for call, step in steps:
         result = step()

@@ -181,6 +181,8 @@ for case, (grid, kernel, args, kwargs) in launches.items():
                       for ty, v in zip(types, runtime_args)],
         "set_args": [s for s in SET_ARGS[first:] if s["kernel"] == launched_kernel(k)],
         "launches": [entry["groups"] for entry in LAUNCHES[first_launch:] if entry["kernel"] == launched_kernel(k)],
+        # The work-group size in force at the launch: the last one set for the kernel (a launcher sets it once).
+        "group_size": ([g["size"] for g in GROUP_SIZES if g["kernel"] == launched_kernel(k)] or [None])[-1],
     }
 print("RESULT " + json.dumps(result), flush=True)
 """
@@ -243,6 +245,15 @@ def test_the_launch_is_appended_with_the_callers_grid(report, case):
     # what it dispatched, on `legacy` this is the only check of the grid.
     meta, _ = report[case]
     assert meta["launches"] == [meta["grid"]]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_work_group_is_num_warps_times_the_kernels_sub_group_size(report, case):
+    # zeKernelSetGroupSize as the tracer saw it (NEO prints no work-group size): num_warps sub-groups of the width
+    # the kernel was compiled for (.ze_info's simd_size; 16 for the simd16 and DPAS cases), on both toolchains.
+    meta, _ = report[case]
+    assert meta["group_size"] == [meta["num_warps"] * meta["simd_width"], 1, 1]
+    assert meta["simd_width"] == meta["threads_per_warp"]
 
 
 @pytest.mark.parametrize("case", CASES)
