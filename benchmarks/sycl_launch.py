@@ -20,7 +20,8 @@ import struct
 import sys
 from typing import List
 
-from bench_common import have_device, print_row, private_cache, sycl_gpu_problem  # noqa: E402  (also puts examples/ on the path)
+from bench_common import (  # noqa: E402  (also puts examples/ on the path)
+    have_device, print_row, private_cache, sycl_gpu_problem)
 from launch_overhead import per_launch_us
 
 

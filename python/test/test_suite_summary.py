@@ -92,8 +92,8 @@ def test_an_undeclared_reason_fails_the_run_under_xdist_naming_the_test(tmp_path
 
 
 def test_the_legacy_reason_passes_on_legacy(tmp_path):
-    legacy_only = ("def test_legacy_reason():\n    pytest.skip('SYCL on the Level Zero GPU in the legacy toolchain: the "
-                   "SYCL runtime cannot open the Level Zero GPU with this Level Zero loader and driver: x')\n")
+    legacy_only = ("def test_legacy_reason():\n    pytest.skip('SYCL on the Level Zero GPU in the legacy toolchain: "
+                   "the SYCL runtime cannot open the Level Zero GPU with this Level Zero loader and driver: x')\n")
     proc, summary = run_suite(tmp_path, "import pytest\n" + legacy_only, toolchain="legacy")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert summary["reasons"][0]["reason"] == "SYCL cannot open the GPU on Debian 12's stack"

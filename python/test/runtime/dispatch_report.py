@@ -58,7 +58,8 @@ def parse_dispatches(stdout: str) -> List[Dict[str, object]]:
 # Python run in a child process before the first launch: a tracer on the Level Zero loader (the same library
 # the driver's runtime links) recording every zeKernelSetArgumentValue as (kernel handle, index, size, value: the
 # argument's bytes in hex, None for a null pArgValue), every zeCommandListAppendLaunchKernel as (kernel handle,
-# group counts) and every zeKernelSetGroupSize as (kernel handle, work-group size: NEO prints none).  ZE_ENABLE_TRACING_LAYER=1 must be in the environment before zeInit.
+# group counts) and every zeKernelSetGroupSize as (kernel handle, work-group size: NEO prints none).
+# ZE_ENABLE_TRACING_LAYER=1 must be in the environment before zeInit.
 TRACER_PRELUDE = """
 import ctypes
 _ze = ctypes.CDLL("libze_loader.so.1")

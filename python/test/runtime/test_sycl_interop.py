@@ -64,7 +64,8 @@ CASES = ["pointwise", "reduction_shared", "dpas_matmul_256", "grid_3d", "simd16"
 def program(tmp_path_factory):
     prefix = Path(sys.prefix)
     if not (prefix / "include" / "sycl" / "sycl.hpp").exists():
-        pytest.fail(f"no SYCL headers in {prefix}/include: install intel-sycl-rt (pip install -r requirements-numeric.txt)")
+        pytest.fail(f"no SYCL headers in {prefix}/include: install intel-sycl-rt "
+                    "(pip install -r requirements-numeric.txt)")
     if shutil.which("g++") is None:
         pytest.fail("no g++ to build the SYCL interop program")
     exe = tmp_path_factory.mktemp("sycl_interop") / "load_zebin"
