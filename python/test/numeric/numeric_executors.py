@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import struct
 import sys
+import tempfile
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -247,9 +248,11 @@ class _Child:
             env["OCL_ICD_FILENAMES"] = library
             env.pop("OCL_ICD_VENDORS", None)
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cpu_queue_child.py")
+        # Its stderr to a file, not a pipe: a session's worth of runtime messages would fill a pipe and block it.
+        self.stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen([sys.executable, script, str(to_child_r), str(from_child_w)],
                                         pass_fds=(to_child_r, from_child_w), env=env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        stdout=subprocess.DEVNULL, stderr=self.stderr)
         os.close(to_child_r)
         os.close(from_child_w)
         self.requests, self.answers = Connection(to_child_w, readable=False), Connection(from_child_r, writable=False)
@@ -268,13 +271,17 @@ class _Child:
             return pickle.loads(self.answers.recv_bytes())
         except (EOFError, OSError):
             self.process.wait(timeout=60)
-            stderr = self.process.stderr.read().decode(errors="replace")[-3000:]
+            self.stderr.seek(0)
+            stderr = self.stderr.read().decode(errors="replace")[-3000:]
             raise ExecutorChildError(f"the CPU executor's child for {self.target} exited with status "
                                      f"{self.process.returncode}: {stderr}") from None
 
     def call(self, request):
         import pickle
-        self.requests.send_bytes(pickle.dumps(request))
+        try:
+            self.requests.send_bytes(pickle.dumps(request))
+        except OSError:
+            pass  # the child is gone: _receive says how it ended
         answer = self._receive()
         if answer[0] == "ok":
             return answer[1], answer[2]

@@ -88,6 +88,17 @@ def test_the_cpu_executor_launches_through_the_drivers_sycl_launcher(cpu):
     assert "Processor" in cpu.device_name() or "CPU" in cpu.device_name()
 
 
+def test_a_dead_child_is_an_error_naming_how_it_ended_and_the_next_run_starts_another(cpu):
+    child = cpu.child(ne.CPU_TARGET)
+    child.process.kill()
+    child.process.wait()
+    with pytest.raises(ne.ExecutorChildError, match=r"the CPU executor's child for pvc exited with status -9"):
+        child.call({"spirv": b"", "name": "k"})
+    out = np.zeros(64, np.float32)
+    cpu.run(examples.add_kernel, (1, ), [np.ones(64, np.float32), np.ones(64, np.float32), out, 64], BLOCK=64)
+    assert np.all(out == 2) and cpu.child(ne.CPU_TARGET) is not child
+
+
 PRODUCT_REFUSALS = r"""
 import sys
 sys.path.insert(0, %r)
