@@ -126,9 +126,7 @@ def run(request, queue, mem):
         if data.nbytes:
             usm.copy_to_host(host.reshape(-1).view(np.uint8))
         out.append(host)
-    md = compiled.metadata
-    return out, ne.LaunchInfo(name=md.name, signature=dict(compiled.src.signature), attrs=dict(compiled.src.attrs),
-                              shared=md.shared, num_warps=md.num_warps, threads_per_warp=md.threads_per_warp)
+    return out, ne.LaunchInfo.of(compiled)
 
 
 def main(read_fd: int, write_fd: int) -> None:

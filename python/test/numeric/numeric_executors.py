@@ -107,6 +107,13 @@ class LaunchInfo:
     num_warps: int
     threads_per_warp: int
 
+    @classmethod
+    def of(cls, compiled) -> "LaunchInfo":
+        """What the CompiledKernel that ``fn[grid](...)`` returned was compiled and launched with."""
+        md = compiled.metadata
+        return cls(md.name, dict(compiled.src.signature), dict(compiled.src.attrs), md.shared, md.num_warps,
+                   md.threads_per_warp)
+
     def divisible_by_16(self) -> List[str]:
         """The arguments Triton specialised as divisible by 16 (pointers aligned, ints multiples of 16)."""
         names = list(self.signature)
@@ -165,9 +172,7 @@ class GpuExecutor(Executor):
         for i, buf in buffers.items():
             out = args[i].array if isinstance(args[i], Typed) else args[i]
             out.reshape(-1).view(np.uint8)[:] = buf.view("uint8").numpy()[:out.nbytes]
-        md = compiled.metadata
-        return LaunchInfo(md.name, dict(compiled.src.signature), dict(compiled.src.attrs), md.shared, md.num_warps,
-                          md.threads_per_warp)
+        return LaunchInfo.of(compiled)
 
 
 def opencl_runtime_library() -> Optional[str]:
