@@ -43,6 +43,7 @@ def measure(name: str, arch: str, repeat: int) -> Dict[str, Any]:
     import kernels
     from triton.backends.compiler import GPUTarget
     from triton.compiler.compiler import make_backend
+    from triton.backends.intel import native
     from triton.backends.intel.tools import find_tool
 
     spec = kernels.SPECS[name]
@@ -58,7 +59,7 @@ def measure(name: str, arch: str, repeat: int) -> Dict[str, Any]:
     for _ in range(repeat):  # interleaved, so both see the same machine load
         meta = {"name": md.name, "hash": md.hash}
         start = time.perf_counter()
-        backend._make_zebin(spirv, meta, options)
+        native.make_zebin(spirv, meta, options, backend.target_info)
         stage_ms.append((time.perf_counter() - start) * 1e3)
         raw.append(sum(raw_ocloc_ms(ocloc, spirv, arch, a["flags"]) for a in md.grf_attempts))
     front = sum(md.stage_ms[s] for s in ("ttir", "ttgir", "llir", "spv"))
@@ -82,7 +83,7 @@ def format_table(rows: List[Dict[str, Any]]) -> str:
 
 def main(argv: List[str] | None = None) -> int:
     args, rows = measure_kernels_on_targets(__doc__, DEFAULT_KERNELS, measure, argv)
-    from triton.backends.intel import ocloc
+    from triton.backends.intel.native import ocloc
     if args.json:
         print(json.dumps(rows, indent=1))
     else:

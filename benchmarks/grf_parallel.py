@@ -28,11 +28,12 @@ DEFAULT_KERNELS = "add,softmax,layernorm,sort,matmul,attention"
 
 def _stage(backend, spirv: bytes, md, options, parallel: str) -> Tuple[float, Dict[str, Any]]:
     """One zebin stage, as Triton runs it after the SPIR-V stage: (wall ms, the metadata it filled)."""
-    from triton.backends.intel import spill_forecast
+    from triton.backends.intel import native
+    from triton.backends.intel.native import spill_forecast
     os.environ[spill_forecast.PARALLEL_ENV] = parallel
     meta = {"name": md.name, "hash": md.hash, "register_demand": md.register_demand}
     start = time.perf_counter()
-    backend._make_zebin(spirv, meta, options)
+    native.make_zebin(spirv, meta, options, backend.target_info)
     return (time.perf_counter() - start) * 1e3, meta
 
 
@@ -40,8 +41,8 @@ def measure(name: str, arch: str, repeat: int) -> Dict[str, Any]:
     import kernels
     from triton.backends.compiler import GPUTarget
     from triton.compiler.compiler import make_backend
-    from triton.backends.intel import spill_forecast, targets
-
+    from triton.backends.intel import targets
+    from triton.backends.intel.native import spill_forecast
     spec = kernels.SPECS[name]
     os.environ[spill_forecast.PARALLEL_ENV] = "0"
     md = spec.compile(arch).metadata

@@ -101,7 +101,7 @@ def level_zero_loader() -> Dict[str, Any]:
     except OSError:
         pass
     if not loaded:  # not loaded in this process: where the dynamic loader would find it
-        from triton.backends.intel import compiler_identity
+        from triton.backends.intel.native import compiler_identity
         for directory in compiler_identity._library_dirs():
             loaded += glob.glob(os.path.join(directory, "libze_loader.so.1"))
     files = [os.path.realpath(p) for p in loaded]
@@ -112,13 +112,13 @@ def level_zero_loader() -> Dict[str, Any]:
 def versions(devices: List[Dict[str, Any]], errors) -> Dict[str, Any]:
     out: Dict[str, Any] = {"debian_packages": debian_packages()}
     try:
-        from triton.backends.intel import ocloc
+        from triton.backends.intel.native import ocloc
         out["ocloc"] = ocloc.ocloc_version()
         out["ocloc_mode"] = ocloc.ocloc_mode()
     except Exception as e:  # noqa: BLE001
         out["ocloc"] = None
         _error(errors, "ocloc version", e)
-    from triton.backends.intel import compiler_identity
+    from triton.backends.intel.native import compiler_identity
     out["compiler_identity"] = compiler_identity.identity()
     out["compiler_files"] = sorted({os.path.realpath(p) for p in compiler_identity.compiler_files()
                                     if os.path.exists(p)})

@@ -71,7 +71,7 @@ def main_job_table(rows: List[Dict[str, Any]]) -> str:
 
 
 def machine() -> str:
-    from triton.backends.intel import ocloc
+    from triton.backends.intel.native import ocloc
     from triton.backends.intel.runtime import level_zero
     try:
         debian = Path("/etc/debian_version").read_text().strip()
@@ -181,7 +181,7 @@ def main(argv: List[str] | None = None) -> int:
     warm_rows = run_benchmark("warm_start.py", ["--rounds", "1" if args.quick else "7"], device=True)
     neo_cache_rows = run_benchmark("load_neo_cache.py", ["--rounds", "1", "--kernels", "add"] if args.quick else [],
                                    device=True)
-    generator_rows = run_benchmark("native_generators.py", rep + (["--kernels", "add"] if args.quick else []),
+    compiler_rows = run_benchmark("native_compilers.py", rep + (["--kernels", "add"] if args.quick else []),
                                    device=True)
     sycl_section = sycl_launch_section(["--iterations", "100" if args.quick else "2000"])
     main_rows = run_main_job(args.quick)
@@ -266,9 +266,9 @@ at most 3 ms.
 
 {sycl_section}
 
-## Native-code generators: ocloc vs the Level Zero driver (`native_generators.py`)
+## Native compilers: ocloc vs the Level Zero driver (`native_compilers.py`)
 
-{md_table(generator_rows, list(generator_rows[0]))}
+{md_table(compiler_rows, list(compiler_rows[0]))}
 """
     (out / "REPORT.md").write_text(report)
     print(f"wrote {out / 'REPORT.md'}", file=sys.stderr)

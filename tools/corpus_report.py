@@ -117,7 +117,7 @@ def _row(name: str, target: str, r: harness.CompileResult, v: Optional[tuple]) -
 
 
 def _section(toolchain: str, results, verdicts, seconds: float) -> str:
-    from triton.backends.intel import ocloc
+    from triton.backends.intel.native import ocloc
     lines = [f"<!-- corpus: {toolchain} -->", f"## Toolchain `{toolchain}`", "",
              f"{ocloc.ocloc_version()}; {'full sweep' if harness.FULL else 'default suite'}; "
              f"{len({n for n, _ in results})} entries × {len({t for _, t in results})} targets compiled in "

@@ -57,7 +57,7 @@ def test_fat_binary_layout_is_ocloc_s():
     """Given ocloc's own members, the writer reproduces ocloc's fat binary byte for byte (NEO's ArEncoder with
     8-byte alignment), so NEO reads ours as it reads ocloc's."""
     import kernels
-    from triton.backends.intel import ocloc
+    from triton.backends.intel.native import ocloc
     fat = ocloc.compile_spirv(kernels.SPECS["add"].compile("pvc").asm["spv"], ["pvc", "acm-g10"]).binary
     members = [(name, body) for name, body in fatbin.members(fat) if not name.startswith("pad_")]
     assert [name for name, _ in members] == ["64.12.60.7", "64.12.55.8", "generic_ir"]

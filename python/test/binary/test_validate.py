@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from triton.backends.intel import build_log
+from triton.backends.intel.native import build_log
 from triton.backends.intel.binary import elf as elf_format
 from triton.backends.intel.binary import edit, fatbin, validate, zebin, zeinfo
 from triton.backends.intel.errors import ZebinFormatError

@@ -9,11 +9,11 @@ import struct
 
 import pytest
 
-from triton.backends.intel import build_log
+from triton.backends.intel.native import build_log
 from triton.backends.intel.binary import fatbin, zebin
 from triton.backends.intel.binary.fatbin import is_fat_binary
 from triton.backends.intel.binary.zebin import is_zebin
-from triton.backends.intel.build_log import spill_lines
+from triton.backends.intel.native.build_log import spill_lines
 from triton.backends.intel.errors import IntelBackendError, ZebinFormatError
 
 

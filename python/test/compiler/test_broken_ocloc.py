@@ -17,8 +17,7 @@ import textwrap
 
 import pytest
 
-from triton.backends.intel import ocloc
-
+from triton.backends.intel.native import ocloc
 TIMEOUT = "TRITON_XPU_OCLOC_TIMEOUT"
 
 # Stand-ins for broken installations.

@@ -138,7 +138,7 @@ def test_a_trusted_binary_is_still_for_one_device(fresh_cache):
 
 
 def test_a_damaged_capability_answer_is_probed_again(fresh_cache):
-    from triton.backends.intel import capabilities, compiler_identity
+    from triton.backends.intel.native import capabilities, compiler_identity
     compiler_identity.forget()
     answer = capabilities._links("pvc", "has_2d_block_write", capabilities.BLOCK_WRITE_PROBE)
     (cached,) = [p for p in fresh_cache.rglob("answer.json") if "has_2d_block_write" in p.read_text()]

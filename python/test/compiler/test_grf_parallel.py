@@ -1,6 +1,6 @@
 """Parallel GRF attempts: the larger mode's compile starts beside the default one when the kernel is forecast
 to spill, is used when the policy asks for it and cancelled when not; decisions stay those of the sequential
-policy.  The policy's rules run against a test double of a generator; the rest against the real ocloc."""
+policy.  The policy's rules run against a test double of a native compiler; the rest against the real ocloc."""
 
 import itertools
 import os
@@ -13,27 +13,28 @@ import pytest
 from triton.runtime.errors import OutOfResources
 
 import kernels
-from fake_generator import LARGE, FakeGenerator
+from fake_compiler import LARGE, FakeCompiler
 from test_zebin_stage import SPILLING  # spills on pvc at 128 GRF, not at 256, with IGC 1 and 2
-from triton.backends.intel import grf_policy, ocloc, spill_forecast, targets
+from triton.backends.intel import targets
+from triton.backends.intel.native import grf_policy, ocloc, spill_forecast
 from triton.backends.intel.errors import CompilationError
 
 REPO = Path(__file__).resolve().parents[3]
 PVC = targets.lookup("pvc")
 
 
-# --- the policy, against a test double (fake_generator.py) -----------------------------------------------
+# --- the policy, against a test double (fake_compiler.py) -----------------------------------------------
 
 
 def _select(outcomes, speculate, threshold=0, min_gain=0.1, num_warps=8, requested="default", can_start=True):
-    gen = FakeGenerator(outcomes, can_start)
+    gen = FakeCompiler(outcomes, can_start)
     try:
         sel = grf_policy.select_binary(b"spirv", "k", PVC, num_warps, requested, threshold, gen, min_gain,
                                        speculate=speculate)
     except (OutOfResources, CompilationError) as e:
         return gen, ("raised", type(e).__name__, str(e))
     attempts = [{k: v for k, v in a.as_dict().items() if k not in ("ms", "early")} for a in sel.attempts]
-    return gen, (sel.binary, sel.chosen.flags, attempts), sel
+    return gen, (sel.binary, sel.attempt.flags, attempts), sel
 
 
 SCENARIOS = list(itertools.product([0, 900, 8000, "oor", "error"], [0, 4000, 7800, "oor", "error"], [0, 1000]))
@@ -54,20 +55,20 @@ def test_parallel_decisions_are_the_sequential_ones(default, large, threshold):
 def test_early_attempt_is_marked_and_reported():
     _, _, sel = _select({"": 8000, LARGE: 0}, True)
     assert [a.early for a in sel.attempts] == [False, True]
-    assert sel.early == {"grf_mode": "256", "used": True}
-    assert sel.chosen.flags == LARGE and sel.chosen.early
+    assert sel.early == grf_policy.EarlyAttempt("256", used=True)
+    assert sel.attempt.flags == LARGE and sel.attempt.early
 
 
 def test_early_attempt_not_needed_is_cancelled_and_reported():
     gen, _, sel = _select({"": 500, LARGE: 0}, True, threshold=1000)
-    assert gen.cancelled == [LARGE] and sel.early == {"grf_mode": "256", "used": False}
+    assert gen.cancelled == [LARGE] and sel.early == grf_policy.EarlyAttempt("256", used=False)
     assert [a.early for a in sel.attempts] == [False]
 
 
 @pytest.mark.parametrize("case,kwargs", [
     ("explicit mode", dict(requested="256")),
     ("the larger mode could not launch", dict(num_warps=64)),
-    ("a generator that cannot start compiles (the driver's)", dict(can_start=False)),
+    ("a native compiler that cannot start compiles (the driver's)", dict(can_start=False)),
 ])
 def test_no_early_attempt(case, kwargs):
     gen, _, sel = _select({"": 8000, LARGE: 0}, True, **kwargs)
@@ -75,7 +76,7 @@ def test_no_early_attempt(case, kwargs):
 
 
 def test_no_early_attempt_without_a_larger_mode():
-    gen = FakeGenerator({"": 8000})
+    gen = FakeCompiler({"": 8000})
     sel = grf_policy.select_binary(b"spirv", "k", targets.lookup("tgllp"), 8, "default", 0, gen, speculate=True)
     assert gen.started == [] and sel.early is None and len(sel.attempts) == 1
 
@@ -171,8 +172,8 @@ THREAD_THEN_MAIN = textwrap.dedent("""
     import os, sys, threading
     sys.path.insert(0, {examples!r})
     import kernels
-    from triton.backends.intel import ocloc
-    from triton.backends.intel.ocloc_runner import choose_runner
+    from triton.backends.intel.native import ocloc
+    from triton.backends.intel.native.ocloc_runner import choose_runner
     os.environ["TRITON_XPU_OCLOC_MODE"] = "subprocess"  # so that no libocloc worker starts in this thread
     spirv = kernels.SPECS["add"].compile("pvc").asm["spv"]
     os.environ["TRITON_XPU_OCLOC_MODE"] = "lib"
@@ -199,7 +200,7 @@ FORK_SCRIPT = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {examples!r})
     import kernels
-    from triton.backends.intel import ocloc
+    from triton.backends.intel.native import ocloc
     spirv = kernels.SPECS["add"].compile("pvc").asm["spv"]
     ocloc.compile_spirv(spirv, ["pvc"])
     pid = os.fork()

@@ -9,7 +9,7 @@ import pytest
 import kernels
 import triton
 from triton.backends.compiler import GPUTarget
-from triton.backends.intel import ocloc
+from triton.backends.intel.native import ocloc
 from triton.backends.intel.binary import fatbin, zebin
 from triton.backends.intel.options import XPUOptions
 

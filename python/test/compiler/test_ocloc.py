@@ -12,9 +12,9 @@ import pytest
 
 from elftools.elf.elffile import ELFFile
 
-from triton.backends.intel import ocloc
+from triton.backends.intel.native import ocloc
 from triton.backends.intel.errors import CompilationError, ToolNotFoundError
-from triton.backends.intel import build_log
+from triton.backends.intel.native import build_log
 from triton.backends.intel.binary import fatbin, zebin
 from triton.backends.intel.binary.fatbin import is_fat_binary
 from triton.backends.intel.binary.zebin import is_zebin

@@ -10,12 +10,11 @@ import textwrap
 
 import pytest
 
-from triton.backends.intel import ocloc_runner
-
+from triton.backends.intel.native import ocloc_runner
 SCRIPT = """
 import json, os, sys, time
-from triton.backends.intel import ocloc_runner
-from triton.backends.intel.ocloc_runner import choose_runner, short_job
+from triton.backends.intel.native import ocloc_runner
+from triton.backends.intel.native.ocloc_runner import choose_runner, short_job
 
 def alive(pid):
     try:
@@ -87,8 +86,10 @@ def test_a_worker_in_use_is_not_stopped(tmp_path):
 
 
 @pytest.mark.parametrize("value, message", [
-    ("soon", "TRITON_XPU_OCLOC_IDLE_TIMEOUT='soon' is not a number of seconds (0: keep the worker)"),
-    ("-1", "TRITON_XPU_OCLOC_IDLE_TIMEOUT='-1': the idle time must be 0 (keep the worker) or positive"),
+    ("soon", "TRITON_XPU_OCLOC_IDLE_TIMEOUT='soon' is not a number of seconds (0: keep the worker for the life "
+     "of the process)"),
+    ("-1", "TRITON_XPU_OCLOC_IDLE_TIMEOUT='-1' is not a number of seconds (0: keep the worker for the life of "
+     "the process)"),
 ])
 def test_bad_idle_values_are_named(monkeypatch, value, message):
     monkeypatch.setenv(ocloc_runner.IDLE_ENV, value)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import kernels
-from triton.backends.intel import generators, grf_policy, targets
+from triton.backends.intel import targets
+from triton.backends.intel.native import compilers, grf_policy
 from triton.backends.intel.binary import zebin
 from triton.backends.intel.errors import CompilationError
 
@@ -126,13 +127,13 @@ def test_invalid_grf_mode_is_an_error(mode, arch, warps, message):
     assert message in str(err.value)
 
 
-class RecordingGenerator:
-    """The real ocloc generator, recording the flags of each compile."""
+class RecordingCompiler:
+    """The real ocloc native compiler, recording the flags of each compile."""
 
     name = "ocloc"
 
     def __init__(self):
-        self.inner = generators.OclocGenerator()
+        self.inner = compilers.OclocCompiler()
         self.flags = []
 
     def version(self):
@@ -145,11 +146,11 @@ class RecordingGenerator:
 
 def test_no_retry_when_the_larger_mode_could_not_launch():
     spirv = SPILLING.compile("pvc").asm["spv"]
-    gen = RecordingGenerator()
+    gen = RecordingCompiler()
     # 64 sub-groups fit an Xe-core at 128 GRF (8 EUs x 8 threads) but not at 256 (8 x 4).
     chosen = grf_policy.select_binary(spirv, "layernorm_kernel", PVC, 64, "default", 0, gen)
-    assert gen.flags == [""] and chosen.chosen.spill_bytes > 0
-    gen = RecordingGenerator()
+    assert gen.flags == [""] and chosen.attempt.spill_bytes > 0
+    gen = RecordingCompiler()
     grf_policy.select_binary(spirv, "layernorm_kernel", PVC, 32, "default", 0, gen)
     assert gen.flags == ["", "-cl-intel-256-GRF-per-thread"]
 
@@ -242,7 +243,7 @@ def test_crashing_ocloc_is_a_clear_error_with_a_repro_on_the_cached_spirv(tmp_pa
     assert Path(spv).is_file() and Path(spv).read_bytes()[:4] == b"\x03\x02\x23\x07"
 
 
-class OverflowingGenerator(RecordingGenerator):
+class OverflowingCompiler(RecordingCompiler):
     """A test double for a compiler whose every binary overflows the scratch limit: IGC 2 never emits one for
     real inputs (it moves large private arrays to global memory), IGC 1 does (test_ocloc covers that)."""
 
@@ -254,7 +255,7 @@ class OverflowingGenerator(RecordingGenerator):
 
 def test_scratch_overflow_tries_the_larger_mode_then_is_out_of_resources():
     from triton.runtime.errors import OutOfResources
-    gen = OverflowingGenerator()
+    gen = OverflowingCompiler()
     with pytest.raises(OutOfResources, match="scratch space per thread of kernel overflow"):
         grf_policy.select_binary(b"spirv", "overflow", PVC, 4, "default", 0, gen)
     # Both modes overflow: the error stands.
@@ -263,7 +264,7 @@ def test_scratch_overflow_tries_the_larger_mode_then_is_out_of_resources():
 
 def test_scratch_overflow_with_explicit_mode_is_not_retried():
     from triton.runtime.errors import OutOfResources
-    gen = OverflowingGenerator()
+    gen = OverflowingCompiler()
     with pytest.raises(OutOfResources):
         grf_policy.select_binary(b"spirv", "overflow", PVC, 4, "128", 0, gen)
     assert gen.flags == ["-cl-intel-128-GRF-per-thread"]
@@ -275,7 +276,7 @@ __kernel void calls_missing(__global float* p) { triton_xpu_missing(p); }
 """
 
 
-class FixedBinaryGenerator(RecordingGenerator):
+class FixedBinaryCompiler(RecordingCompiler):
     """The real ocloc, but every compile returns one given zebin (made by the real ocloc from OpenCL C)."""
 
     def __init__(self, binary):
@@ -284,7 +285,7 @@ class FixedBinaryGenerator(RecordingGenerator):
 
     def compile(self, spirv, device, flags):
         out = super().compile(spirv, device, flags)
-        return generators.NativeBinary(self.binary, out.log, out.command, out.ms, zebin.read(self.binary))
+        return compilers.NativeBinary(self.binary, out.log, out.command, out.ms, zebin.read(self.binary))
 
 
 def test_zebin_calling_undefined_functions_is_a_compile_error(cl_zebin):
@@ -292,7 +293,7 @@ def test_zebin_calling_undefined_functions_is_a_compile_error(cl_zebin):
     # would refuse the module at kernel creation, so the compiler refuses it first.
     binary, _ = cl_zebin(MISSING_FUNCTION_CL)
     assert zebin.read(binary).undefined_symbols == ["triton_xpu_missing"]
-    gen = FixedBinaryGenerator(binary)
+    gen = FixedBinaryCompiler(binary)
     with pytest.raises(CompilationError) as err:
         grf_policy.select_binary(kernels.SPECS["add"].compile("pvc").asm["spv"], "calls_missing", PVC, 4,
                                  "default", 0, gen)
@@ -314,7 +315,7 @@ def test_symbols_the_driver_resolves_are_not_missing_functions():
 def test_block_pointer_stores_on_pvc_compile_to_a_self_contained_zebin():
     # Whatever the installed IGC supports, the backend never emits a zebin with unresolved builtins: where
     # IGC lacks the 2D block writes, it compiles pvc kernels without 2D block IO.
-    from triton.backends.intel import capabilities
+    from triton.backends.intel.native import capabilities
     from triton.compiler.compiler import make_backend
     from triton.backends.compiler import GPUTarget
     compiled = kernels.SPECS["block_ptr_matmul_bf16"].compile("pvc")
@@ -325,7 +326,7 @@ def test_block_pointer_stores_on_pvc_compile_to_a_self_contained_zebin():
 
 def test_a_target_only_todays_ocloc_knows_compiles_or_names_the_toolchain_that_has_it():
     from triton.backends.intel.errors import IntelBackendError
-    if generators.ocloc_knows("bmg"):  # Debian testing's ocloc 26.x
+    if compilers.ocloc_knows("bmg"):  # Debian testing's ocloc 26.x
         compiled = kernels.SPECS["add"].compile("bmg")
         assert zebin.read(compiled.asm["zebin"]).product_family_name == "bmg"
         assert compiled.metadata.native_compiler == "ocloc"
@@ -341,7 +342,7 @@ def test_a_target_only_todays_ocloc_knows_compiles_or_names_the_toolchain_that_h
 def test_fp32_block_pointer_matmul_on_pvc_links_with_or_without_tf32():
     # Triton's block-pointer fp32 matmul: tf32 DPAS where the installed IGC has the builtin (IGC 2), IEEE
     # precision without DPAS where it lacks it (IGC 1.0.12504) -- never a zebin calling an undefined function.
-    from triton.backends.intel import capabilities
+    from triton.backends.intel.native import capabilities
     fp32 = dataclasses.replace(kernels.SPECS["block_ptr_matmul_bf16"], name="block_ptr_matmul_fp32",
                                signature=kernels._matmul_sig("fp32"),
                                constexprs={"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32}, options={"num_warps": 4})
@@ -358,7 +359,7 @@ def test_fp32_block_pointer_matmul_on_pvc_links_with_or_without_tf32():
 def test_capability_probes_answer_for_the_missing_builtin_only(probe, builtin, answer):
     # IGC 2 has both builtins (and leaves only driver-resolved symbols undefined), IGC 1.0.12504 lacks both on
     # pvc: a "no" must come from the builtin itself, never from another undefined symbol.
-    from triton.backends.intel import capabilities
+    from triton.backends.intel.native import capabilities
     missing = capabilities.missing_builtins("pvc", getattr(capabilities, probe))
     assert missing is not None
     assert all(builtin in name for name in missing), missing
@@ -366,7 +367,7 @@ def test_capability_probes_answer_for_the_missing_builtin_only(probe, builtin, a
 
 
 def test_pvc_kernels_keep_2d_block_io_where_igc_links_it():
-    from triton.backends.intel import capabilities
+    from triton.backends.intel.native import capabilities
     ttgir = kernels.SPECS["block_ptr_matmul_bf16"].compile("pvc").asm["ttgir"]
     assert ("triton_intel_gpu.support_sg_2d_block" in ttgir) == capabilities.has_2d_block_write("pvc")
 

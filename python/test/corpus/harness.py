@@ -201,7 +201,7 @@ def compile_case(entry_name: str, target: str) -> CompileResult:
 def _raw_binary(result: CompileResult, spirv: bytes, target: str, flags: str) -> None:
     """ocloc's own output for the SPIR-V the zebin stage refused or failed on, unchecked (check_limits=False):
     what the driver would have been handed without the validator."""
-    from triton.backends.intel import ocloc
+    from triton.backends.intel.native import ocloc
     try:
         out = ocloc.compile_spirv(spirv, [target], options=flags, check_limits=False, exclude_ir=True)
         result.binary, result.binary_from = out.binary, f"raw ocloc ({flags or 'default GRF'})"
@@ -308,8 +308,8 @@ class Loader:
 
 
 def ocloc_knows(target: str) -> bool:
-    from triton.backends.intel import generators
-    return generators.ocloc_knows(target)
+    from triton.backends.intel.native import compilers
+    return compilers.ocloc_knows(target)
 
 
 def result_dict(r: CompileResult) -> Dict[str, Any]:

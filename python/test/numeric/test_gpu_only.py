@@ -33,13 +33,13 @@ def _dot(a_type, dtype, precision="ieee", block_k=32):
 def _block_io():
     # The backend uses 2D block writes only where the installed IGC has them (capabilities.py: IGC 1.0.12504 does
     # not, so on `legacy` a block-pointer store is an ordinary store even for pvc).
-    from triton.backends.intel import capabilities
+    from triton.backends.intel.native import capabilities
     return ["intel_sub_group_2d_block_write_16b"] if capabilities.has_2d_block_write("pvc") else []
 
 
 def _tf32():
     # Without the tf32 DPAS builtin in the installed IGC (1.0.12504, `legacy`) the backend refuses tf32 for pvc too.
-    from triton.backends.intel import capabilities
+    from triton.backends.intel.native import capabilities
     return ["intel_sub_group_tf32_tf32_matrix_mad_k8"] if capabilities.has_tf32_dpas("pvc") else None
 
 

@@ -59,8 +59,8 @@ def test_an_unknown_battlemage_ip_version_falls_back_to_the_device_id():
 @pytest.fixture(scope="module")
 def bmg_zebins(run_ocloc, opencl):
     """{device: zebin} of one OpenCL kernel for G21 and G31, with and without its SPIR-V."""
-    from triton.backends.intel import generators
-    if not generators.ocloc_knows("bmg-g31"):
+    from triton.backends.intel.native import compilers
+    if not compilers.ocloc_knows("bmg-g31"):
         pytest.skip("the installed ocloc does not know bmg-g31 (ocloc 22.43); `./run --toolchain current` has it")
     out = {}
     for device in ("bmg", "bmg-g31"):
@@ -151,8 +151,8 @@ def test_emulated_g21_refuses_a_g31_zebin_before_the_driver_sees_it(bmg_zebins, 
 
 
 def test_emulating_g31_on_a_driver_that_does_not_know_it_names_the_one_that_does(tmp_path):
-    from triton.backends.intel import generators
-    if generators.ocloc_knows("bmg-g31"):
+    from triton.backends.intel.native import compilers
+    if compilers.ocloc_knows("bmg-g31"):
         pytest.skip("this toolchain's driver emulates G31 (tested above)")
     out = run_emulated("bmg-g31", tmp_path, {})
     assert out["error"].startswith("TRITON_XPU_EMULATE=bmg-g31: the installed Level Zero driver (NEO) cannot "
@@ -164,13 +164,13 @@ def test_emulating_g31_on_a_driver_that_does_not_know_it_names_the_one_that_does
 
 
 def test_triton_xpu_compile_targets_bmg_g31_or_names_the_toolchain_that_can(tmp_path):
-    from triton.backends.intel import generators
+    from triton.backends.intel.native import compilers
     kernels = os.path.join(os.path.dirname(__file__), "..", "..", "..", "test", "Inputs", "kernels.py")
     cli = [sys.executable, "-m", "triton.backends.intel.aot.cli"]
     proc = subprocess.run(cli + ["compile", kernels, "--kernel", "add_kernel", "--signature",
                                  "*fp32,*fp32,*fp32,i32,1024", "--target", "bmg,bmg-g31", "--out-dir", str(tmp_path),
                                  "-q"], capture_output=True, text=True, timeout=600)
-    if not generators.ocloc_knows("bmg-g31"):  # ocloc 22.43
+    if not compilers.ocloc_knows("bmg-g31"):  # ocloc 22.43
         assert proc.returncode != 0 and "`./run --toolchain current` has it" in proc.stdout + proc.stderr
         return
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -248,7 +248,7 @@ def test_device_memory_is_not_host_visible():
 
 REFUSALS = """
     from triton.backends.compiler import GPUTarget
-    from triton.backends.intel import ocloc
+    from triton.backends.intel.native import ocloc
     utils = driver.active.utils
     add = kernels.SPECS["add"].compile("pvc")
     zebin_pvc = add.asm["zebin"]

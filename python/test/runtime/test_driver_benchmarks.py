@@ -77,8 +77,8 @@ def test_benchmarks_say_what_to_do_without_a_device(tmp_path):
     assert proc.returncode == 2 and "no Intel GPU: run with TRITON_XPU_EMULATE=pvc" in proc.stderr
 
 
-def test_native_generators_benchmark_compiles_and_loads_through_both(fresh_cache):
-    (row, ) = bench("native_generators.py", "--kernels", "add", "--repeat", "1")
+def test_native_compilers_benchmark_compiles_and_loads_through_both(fresh_cache):
+    (row, ) = bench("native_compilers.py", "--kernels", "add", "--repeat", "1")
     assert (row["kernel"], row["device"]) == ("add", "pvc")
     assert row["ocloc_loads"] is True and row["driver_loads"] is True
     assert row["ocloc_grf"] == row["driver_grf"] == "128"
@@ -91,7 +91,7 @@ def test_report_runs_every_benchmark_and_writes_tables_and_plots(tmp_path, fresh
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = (tmp_path / "REPORT.md").read_text()
     for section in ("## Compile: the zebin stage vs a raw ocloc subprocess", "## Load: native binary vs SPIR-V",
-                    "## Launch overhead vs a raw Level Zero loop", "## Native-code generators",
+                    "## Launch overhead vs a raw Level Zero loop", "## Native compilers",
                     "## Warm start: the first call of a process with everything cached",
                     "## Load against a cold and a warm NEO compiler cache",
                     "## The main job (`examples/main.py`)"):

@@ -8,12 +8,11 @@ import json
 import pytest
 
 from test_driver import run, run_json
-from triton.backends.intel import compiler_identity
-
+from triton.backends.intel.native import compiler_identity
 # In the second process, anything that would run ocloc or start a process fails loudly: ocloc is unavailable.
 NO_COMPILER = """
     import subprocess, os
-    from triton.backends.intel import ocloc_runner
+    from triton.backends.intel.native import ocloc_runner
     def unavailable(*args, **kwargs):
         raise AssertionError(f"the compiler was started: {args[:2]!r}")
     subprocess.Popen = unavailable

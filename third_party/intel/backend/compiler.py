@@ -2,7 +2,8 @@
 
 Triton loads this file by path, outside any package, so it imports its
 siblings absolutely (``triton.backends.intel.<module>``) and defines no
-dataclass itself (dataclasses need their module in ``sys.modules``).  Stages: ttir -> ttgir -> llir -> spv.
+dataclass itself (dataclasses need their module in ``sys.modules``).  Stages: ttir -> ttgir -> llir -> spv
+(``pipelines``) -> zebin (``native``, the device's native binary: what the driver loads).
 """
 
 import dataclasses
@@ -15,9 +16,8 @@ from typing import Any, Callable, Dict
 from triton.backends.compiler import BaseBackend, GPUTarget
 from triton._C.libtriton import intel
 
-from triton.backends.intel import (cache_entry, capabilities, generators, grf_policy, pipelines, spill_forecast,
-                                   targets)
-from triton.backends.intel.errors import CompilationError
+from triton.backends.intel import cache_entry, native, pipelines, targets
+from triton.backends.intel.native import capabilities, compilers
 from triton.backends.intel.options import XPUOptions
 
 
@@ -80,11 +80,11 @@ class XPUBackend(BaseBackend):
             args.setdefault("default_dot_input_precision", "ieee")
             args.setdefault("allowed_dot_input_precisions", ("ieee", ))
         options = XPUOptions(**args)
-        # "auto" becomes the generator it means for this target, and the key gets that generator's version.
-        name = generators.resolve(options.native_compiler, self.target_info.name)
+        # "auto" becomes the native compiler it means for this target, and the key gets that compiler's version.
+        name = compilers.resolve(options.native_compiler, self.target_info.name)
         object.__setattr__(options, "native_compiler", name)
         object.__setattr__(options, "native_compiler_version",
-                           generators.get_generator(name, self.target_info.name).version())
+                           compilers.get_compiler(name, self.target_info.name).version())
         return options
 
     def pack_metadata(self, metadata):
@@ -110,52 +110,12 @@ class XPUBackend(BaseBackend):
         stages["ttir"] = _timed("ttir", lambda src, metadata: pipelines.make_ttir(src, metadata, options))
         stages["ttgir"] = _timed("ttgir", lambda src, metadata: pipelines.make_ttgir(src, metadata, options, target))
         stages["llir"] = _timed("llir", lambda src, metadata: pipelines.make_llir(src, metadata, options, libdevice))
-        stages["spv"] = _timed("spv", lambda src, metadata: self._make_spv(src, metadata, options))
-        stages["zebin"] = _timed("zebin", lambda src, metadata: self._make_zebin(src, metadata, options))
-
-    def _make_spv(self, src, metadata, options):
-        metadata["target_arch"] = self.target_info.name
-        return pipelines.make_spv(src, metadata, options)
-
-    def _make_zebin(self, spirv: bytes, metadata: Dict[str, Any], options: XPUOptions) -> bytes:
-        generator = generators.get_generator(options.native_compiler, self.target_info.name, options.keep_ir)
-        # A kernel forecast to spill compiles its larger GRF mode at the same time as the default one.
-        early = spill_forecast.start_larger_mode_early(metadata.get("register_demand"), self.target_info)
-        try:
-            chosen = grf_policy.select_binary(spirv, metadata["name"], self.target_info, options.num_warps,
-                                              options.grf_mode, options.grf_spill_threshold, generator,
-                                              options.grf_min_gain, speculate=early)
-        except CompilationError as e:
-            # Triton's cache already holds this kernel's SPIR-V: point the repro command at it.
-            spv = _cached_spirv_path(metadata)
-            raise CompilationError(f"{metadata['name']} for {self.target_info.name}: {str(e).splitlines()[0]}",
-                                   e.log, e.repro.replace(" kernel.spv", f" {spv}") if spv else e.repro) from None
-        metadata.update(
-            grf_mode_requested=options.grf_mode,
-            grf_mode=chosen.chosen.grf_mode,
-            build_flags=chosen.chosen.flags,
-            n_regs=chosen.chosen.n_regs,
-            spill_bytes=chosen.chosen.spill_bytes,
-            spill_source=chosen.chosen.spill_source,
-            scratch_bytes=chosen.chosen.scratch_bytes,
-            grf_attempts=[a.as_dict() for a in chosen.attempts],
-            grf_early_attempt=chosen.early,
-            native_compiler=generator.name,
-            native_compiler_version=options.native_compiler_version or generator.version(),
-        )
-        cache_entry.seal(metadata, chosen.binary, chosen.zebin)
-        return chosen.binary
+        stages["spv"] = _timed("spv", lambda src, metadata: pipelines.make_spv(src, metadata, options, target))
+        stages["zebin"] = _timed("zebin", lambda src, metadata: native.make_zebin(src, metadata, options, target))
 
     @functools.lru_cache()
     def hash(self) -> str:
-        # The target as this IGC can serve it (capabilities included).  The generator and its version are in
+        # The target as this IGC can serve it (capabilities included).  The native compiler and its version are in
         # the options (native_compiler, native_compiler_version), so hashing starts no Level Zero driver.
         return f"intel-{self.target_info}"
 
-
-def _cached_spirv_path(metadata: Dict[str, Any]):
-    from triton.runtime.cache import get_cache_manager
-    try:
-        return get_cache_manager(metadata["hash"]).get_file(f"{metadata['name']}.spv")
-    except Exception:  # the repro is a convenience; never mask the compile error
-        return None

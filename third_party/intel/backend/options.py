@@ -6,49 +6,29 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple
 
-from triton.backends.intel.grf_policy import DEFAULT_MIN_GAIN, normalize_mode
+from triton.backends.intel import knobs
 
 _LIBDEVICE = "libsycl-spir64-unknown-unknown.bc"
-SPILL_THRESHOLD_ENV = "TRITON_XPU_GRF_SPILL_THRESHOLD"
-MIN_GAIN_ENV = "TRITON_XPU_GRF_MIN_GAIN"
-NATIVE_COMPILER_ENV = "TRITON_XPU_NATIVE_COMPILER"
-KEEP_IR_ENV = "TRITON_XPU_KEEP_IR"
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+GRF_MODES = ("default", "auto", "128", "256", "512")
+# triton-xpu's spellings.
+GRF_MODE_ALIASES = {"small": "128", "large": "256", "": "default", "none": "default"}
+DEFAULT_MIN_GAIN = 0.1
 
 
-def _env_bool(name: str, meaning: str) -> bool:
-    value = os.getenv(name, "").strip()
-    if value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    raise ValueError(f"{name}={value!r} is not 1 or 0 ({meaning})")
+def parse_grf_mode(mode: Any) -> str:
+    """The canonical spelling of a grf_mode option; ValueError for anything else."""
+    text = str(mode).strip().lower() if mode is not None else "default"
+    text = GRF_MODE_ALIASES.get(text, text)
+    if text not in GRF_MODES:
+        raise ValueError(f"invalid grf_mode {mode!r}: expected one of {', '.join(GRF_MODES)} "
+                         f"(or triton-xpu's 'small'/'large')")
+    return text
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.getenv(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r} is not an integer (bytes of spill tolerated before a GRF retry)")
-
-
-def _env_fraction(name: str, default: float) -> float:
-    value = os.getenv(name, "").strip()
-    if not value:
-        return default
-    try:
-        fraction = float(value)
-    except ValueError:
-        fraction = -1.0
-    if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"{name}={value!r} is not a fraction between 0 and 1 (the cut in spill bytes a larger "
-                         "register file must bring to be kept, e.g. 0.1)")
-    return fraction
+def _is_fraction(value: float) -> bool:
+    return 0.0 <= value <= 1.0
 
 
 def _default_libdevice() -> str:
@@ -89,7 +69,7 @@ class XPUOptions:
     # What turns SPIR-V into a native binary: "ocloc", "driver" (the Level Zero driver's compiler, on a device
     # of the target) or "auto"; default TRITON_XPU_NATIVE_COMPILER, else "auto".
     native_compiler: Optional[str] = None
-    # Filled by XPUBackend.parse_options: the chosen generator's version (ocloc and IGC, or the driver), so that
+    # Filled by XPUBackend.parse_options: the chosen native compiler's version (ocloc and IGC, or the driver), so that
     # the cache key names the compiler that made the binary and an upgrade never reuses a stale one.
     native_compiler_version: str = ""
     # PyTorch's Inductor passes it (upstream: False ships SPIR-V for the driver to compile at load).  Here the
@@ -107,19 +87,22 @@ class XPUOptions:
         if not libs["libdevice"]:
             libs["libdevice"] = _default_libdevice()
         object.__setattr__(self, "extern_libs", tuple(libs.items()))
-        object.__setattr__(self, "grf_mode", normalize_mode(self.grf_mode))
+        object.__setattr__(self, "grf_mode", parse_grf_mode(self.grf_mode))
         if self.grf_spill_threshold is None:
-            object.__setattr__(self, "grf_spill_threshold", _env_int(SPILL_THRESHOLD_ENV, 0))
+            object.__setattr__(self, "grf_spill_threshold", knobs.number(
+                knobs.GRF_SPILL_THRESHOLD, 0, "an integer (bytes of spill tolerated before a GRF retry)", int))
         if self.grf_min_gain is None:
-            object.__setattr__(self, "grf_min_gain", _env_fraction(MIN_GAIN_ENV, DEFAULT_MIN_GAIN))
-        elif not 0.0 <= float(self.grf_min_gain) <= 1.0:
+            object.__setattr__(self, "grf_min_gain", knobs.number(
+                knobs.GRF_MIN_GAIN, DEFAULT_MIN_GAIN, "a fraction between 0 and 1 (the cut in spill bytes a larger "
+                "register file must bring to be kept, e.g. 0.1)", valid=_is_fraction))
+        elif not _is_fraction(float(self.grf_min_gain)):
             raise ValueError(f"grf_min_gain must be a fraction between 0 and 1, got {self.grf_min_gain!r}")
         if self.keep_ir is None:
-            object.__setattr__(self, "keep_ir", _env_bool(KEEP_IR_ENV, "whether zebins keep the SPIR-V they were "
-                                                                       "compiled from, for the driver's fallback"))
+            object.__setattr__(self, "keep_ir", knobs.flag(knobs.KEEP_IR, False, "whether zebins keep the SPIR-V "
+                                                           "they were compiled from, for the driver's fallback"))
         object.__setattr__(self, "keep_ir", bool(self.keep_ir))
         if self.native_compiler is None:
-            object.__setattr__(self, "native_compiler", os.getenv(NATIVE_COMPILER_ENV, "auto").strip() or "auto")
+            object.__setattr__(self, "native_compiler", knobs.raw(knobs.NATIVE_COMPILER) or "auto")
         if self.num_warps <= 0 or (self.num_warps & (self.num_warps - 1)) != 0:
             raise ValueError(f"num_warps must be a power of 2, got {self.num_warps}")
 

@@ -8,11 +8,11 @@ Intel ones from ``libtriton.intel``); none of them needs a GPU.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Tuple
+import re
+from typing import Any, Dict, List, Optional, Tuple
 
 from triton._C.libtriton import ir, passes, llvm, intel
 
-from triton.backends.intel import spill_forecast
 from triton.backends.intel.targets import TargetInfo
 
 # The SPIR-V module's target triple family; the device is chosen by the native stage.
@@ -103,7 +103,7 @@ def make_ttgir(mod, metadata: Dict[str, Any], opt, target: TargetInfo) -> Any:
     pm.run(mod)
     metadata["cluster_dims"] = tuple(opt.cluster_dims)
     # Whether the kernel will probably spill: the zebin stage may then compile two GRF modes at once.
-    metadata["register_demand"] = spill_forecast.register_demand(str(mod), opt.num_warps)
+    metadata["register_demand"] = register_demand(str(mod), opt.num_warps)
     return mod
 
 
@@ -147,8 +147,51 @@ def make_llir(src, metadata: Dict[str, Any], opt, libdevice_paths: List[str]) ->
     return text
 
 
-def make_spv(src: str, metadata: Dict[str, Any], opt) -> bytes:
+def make_spv(src: str, metadata: Dict[str, Any], opt, target: TargetInfo) -> bytes:
     """Translate LLVM IR to a SPIR-V module; the kernel's name comes back with it."""
     spirv, name = intel.translate_to_spirv(src)
     metadata["name"] = name
+    metadata["target_arch"] = target.name
     return spirv
+
+
+# --------------------------------------------------------------------------------------------
+# The TTGIR's register demand (metadata.register_demand), which the zebin stage's spill forecast reads
+# (native/spill_forecast.py says how it was measured and what it decides).
+
+_ELEMENT_BYTES = {"i1": 1, "i8": 1, "f8E4M3FN": 1, "f8E5M2": 1, "f8E4M3FNUZ": 1, "f8E5M2FNUZ": 1, "i16": 2,
+                  "f16": 2, "bf16": 2, "i32": 4, "f32": 4, "i64": 8, "f64": 8}
+_POINTER_BYTES = 8
+# A ranked tensor type: its shape and its element type (a scalar or a pointer to one).
+_TENSOR = re.compile(r"tensor<((?:\d+x)+)(!tt\.ptr<(\w+)>|\w+)")
+
+
+def _element_bytes(name: str) -> int:
+    return _ELEMENT_BYTES.get(name, 4)
+
+
+def _tensor_bytes(shape: str, element: str, pointee: Optional[str], loaded: bool) -> int:
+    count = 1
+    for dim in shape.rstrip("x").split("x"):
+        count *= int(dim)
+    if pointee is None:
+        return count * _element_bytes(element)
+    return count * (_element_bytes(pointee) if loaded else _POINTER_BYTES)
+
+
+def _types_of(line: str) -> str:
+    """The type part of an op's line: after its last " : ", without its location."""
+    return line.split(" loc(")[0].rsplit(" : ", 1)[-1]
+
+
+def register_demand(ttgir: str, num_warps: int) -> int:
+    """Bytes per hardware thread the kernel's dots or loads need in registers (see the module docstring)."""
+    dots = loads = 0
+    for line in ttgir.splitlines():
+        if " tt.dot " in line:
+            dots += sum(_tensor_bytes(m[1], m[2], m[3], False) for m in _TENSOR.finditer(_types_of(line)))
+        elif " tt.load " in line:
+            first = _TENSOR.search(_types_of(line))  # the pointer operand's type, or a block pointer's tensor
+            if first:
+                loads += _tensor_bytes(first[1], first[2], first[3], True)
+    return max(dots, loads) // max(1, num_warps)

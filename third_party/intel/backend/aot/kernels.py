@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from triton.backends.intel import targets as targets_mod
+from triton.backends.intel.options import parse_grf_mode
 from triton.backends.intel.aot.signature import AotError, IDENTIFIER, parse_constexpr_option, parse_signature
 
 _MODULES: Dict[str, Any] = {}
@@ -236,9 +237,8 @@ class Options:
             raise AotError(f"--num-stages {self.num_stages}: must be positive")
         if self.threads_per_warp not in (8, 16, 32):
             raise AotError(f"--threads-per-warp {self.threads_per_warp}: must be 8, 16 or 32")
-        from triton.backends.intel.grf_policy import normalize_mode
         try:
-            object.__setattr__(self, "grf_mode", normalize_mode(self.grf_mode))
+            object.__setattr__(self, "grf_mode", parse_grf_mode(self.grf_mode))
         except ValueError as e:
             raise AotError(f"--grf: {e}") from None
 

@@ -57,6 +57,7 @@ REL = Layout("Elf64_Rel", [("r_offset", "Q"), ("r_info", "Q")])
 RELA = Layout("Elf64_Rela", [("r_offset", "Q"), ("r_info", "Q"), ("r_addend", "q")])
 NHDR = Layout("Elf64_Nhdr", [("n_namesz", "I"), ("n_descsz", "I"), ("n_type", "I")])
 # e_ident bytes
+MAGIC = b"\x7fELF"
 EI_CLASS, EI_DATA, EI_VERSION = 4, 5, 6
 ELFCLASS64, ELFDATA2LSB, EV_CURRENT = 2, 1, 1
 
@@ -66,6 +67,11 @@ STB_LOCAL, STB_GLOBAL, STB_WEAK = 0, 1, 2
 STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_SECTION, STT_FILE = 0, 1, 2, 3, 4
 MAX_SECTIONS = 4096
 MAX_NOBITS = 1 << 30
+
+
+def is_elf(data: bytes) -> bool:
+    """Whether ``data`` starts with the ELF magic number."""
+    return bytes(data[:4]) == MAGIC
 
 
 def fail(message: str) -> None:

@@ -97,7 +97,7 @@ _SPILL_SIZE_SINCE = (1, 39)
 SPILL_SOURCES = ("spill_size", "build_log", "spill_fill_space", "no_scratch", "scratch")
 
 # Spilled GRFs a compiler's log states for (kernel, its GRF count): the value, 0 for a complete log without a
-# spill line, None when the log cannot say.  See triton.backends.intel.build_log.
+# spill line, None when the log cannot say.  See triton.backends.intel.native.build_log.
 LogSpills = Callable[[str, Optional[int]], Optional[int]]
 
 
@@ -239,7 +239,7 @@ class Zebin:
 
 def is_zebin(data: bytes) -> bool:
     """Whether ``data`` starts like a zebin: little-endian ELF for machine 205 (EM_INTELGT)."""
-    return (len(data) >= 20 and bytes(data[:4]) == b"\x7fELF" and data[5] == 1
+    return (len(data) >= 20 and elf.is_elf(data) and data[5] == 1
             and int.from_bytes(data[18:20], "little") == EM_INTELGT)
 
 
@@ -247,7 +247,7 @@ def identify(data: bytes) -> None:
     """Refuse, with what it is instead, anything that does not start like a zebin."""
     if not data:
         elf.fail("not a zebin: the input is empty")
-    if bytes(data[:4]) != b"\x7fELF":
+    if not elf.is_elf(data):
         elf.fail(f"not a zebin: not an ELF file (starts with {bytes(data[:8])!r})")
     if len(data) < 20:
         elf.fail(f"not a zebin: truncated ELF header ({len(data)} bytes)")
@@ -268,7 +268,7 @@ def read(data: bytes, log_spills: Optional[LogSpills] = None) -> Zebin:
     """Parse a zebin strictly; ZebinFormatError names what is wrong with bytes that are not a well-formed one.
 
     ``log_spills`` reports what the compile's build log says of each kernel's spills, for zebins that do not
-    carry spill sizes themselves (:func:`triton.backends.intel.build_log.spills`).
+    carry spill sizes themselves (:func:`triton.backends.intel.native.build_log.spills`).
     """
     data = bytes(data)
     identify(data)

@@ -19,10 +19,10 @@ import tempfile
 import warnings
 from typing import Dict, Optional
 
-from triton.backends.intel import targets
+from triton.backends.intel import knobs, targets
 from triton.backends.intel.errors import TargetError
 
-EMULATE_ENV = "TRITON_XPU_EMULATE"
+EMULATE_ENV = knobs.EMULATE
 
 _capture_dir: Optional[str] = None
 _warned = False
@@ -31,7 +31,7 @@ _warned = False
 def requested() -> Optional[targets.TargetInfo]:
     """The target TRITON_XPU_EMULATE asks for, None when unset; TargetError for one that cannot be emulated.
     How each target is emulated is a fact of the target table (``TargetInfo.emulation``)."""
-    value = os.environ.get(EMULATE_ENV, "").strip()
+    value = knobs.raw(EMULATE_ENV)
     if not value or value.lower() in ("0", "off", "none"):
         return None
     try:

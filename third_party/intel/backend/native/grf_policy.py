@@ -15,7 +15,7 @@ A default-mode compile whose scratch exceeds the device's per-thread limit (Trit
 retried in the larger modes the same way; if none fits, the error stands, so the autotuner can prune it.
 
 Parallel attempts (``speculate=True``, decided by the caller from ``spill_forecast``): the first larger mode's
-compile starts beside the default one, on a generator that can start compiles (``StartsCompiles``).  The
+compile starts beside the default one, on a native compiler that can start compiles (``StartsCompiles``).  The
 policy then runs exactly as above; when it asks for that compile it takes the early one's result, and when it
 does not (the default mode did not spill) the early compile is cancelled.  So the decisions, the binary and
 the attempts are those of the sequential policy; only ``Attempt.early`` and the wall time differ.
@@ -27,13 +27,14 @@ the decision uses the scratch size as an upper bound; the metadata still reports
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from triton.runtime.errors import OutOfResources
 
 from triton.backends.intel.binary.zebin import KernelInfo, Zebin
 from triton.backends.intel.errors import CompilationError
-from triton.backends.intel.generators import NativeBinary, NativeGenerator, PendingBinary
+from triton.backends.intel.native.compilers import NativeBinary, NativeCompiler, PendingBinary
+from triton.backends.intel.options import DEFAULT_MIN_GAIN, GRF_MODES
 from triton.backends.intel.targets import TargetInfo
 
 GRF_FLAGS = {
@@ -42,19 +43,6 @@ GRF_FLAGS = {
     512: "-cl-intel-512-GRF-per-thread",
 }
 AUTO_FLAG = "-cl-intel-enable-auto-large-GRF-mode"
-MODES = ("default", "auto", "128", "256", "512")
-# triton-xpu's spellings.
-ALIASES = {"small": "128", "large": "256", "": "default", "none": "default"}
-
-
-def normalize_mode(mode: Any) -> str:
-    """The canonical spelling of a grf_mode option; ValueError for anything else."""
-    text = str(mode).strip().lower() if mode is not None else "default"
-    text = ALIASES.get(text, text)
-    if text not in MODES:
-        raise ValueError(f"invalid grf_mode {mode!r}: expected one of {', '.join(MODES)} "
-                         f"(or triton-xpu's 'small'/'large')")
-    return text
 
 
 @dataclass
@@ -81,59 +69,98 @@ class Attempt:
 
 
 @dataclass
+class Candidate:
+    """An attempt with the binary it produced: what the policy weighs and, for the one it keeps, returns."""
+
+    attempt: Attempt
+    native: NativeBinary
+    kernel: KernelInfo  # the kernel's entry in the binary
+
+
+@dataclass
+class EarlyAttempt:
+    """What became of the compile started beside the default mode's (``speculate``)."""
+
+    grf_mode: str
+    used: bool  # the policy asked for it; otherwise it was cancelled
+
+    def as_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class Selection:
-    binary: bytes
-    kernel: KernelInfo
-    zebin: Zebin  # the binary, read and checked
-    chosen: Attempt
+    """The policy's outcome: the candidate it keeps and every attempt it made, in order."""
+
+    kept: Candidate
     attempts: List[Attempt]
-    log: str
-    command: str
-    early: Optional[Dict[str, Any]] = None  # the attempt started early: {"grf_mode", "used"}; None if none was
+    early: Optional[EarlyAttempt] = None
+
+    @property
+    def attempt(self) -> Attempt:
+        return self.kept.attempt
+
+    @property
+    def binary(self) -> bytes:
+        return self.kept.native.binary
+
+    @property
+    def zebin(self) -> Zebin:  # the binary, read and checked
+        return self.kept.native.zebin
+
+    @property
+    def kernel(self) -> KernelInfo:
+        return self.kept.kernel
+
+    @property
+    def log(self) -> str:
+        return self.kept.native.log
+
+    @property
+    def command(self) -> str:
+        return self.kept.native.command
 
 
-class _Compiler:
-    """Compiles the kernel for the policy, taking the early attempt's result when the policy asks for it."""
+class _Attempts:
+    """Runs the policy's attempts, taking the early compile's result when the policy asks for its flags."""
 
-    def __init__(self, generator: NativeGenerator, spirv: bytes, target: TargetInfo, kernel_name: str,
+    def __init__(self, compiler: NativeCompiler, spirv: bytes, target: TargetInfo, kernel_name: str,
                  early: Optional[PendingBinary]):
-        self.generator, self.spirv, self.target, self.kernel_name = generator, spirv, target, kernel_name
+        self.compiler, self.spirv, self.target, self.kernel_name = compiler, spirv, target, kernel_name
         self.early = early
         self.early_used = False
 
-    def __call__(self, mode: str, flags: str) -> Tuple[Attempt, bytes, KernelInfo, Zebin, str, str]:
+    def run(self, mode: str, flags: str) -> Candidate:
         if self.early is not None and not self.early_used and flags == self.early.flags:
             self.early_used = True
-            outcome = _attempt(self.early.result(), self.target, self.kernel_name, self.generator.name, mode, flags)
-            outcome[0].early = True
-            return outcome
-        out = self.generator.compile(self.spirv, self.target.name, flags)
-        return _attempt(out, self.target, self.kernel_name, self.generator.name, mode, flags)
+            candidate = self._read(self.early.result(), mode, flags)
+            candidate.attempt.early = True
+            return candidate
+        return self._read(self.compiler.compile(self.spirv, self.target.name, flags), mode, flags)
 
-    def finish(self) -> Optional[Dict[str, Any]]:
-        """Cancel the early attempt if the policy never asked for it; what became of it."""
+    def _read(self, out: NativeBinary, mode: str, flags: str) -> Candidate:
+        missing = out.zebin.undefined_symbols
+        if missing:
+            raise CompilationError(f"{self.kernel_name} calls functions the compiler ({self.compiler.name}) left "
+                                   f"undefined: {', '.join(missing)}; the driver cannot load it.  The installed IGC "
+                                   "lacks these builtins: install a newer intel-opencl-icd, or compile for a target "
+                                   "without them", out.log, out.command)
+        kernel = out.zebin.kernel(self.kernel_name)
+        grf = kernel.grf_count
+        shown = mode if mode == "auto" else (str(grf) if grf else mode)
+        attempt = Attempt(grf_mode=shown, flags=flags, spill_bytes=kernel.spill_bytes,
+                          spill_source=kernel.spill_source, scratch_bytes=kernel.scratch_bytes, n_regs=grf,
+                          ms=round(out.ms, 3))
+        return Candidate(attempt, out, kernel)
+
+    def finish(self) -> Optional[EarlyAttempt]:
+        """Cancel the early compile if the policy never asked for it; what became of it."""
         if self.early is None:
             return None
         if not self.early_used:
             self.early.cancel()
         mode = next((str(g) for g, f in GRF_FLAGS.items() if f == self.early.flags), self.early.flags)
-        return {"grf_mode": mode, "used": self.early_used}
-
-
-def _attempt(out: NativeBinary, target: TargetInfo, kernel_name: str, generator: str, mode: str,
-             flags: str) -> Tuple[Attempt, bytes, KernelInfo, Zebin, str, str]:
-    missing = out.zebin.undefined_symbols
-    if missing:
-        raise CompilationError(f"{kernel_name} calls functions the compiler ({generator}) left undefined: "
-                               f"{', '.join(missing)}; the driver cannot load it.  The installed IGC lacks these "
-                               "builtins: install a newer intel-opencl-icd, or compile for a target without them",
-                               out.log, out.command)
-    kernel = out.zebin.kernel(kernel_name)
-    grf = kernel.grf_count
-    shown = mode if mode == "auto" else (str(grf) if grf else mode)
-    attempt = Attempt(grf_mode=shown, flags=flags, spill_bytes=kernel.spill_bytes, spill_source=kernel.spill_source,
-                      scratch_bytes=kernel.scratch_bytes, n_regs=grf, ms=round(out.ms, 3))
-    return attempt, out.binary, kernel, out.zebin, out.log, out.command
+        return EarlyAttempt(mode, self.early_used)
 
 
 def _check_explicit(mode: str, target: TargetInfo, num_warps: int) -> None:
@@ -148,9 +175,6 @@ def _check_explicit(mode: str, target: TargetInfo, num_warps: int) -> None:
         raise ValueError(f"grf_mode {mode!r} with num_warps={num_warps} cannot launch on {target.name}: at {grf} "
                          f"registers an Xe-core holds at most {limit} sub-groups; lower num_warps or use grf_mode "
                          f"'default'")
-
-
-DEFAULT_MIN_GAIN = 0.1
 
 
 def _weigh(best: Attempt, candidate: Attempt, min_gain: float) -> bool:
@@ -169,65 +193,66 @@ def _weigh(best: Attempt, candidate: Attempt, min_gain: float) -> bool:
     return keep
 
 
-def select_binary(spirv: bytes, kernel_name: str, target: TargetInfo, num_warps: int, requested: str,
-                  spill_threshold: int, generator: NativeGenerator, min_gain: float = DEFAULT_MIN_GAIN,
+def select_binary(spirv: bytes, kernel_name: str, target: TargetInfo, num_warps: int, grf_mode: str,
+                  spill_threshold: int, compiler: NativeCompiler, min_gain: float = DEFAULT_MIN_GAIN,
                   speculate: bool = False) -> Selection:
     """Compile ``spirv`` under the GRF policy and return the binary to keep with every attempt made.
 
-    ``speculate``: start the first larger mode's compile beside the default one (see the module docstring);
-    ignored for an explicit mode, a target without a larger mode and a generator that cannot start compiles."""
-    mode = normalize_mode(requested)
-    if mode != "default":
-        _check_explicit(mode, target, num_warps)
-        flags = AUTO_FLAG if mode == "auto" else GRF_FLAGS[int(mode)]
-        compile = _Compiler(generator, spirv, target, kernel_name, None)
-        attempt, binary, kernel, parsed, log, command = compile(mode, flags)
-        return Selection(binary, kernel, parsed, attempt, [attempt], log, command)
+    ``grf_mode``, ``spill_threshold`` and ``min_gain`` are the parsed options (``XPUOptions``).  ``speculate``:
+    start the first larger mode's compile beside the default one (see the module docstring); ignored for an
+    explicit mode, a target without a larger mode and a native compiler that cannot start compiles."""
+    if grf_mode not in GRF_MODES:
+        raise ValueError(f"grf_mode {grf_mode!r} is not parsed: expected one of {', '.join(GRF_MODES)} "
+                         "(options.parse_grf_mode)")
+    if grf_mode != "default":
+        _check_explicit(grf_mode, target, num_warps)
+        flags = AUTO_FLAG if grf_mode == "auto" else GRF_FLAGS[int(grf_mode)]
+        only = _Attempts(compiler, spirv, target, kernel_name, None).run(grf_mode, flags)
+        return Selection(only, [only.attempt])
 
     # The device's default mode: no GRF flag, as the driver would build it.
     larger = [g for g in target.grf_modes if g > target.default_grf and num_warps <= target.max_warps_at(g)]
     early = None
-    if speculate and larger and callable(getattr(generator, "start", None)):
-        early = generator.start(spirv, target.name, GRF_FLAGS[larger[0]])
-    compile = _Compiler(generator, spirv, target, kernel_name, early)
+    if speculate and larger and callable(getattr(compiler, "start", None)):
+        early = compiler.start(spirv, target.name, GRF_FLAGS[larger[0]])
+    attempts = _Attempts(compiler, spirv, target, kernel_name, early)
     try:
-        selection = _default_mode(compile, target, larger, spill_threshold, min_gain)
+        selection = _default_mode(attempts, target, larger, spill_threshold, min_gain)
     finally:
-        early_outcome = compile.finish()
+        early_outcome = attempts.finish()
     selection.early = early_outcome
     return selection
 
 
-def _default_mode(compile: _Compiler, target: TargetInfo, larger: List[int], spill_threshold: int,
+def _default_mode(attempts: _Attempts, target: TargetInfo, larger: List[int], spill_threshold: int,
                   min_gain: float) -> Selection:
     try:
-        best = compile(str(target.default_grf), "")
+        best = attempts.run(str(target.default_grf), "")
     except OutOfResources:
         # Too much scratch per thread at the default size: fewer spills in a larger register file may fit.
         if not larger:
             raise
-        return _first_that_fits(compile, larger)
-    attempts = [best[0]]
-    current_grf = best[0].n_regs or target.default_grf
+        return _first_that_fits(attempts, larger)
+    made = [best.attempt]
+    current_grf = best.attempt.n_regs or target.default_grf
     for grf in (g for g in larger if g > current_grf):
-        if best[0].cost() <= spill_threshold:
+        if best.attempt.cost() <= spill_threshold:
             break
-        candidate = compile(str(grf), GRF_FLAGS[grf])
-        attempts.append(candidate[0])
-        if _weigh(best[0], candidate[0], min_gain):
+        candidate = attempts.run(str(grf), GRF_FLAGS[grf])
+        made.append(candidate.attempt)
+        if _weigh(best.attempt, candidate.attempt, min_gain):
             best = candidate
-    attempt, binary, kernel, parsed, log, command = best
-    return Selection(binary, kernel, parsed, attempt, attempts, log, command)
+    return Selection(best, made)
 
 
-def _first_that_fits(compile: _Compiler, modes: List[int]) -> Selection:
+def _first_that_fits(attempts: _Attempts, modes: List[int]) -> Selection:
     """After the default mode ran out of scratch: the first larger mode that fits, else the last error."""
     error: Optional[OutOfResources] = None
     for grf in modes:
         try:
-            attempt, binary, kernel, parsed, log, command = compile(str(grf), GRF_FLAGS[grf])
+            candidate = attempts.run(str(grf), GRF_FLAGS[grf])
         except OutOfResources as e:
             error = e
             continue
-        return Selection(binary, kernel, parsed, attempt, [attempt], log, command)
+        return Selection(candidate, [candidate.attempt])
     raise error

@@ -27,11 +27,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from triton.backends.intel import knobs
 from triton.backends.intel.errors import ToolNotFoundError
 from triton.backends.intel.tools import env_var, find_tool
 
-MODE_ENV = "TRITON_XPU_OCLOC_MODE"
-LIB_ENV = "TRITON_LIBOCLOC_PATH"
+MODE_ENV = knobs.OCLOC_MODE
+LIB_ENV = knobs.LIBOCLOC_PATH
 MODES = ("auto", "lib", "subprocess")
 INSTALL_HINT = "install it with `apt-get install intel-opencl-icd`"
 
@@ -42,10 +43,7 @@ INSTALL_HINT = "install it with `apt-get install intel-opencl-icd`"
 
 def ocloc_mode() -> str:
     """``TRITON_XPU_OCLOC_MODE``, validated."""
-    mode = os.environ.get(MODE_ENV, "auto").strip().lower() or "auto"
-    if mode not in MODES:
-        raise ValueError(f"{MODE_ENV}={mode!r}: expected one of {', '.join(MODES)}")
-    return mode
+    return knobs.choice(MODE_ENV, MODES)
 
 
 class OclocCrashed(Exception):
@@ -267,40 +265,24 @@ def _spawn(argv: List[str], pass_fds: Tuple[int, ...]) -> subprocess.Popen:
                            close_fds=True).result()
 
 
-TIMEOUT_ENV = "TRITON_XPU_OCLOC_TIMEOUT"
+TIMEOUT_ENV = knobs.OCLOC_TIMEOUT
 DEFAULT_TIMEOUT_S = 900.0  # IGC takes minutes for the largest Triton kernels on 2 cores (attention on acm-g10)
 
 
 def compile_timeout() -> float:
     """Seconds one ocloc run may take (``TRITON_XPU_OCLOC_TIMEOUT``, default 900)."""
-    value = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not value:
-        return DEFAULT_TIMEOUT_S
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise ValueError(f"{TIMEOUT_ENV}={value!r} is not a number of seconds") from None
-    if seconds <= 0:
-        raise ValueError(f"{TIMEOUT_ENV}={value!r}: the timeout must be positive")
-    return seconds
+    return knobs.number(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, "a positive number of seconds", valid=lambda s: s > 0)
 
 
-IDLE_ENV = "TRITON_XPU_OCLOC_IDLE_TIMEOUT"
+IDLE_ENV = knobs.OCLOC_IDLE_TIMEOUT
 DEFAULT_IDLE_S = 30.0
 
 
 def idle_timeout() -> Optional[float]:
     """Seconds a libocloc worker stays after its last run (``TRITON_XPU_OCLOC_IDLE_TIMEOUT``, default 30; 0
     keeps it for the life of the process)."""
-    value = os.environ.get(IDLE_ENV, "").strip()
-    if not value:
-        return DEFAULT_IDLE_S
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise ValueError(f"{IDLE_ENV}={value!r} is not a number of seconds (0: keep the worker)") from None
-    if seconds < 0:
-        raise ValueError(f"{IDLE_ENV}={value!r}: the idle time must be 0 (keep the worker) or positive")
+    seconds = knobs.number(IDLE_ENV, DEFAULT_IDLE_S, "a number of seconds (0: keep the worker for the life of "
+                           "the process)", valid=lambda s: s >= 0)
     return seconds or None
 
 

@@ -1,8 +1,8 @@
-"""The two native-code generators side by side: ocloc and the Level Zero driver's own compiler.
+"""The two native compilers side by side: ocloc and the Level Zero driver's own compiler.
 
-    TRITON_XPU_EMULATE=pvc python benchmarks/native_generators.py [--kernels ...] [--repeat 3] [--json]
+    TRITON_XPU_EMULATE=pvc python benchmarks/native_compilers.py [--kernels ...] [--repeat 3] [--json]
 
-Per kernel, for the device's target: the zebin stage's ms with each generator (every GRF attempt included,
+Per kernel, for the device's target: the zebin stage's ms with each native compiler (every GRF attempt included,
 interleaved, best of --repeat), the GRF mode each chose, and whether the device loads each binary natively.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 
 from bench_common import have_device, print_rows, private_cache  # noqa: E402  (also puts examples/ on the path)
 
-GENERATORS = ("ocloc", "driver")
+COMPILERS = ("ocloc", "driver")
 
 
 def measure(name: str, repeat: int) -> Dict[str, Any]:
@@ -23,6 +23,7 @@ def measure(name: str, repeat: int) -> Dict[str, Any]:
     from triton.backends.compiler import GPUTarget
     from triton.compiler.compiler import make_backend
     from triton.runtime.driver import driver
+    from triton.backends.intel import native
     from triton.backends.intel.runtime import level_zero
 
     dev = level_zero.device(driver.active.get_current_device())
@@ -31,23 +32,23 @@ def measure(name: str, repeat: int) -> Dict[str, Any]:
     spirv, md = compiled.asm["spv"], compiled.metadata
     backend = make_backend(GPUTarget("xpu", dev.target.name, 32))
     row: Dict[str, Any] = {"kernel": name, "device": dev.target.name}
-    times: Dict[str, List[float]] = {g: [] for g in GENERATORS}
+    times: Dict[str, List[float]] = {g: [] for g in COMPILERS}
     binaries: Dict[str, bytes] = {}
     meta: Dict[str, Dict[str, Any]] = {}
     for _ in range(repeat):  # interleaved, so both see the same machine load
-        for gen in GENERATORS:
-            options = backend.parse_options(dict(spec.options, native_compiler=gen))
-            meta[gen] = {"name": md.name, "hash": md.hash}
+        for compiler in COMPILERS:
+            options = backend.parse_options(dict(spec.options, native_compiler=compiler))
+            meta[compiler] = {"name": md.name, "hash": md.hash}
             start = time.perf_counter()
-            binaries[gen] = backend._make_zebin(spirv, meta[gen], options)
-            times[gen].append((time.perf_counter() - start) * 1e3)
+            binaries[compiler] = native.make_zebin(spirv, meta[compiler], options, backend.target_info)
+            times[compiler].append((time.perf_counter() - start) * 1e3)
     ze = level_zero.runtime().ze
-    for gen in GENERATORS:
-        out = ze.load_native(dev.index, level_zero.native_binary_for(binaries[gen], dev.target), md.name)
+    for compiler in COMPILERS:
+        out = ze.load_native(dev.index, level_zero.native_binary_for(binaries[compiler], dev.target), md.name)
         ze.unload(out["module"], out["kernel"])
-        row[f"{gen}_ms"] = round(min(times[gen]), 1)
-        row[f"{gen}_grf"] = meta[gen]["grf_mode"]
-        row[f"{gen}_loads"] = True  # load_native raised otherwise
+        row[f"{compiler}_ms"] = round(min(times[compiler]), 1)
+        row[f"{compiler}_grf"] = meta[compiler]["grf_mode"]
+        row[f"{compiler}_loads"] = True  # load_native raised otherwise
     row["driver_vs_ocloc"] = round(row["driver_ms"] / row["ocloc_ms"], 2)
     return row
 

@@ -1,9 +1,9 @@
-"""TEST DOUBLE of a native-code generator (``generators.NativeGenerator``), for the GRF policy's rules.
+"""TEST DOUBLE of a native compiler (``compilers.NativeCompiler``), for the GRF policy's rules.
 
 Each IGC flag string maps to a canned outcome: spill bytes (an int, or None when the binary would not say),
 ``"oor"`` (Triton's OutOfResources: scratch beyond the device's limit), ``"error"`` (a CompilationError) or an
 :class:`Outcome` for the rarer fields.  It records every compile, every started compile and every cancel;
-``start`` runs the compile in a thread, as the ocloc generator does.  No IGC runs: the real compiler's
+``start`` runs the compile in a thread, as the ocloc native compiler does.  No IGC runs: the real compiler's
 behaviour is covered by the integration tests in test_zebin_stage.py and test_grf_parallel.py.
 """
 
@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Union
 
 from triton.runtime.errors import OutOfResources
 
-from triton.backends.intel import generators, grf_policy
+from triton.backends.intel.native import compilers, grf_policy
 from triton.backends.intel.errors import CompilationError
 
 LARGE = grf_policy.GRF_FLAGS[256]
@@ -28,7 +28,7 @@ class Outcome:
     undefined: List[str] = field(default_factory=list)  # functions IGC left undefined
 
 
-class FakeGenerator:
+class FakeCompiler:
     """TEST DOUBLE: see the module docstring."""
 
     name = "fake"
@@ -39,12 +39,12 @@ class FakeGenerator:
         self.started: List[str] = []
         self.cancelled: List[str] = []
         if not can_start:
-            self.start = None  # as the driver generator, which cannot start compiles
+            self.start = None  # as the driver's native compiler, which cannot start compiles
 
     def version(self) -> str:
         return "fake 1"
 
-    def _binary(self, flags: str) -> generators.NativeBinary:
+    def _binary(self, flags: str) -> compilers.NativeBinary:
         outcome = self.outcomes[flags]
         if outcome == "oor":
             raise OutOfResources(300000, 262144, "scratch space per thread")
@@ -58,9 +58,9 @@ class FakeGenerator:
                                        spill_source="spill_size" if outcome.spill_bytes is not None else None,
                                        scratch_bytes=scratch)
         parsed = types.SimpleNamespace(undefined_symbols=outcome.undefined, kernel=lambda name: kernel)
-        return generators.NativeBinary(f"zebin {flags}".encode(), f"log {flags}", f"repro {flags}", 1.0, parsed)
+        return compilers.NativeBinary(f"zebin {flags}".encode(), f"log {flags}", f"repro {flags}", 1.0, parsed)
 
-    def compile(self, spirv: bytes, device: str, flags: str) -> generators.NativeBinary:
+    def compile(self, spirv: bytes, device: str, flags: str) -> compilers.NativeBinary:
         self.compiled.append(flags)
         return self._binary(flags)
 
@@ -70,9 +70,9 @@ class FakeGenerator:
 
 
 class _Pending:
-    """TEST DOUBLE of a started compile (generators.PendingBinary)."""
+    """TEST DOUBLE of a started compile (compilers.PendingBinary)."""
 
-    def __init__(self, fake: FakeGenerator, flags: str):
+    def __init__(self, fake: FakeCompiler, flags: str):
         self.fake, self.flags, self.outcome = fake, flags, {}
         self.thread = threading.Thread(target=self._run)
         self.thread.start()
@@ -83,7 +83,7 @@ class _Pending:
         except Exception as e:
             self.outcome["error"] = e
 
-    def result(self) -> generators.NativeBinary:
+    def result(self) -> compilers.NativeBinary:
         self.thread.join()
         if "error" in self.outcome:
             raise self.outcome["error"]

@@ -52,13 +52,15 @@ from typing import Dict, List, Optional, Sequence
 
 from triton.runtime.errors import OutOfResources
 
-from triton.backends.intel import build_log, compiler_identity, targets
-from triton.backends.intel.binary import fatbin, validate
+from triton.backends.intel import targets
+from triton.backends.intel.binary import elf, fatbin, validate
 from triton.backends.intel.binary.zebin import Zebin, is_zebin
 from triton.backends.intel.binary.zebin import read as read_zebin
 from triton.backends.intel.errors import CompilationError, ToolNotFoundError, ZebinFormatError
-from triton.backends.intel.ocloc_runner import (LIB_ENV, MODE_ENV, TIMEOUT_ENV, Cancel, OclocCancelled, OclocTimedOut,
-                                                Run, choose_runner, compile_timeout, ocloc_mode, run, short_job)
+from triton.backends.intel.native import build_log, compiler_identity
+from triton.backends.intel.native.ocloc_runner import (LIB_ENV, MODE_ENV, TIMEOUT_ENV, Cancel, OclocCancelled,
+                                                       OclocTimedOut, Run, choose_runner, compile_timeout, ocloc_mode,
+                                                       run, short_job)
 from triton.backends.intel.tools import env_var
 
 __all__ = ["Cancel", "OclocCancelled", "OclocResult", "compile_spirv", "compile_timeout", "device_support",
@@ -101,7 +103,7 @@ def binary_output(outputs: Dict[str, bytes]) -> Optional[bytes]:
     if OUTPUT_NAME in outputs:
         return outputs[OUTPUT_NAME]
     ranked = sorted((not (is_zebin(data) or fatbin.is_fat_binary(data)), name, data)
-                    for name, data in outputs.items() if fatbin.is_fat_binary(data) or data[:4] == b"\x7fELF")
+                    for name, data in outputs.items() if fatbin.is_fat_binary(data) or elf.is_elf(data))
     return ranked[0][2] if ranked else None
 
 

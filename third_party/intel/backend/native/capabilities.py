@@ -14,7 +14,7 @@ import functools
 import hashlib
 from typing import List, Optional
 
-from triton.backends.intel import compiler_identity
+from triton.backends.intel.native import compiler_identity, ocloc
 from triton.backends.intel.binary import zebin
 from triton.backends.intel.errors import ZebinFormatError
 
@@ -45,7 +45,6 @@ __kernel void probe(__global float* p) {
 def missing_builtins(device: str, source: str) -> Optional[List[str]]:
     """The functions the installed IGC leaves undefined compiling OpenCL C ``source`` for ``device`` (besides
     those the driver resolves), or None when the probe itself fails.  Runs ocloc as compiles do."""
-    from triton.backends.intel import ocloc
     _, result = ocloc.short_job(["compile", "-q", "-file", "probe.cl", "-device", device, "-internal_options",
                                  "-cl-intel-allow-zebin", "-output", ocloc.OUTPUT_NAME, "-output_no_suffix"],
                                 {"probe.cl": source.encode() + b"\0"})  # libocloc reads text up to a NUL
@@ -62,8 +61,6 @@ def _links(device: str, name: str, source: str) -> bool:
     """Whether the installed IGC links ``source`` for ``device`` (True when there is no working ocloc for the
     device to ask, or the probe fails: then the target table stands).  Asked once per installed compiler
     (compiler_identity): a later process reads the answer from Triton's cache and starts no ocloc."""
-    from triton.backends.intel import ocloc
-
     def probe() -> Optional[bool]:
         if ocloc.device_support(device) is not None:
             return None  # nothing to probe with; choosing the native compiler reports why

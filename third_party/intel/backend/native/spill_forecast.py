@@ -2,10 +2,11 @@
 
 The GRF policy compiles a spilling kernel twice (default and larger register file).  When this forecast says
 "likely to spill" and a core is free, the larger mode's compile starts beside the default one instead of after
-it (``grf_policy.select_binary(speculate=True)``); the forecast only decides *when* that compile starts, never
+it (``grf_policy.select_binary(speculate=True)``, asked by ``native.make_zebin``); the forecast only decides *when* that compile starts, never
 which binary is kept.
 
-The estimate, ``metadata.register_demand``, is read from the TTGIR, where every tensor is already spread over
+The estimate, ``metadata.register_demand``, is measured on the TTGIR by ``pipelines.make_ttgir`` (the
+zebin stage sees only SPIR-V), where every tensor is already spread over
 the kernel's sub-groups (one sub-group runs on one hardware thread): the bytes per hardware thread of
 
 * every ``tt.dot``'s operands and accumulator (what DPAS needs in registers at once), or
@@ -33,54 +34,16 @@ earlier attempts), ``1`` whenever the forecast says so, ``always`` for every ker
 from __future__ import annotations
 
 import os
-import re
 import time
 from typing import Optional
 
+from triton.backends.intel import knobs
 from triton.backends.intel.targets import TargetInfo
 
-PARALLEL_ENV = "TRITON_XPU_GRF_PARALLEL"
+PARALLEL_ENV = knobs.GRF_PARALLEL
 PARALLEL_CHOICES = ("auto", "1", "always", "0")
 # Fraction of the default register file at which a kernel is forecast to spill (see the module docstring).
 SPILL_FRACTION = 0.75
-
-_ELEMENT_BYTES = {"i1": 1, "i8": 1, "f8E4M3FN": 1, "f8E5M2": 1, "f8E4M3FNUZ": 1, "f8E5M2FNUZ": 1, "i16": 2,
-                  "f16": 2, "bf16": 2, "i32": 4, "f32": 4, "i64": 8, "f64": 8}
-_POINTER_BYTES = 8
-# A ranked tensor type: its shape and its element type (a scalar or a pointer to one).
-_TENSOR = re.compile(r"tensor<((?:\d+x)+)(!tt\.ptr<(\w+)>|\w+)")
-
-
-def _element_bytes(name: str) -> int:
-    return _ELEMENT_BYTES.get(name, 4)
-
-
-def _tensor_bytes(shape: str, element: str, pointee: Optional[str], loaded: bool) -> int:
-    count = 1
-    for dim in shape.rstrip("x").split("x"):
-        count *= int(dim)
-    if pointee is None:
-        return count * _element_bytes(element)
-    return count * (_element_bytes(pointee) if loaded else _POINTER_BYTES)
-
-
-def _types_of(line: str) -> str:
-    """The type part of an op's line: after its last " : ", without its location."""
-    return line.split(" loc(")[0].rsplit(" : ", 1)[-1]
-
-
-def register_demand(ttgir: str, num_warps: int) -> int:
-    """Bytes per hardware thread the kernel's dots or loads need in registers (see the module docstring)."""
-    dots = loads = 0
-    for line in ttgir.splitlines():
-        if " tt.dot " in line:
-            dots += sum(_tensor_bytes(m[1], m[2], m[3], False) for m in _TENSOR.finditer(_types_of(line)))
-        elif " tt.load " in line:
-            first = _TENSOR.search(_types_of(line))  # the pointer operand's type, or a block pointer's tensor
-            if first:
-                loads += _tensor_bytes(first[1], first[2], first[3], True)
-    return max(dots, loads) // max(1, num_warps)
-
 
 def register_file_bytes(target: TargetInfo) -> int:
     """Bytes of registers per hardware thread at the target's default GRF size."""
@@ -94,10 +57,7 @@ def likely_to_spill(demand: Optional[int], target: TargetInfo) -> bool:
 
 def parallel_choice() -> str:
     """``TRITON_XPU_GRF_PARALLEL``, validated."""
-    value = os.environ.get(PARALLEL_ENV, "auto").strip().lower() or "auto"
-    if value not in PARALLEL_CHOICES:
-        raise ValueError(f"{PARALLEL_ENV}={value!r}: expected one of {', '.join(PARALLEL_CHOICES)}")
-    return value
+    return knobs.choice(PARALLEL_ENV, PARALLEL_CHOICES)
 
 
 def _runnable() -> int:

@@ -19,7 +19,7 @@ import sysconfig
 import warnings
 from typing import Callable, Dict, List, Optional, TypeVar
 
-from triton.backends.intel.ocloc_runner import LIB_ENV, MODE_ENV
+from triton.backends.intel import knobs
 from triton.backends.intel.tools import env_var
 
 T = TypeVar("T")
@@ -28,7 +28,7 @@ T = TypeVar("T")
 SYSTEM_LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib", "/opt/intel/lib")
 IGC_LIBRARIES = ("libigc.so.2", "libigc.so.1")
 _LIBRARIES = ("libocloc.so", "libocloc.so.1") + IGC_LIBRARIES
-_KNOBS = (MODE_ENV, LIB_ENV, env_var("ocloc"))
+_KNOBS = (knobs.OCLOC_MODE, knobs.LIBOCLOC_PATH, env_var("ocloc"))
 
 
 def _library_dirs() -> List[str]:
@@ -43,7 +43,7 @@ def compiler_files() -> List[str]:
     """The files that decide what ocloc does here: the libraries the loader would find, the executable on PATH
     (or the ones the knobs name)."""
     found: List[str] = []
-    for path in [os.environ.get(LIB_ENV, ""), os.environ.get(env_var("ocloc"), ""), shutil.which("ocloc") or ""]:
+    for path in [knobs.raw(knobs.LIBOCLOC_PATH), knobs.raw(env_var("ocloc")), shutil.which("ocloc") or ""]:
         if path:
             found.append(path)
     for directory in _library_dirs():

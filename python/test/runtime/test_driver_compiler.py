@@ -1,4 +1,4 @@
-"""The second native-code generator: the Level Zero driver's own compiler, behind the same zebin stage and GRF
+"""The second native compiler: the Level Zero driver's own compiler, behind the same zebin stage and GRF
 policy, at compile time.  Runs on the emulated pvc device (the real NEO driver and its IGC)."""
 
 import re
@@ -14,7 +14,7 @@ __kernel void sg8(__global float* a) { a[get_global_id(0)] = 1.0f; }
 """
 
 
-def test_driver_generator_applies_the_same_grf_policy_and_its_binaries_load_natively():
+def test_driver_compiler_applies_the_same_grf_policy_and_its_binaries_load_natively():
     out = run_json("""
         import dataclasses
         spilling = dataclasses.replace(kernels.SPECS["layernorm"], constexprs={"BLOCK": 8192}, options={"num_warps": 8})
@@ -34,7 +34,7 @@ def test_driver_generator_applies_the_same_grf_policy_and_its_binaries_load_nati
     ocloc, drv = out["ocloc"], out["driver"]
     assert ocloc["compiler"] == "ocloc" and ocloc["version"].startswith("ocloc ")
     assert drv["compiler"] == "driver" and drv["version"].startswith("level-zero driver ") and "(pvc)" in drv["version"]
-    # One policy, two generators: both spill at 128, retry at 256 and keep it.
+    # One policy, two native compilers: both spill at 128, retry at 256 and keep it.
     assert drv["flags"] == ocloc["flags"] == ["", "-cl-intel-256-GRF-per-thread"]
     assert drv["grf"] == ocloc["grf"] == "256"
     assert ocloc["loaded"] and drv["loaded"]
@@ -75,7 +75,7 @@ def test_auto_without_ocloc_support_or_device_names_both_fixes(ocloc_without_tar
             "(TRITON_XPU_EMULATE=pvc provides an emulated one)\n") in proc.stderr
 
 
-def test_driver_generator_without_a_device_of_the_target_is_a_clear_error():
+def test_driver_compiler_without_a_device_of_the_target_is_a_clear_error():
     proc = run("""kernels.SPECS["add"].compile("acm-g10")""", env={"TRITON_XPU_NATIVE_COMPILER": "driver"})
     assert proc.returncode != 0
     assert ("native_compiler 'driver' needs a Level Zero device of acm-g10, and none is present; use native_compiler "
@@ -87,7 +87,7 @@ def test_unknown_native_compiler_is_an_error():
     assert "unknown native compiler 'igc'; choose one of ocloc, driver, auto" in proc.stderr
 
 
-def test_generator_and_its_version_are_in_the_cache_key(tmp_path):
+def test_native_compiler_and_its_version_are_in_the_cache_key(tmp_path):
     out = run_json("""
         from triton.compiler.compiler import make_backend
         from triton.backends.compiler import GPUTarget
@@ -101,7 +101,7 @@ def test_generator_and_its_version_are_in_the_cache_key(tmp_path):
                           k2.metadata.native_compiler], "versions": versions, "key": backend.hash()}))
     """, env={"TRITON_CACHE_DIR": str(tmp_path)})
     assert out["hashes"][0] != out["hashes"][1] and out["compilers"] == ["ocloc", "driver"]
-    # Each generator's version is in the options Triton hashes into the key; the backend's part names neither.
+    # Each native compiler's version is in the options Triton hashes into the key; the backend's part names neither.
     assert out["versions"][0].startswith("ocloc ") and out["versions"][1].startswith("level-zero driver ")
     assert "ocloc" not in out["key"] and "level-zero" not in out["key"]
 
@@ -129,11 +129,11 @@ def test_spirv_the_driver_rejects_carries_its_build_log(tmp_path):
     subprocess.run(["ocloc", "compile", "-file", str(src), "-device", "pvc", "-spv_only", "-output", "k",
                     "-output_no_suffix", "-out_dir", str(tmp_path), "-q"], check=True, capture_output=True)
     out = run_json(f"""
-        from triton.backends.intel import generators
+        from triton.backends.intel.native import compilers
         from triton.backends.intel.errors import CompilationError
         level_zero.runtime()
         try:
-            generators.DriverGenerator(0).compile(open({str(spv)!r}, "rb").read(), "pvc", "")
+            compilers.DriverCompiler(0).compile(open({str(spv)!r}, "rb").read(), "pvc", "")
             error = None
         except CompilationError as e:
             error = [str(e).splitlines()[0], e.log]
@@ -156,14 +156,14 @@ def test_a_driver_compile_that_hangs_is_answered_at_the_timeout():
     # produced on demand.
     out = run_json("""
         import threading, time
-        from triton.backends.intel import generators
+        from triton.backends.intel.native import compilers
         from triton.backends.intel.errors import CompilationError
         ze = level_zero.runtime().ze
         release = threading.Event()
         ze.compile_spirv = lambda *args: release.wait()  # stands in for a hung zeModuleCreate
         start = time.monotonic()
         try:
-            generators.DriverGenerator(0).compile(b"", "pvc", "")
+            compilers.DriverCompiler(0).compile(b"", "pvc", "")
             error = None
         except CompilationError as e:
             error = str(e).splitlines()[0]
@@ -178,9 +178,9 @@ def test_a_driver_compile_that_hangs_is_answered_at_the_timeout():
     assert 1 <= out["s"] < 5
 
 
-def test_driver_generator_leaves_the_spirv_out_unless_asked():
+def test_driver_compiler_leaves_the_spirv_out_unless_asked():
     # NEO 26.27's zeModuleCreate keeps the .spv section whatever the build flags say (22.43's honours
-    # -cl-intel-exclude-ir-from-zebin): the generator cuts it out, and the binary still loads natively.
+    # -cl-intel-exclude-ir-from-zebin): the native compiler cuts it out, and the binary still loads natively.
     out = run_json("""
         from triton.backends.compiler import GPUTarget
         from triton.backends.intel.binary import zebin

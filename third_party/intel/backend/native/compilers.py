@@ -1,6 +1,6 @@
-"""Native-code generators: what turns a SPIR-V module into a device binary for one GRF setting.
+"""Native compilers: what turns a SPIR-V module into a device binary for one GRF setting.
 
-The GRF policy and the zebin stage talk to this interface only.  Two generators:
+The GRF policy and the zebin stage talk to this interface only.  Two native compilers:
 
 * ``ocloc``: ocloc / libocloc; knows devices by name, needs no GPU.
 * ``driver``: the Level Zero driver's own compiler (zeModuleCreate from SPIR-V, then
@@ -18,7 +18,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Protocol
 
-from triton.backends.intel import build_log, ocloc, targets
+from triton.backends.intel import targets
+
+from triton.backends.intel.native import build_log, ocloc
 from triton.backends.intel.binary import validate
 from triton.backends.intel.binary.zebin import Zebin, without_ir
 from triton.backends.intel.errors import CompilationError, IntelBackendError, TargetError, ZebinFormatError
@@ -37,7 +39,7 @@ class NativeBinary:
     zebin: Zebin  # the binary, read and checked (binary.validate) once
 
 
-class NativeGenerator(Protocol):
+class NativeCompiler(Protocol):
     name: str
 
     def version(self) -> str:
@@ -60,15 +62,15 @@ class PendingBinary(Protocol):
 
 
 class StartsCompiles(Protocol):
-    """A generator that can also start a compile that runs beside the caller's (the GRF policy's early
-    larger-mode attempt).  The ``driver`` generator cannot: its compile runs inside this process, where
+    """A native compiler that can also start a compile that runs beside the caller's (the GRF policy's early
+    larger-mode attempt).  The ``driver`` native compiler cannot: its compile runs inside this process, where
     nothing can stop one that turns out not to be needed."""
 
     def start(self, spirv: bytes, device: str, flags: str) -> PendingBinary:
         """Begin ``compile(spirv, device, flags)`` in the background."""
 
 
-class OclocGenerator:
+class OclocCompiler:
     """ocloc / libocloc: knows devices by name, needs no GPU.  Without ``keep_ir`` its zebins embed no SPIR-V
     (``ocloc -exclude_ir``)."""
 
@@ -126,7 +128,7 @@ def ocloc_knows(device: str) -> bool:
     return ocloc.device_support(device) is None
 
 
-class DriverGenerator:
+class DriverCompiler:
     """The Level Zero driver's compiler, on a device of the target (real or emulated), at compile time.  Without
     ``keep_ir`` the ``.spv`` section of its zebin is cut out (binary.zebin.without_ir): NEO 22.43's compiler
     honours ``-cl-intel-exclude-ir-from-zebin`` but NEO 26.27's keeps the IR whatever the build flags say."""
@@ -210,7 +212,7 @@ def device_for(target: str) -> Optional[int]:
 
 
 def resolve(name: str, target: str) -> str:
-    """The generator ``name`` ("ocloc", "driver", "auto") means for ``target``; IntelBackendError if none can."""
+    """The native compiler ``name`` ("ocloc", "driver", "auto") means for ``target``; IntelBackendError if none can."""
     if name not in NAMES:
         raise ValueError(f"unknown native compiler {name!r}; choose one of {', '.join(NAMES)} "
                          "(TRITON_XPU_NATIVE_COMPILER or the native_compiler option)")
@@ -245,14 +247,14 @@ def _toolchain_hint(target: str) -> str:
     return ""
 
 
-def get_generator(name: str, target: str = "", keep_ir: bool = False) -> NativeGenerator:
-    """The generator for a resolved name ("ocloc" or "driver") and target; its zebins embed the SPIR-V only
+def get_compiler(name: str, target: str = "", keep_ir: bool = False) -> NativeCompiler:
+    """The native compiler for a resolved name ("ocloc" or "driver") and target; its zebins embed the SPIR-V only
     with ``keep_ir``."""
     if name == "ocloc":
-        return OclocGenerator(keep_ir)
+        return OclocCompiler(keep_ir)
     if name == "driver":
         index = device_for(target)
         if index is None:
             resolve("driver", target)  # raises the explanation
-        return DriverGenerator(index, keep_ir)
+        return DriverCompiler(index, keep_ir)
     raise ValueError(f"unknown native compiler {name!r}; choose one of ocloc, driver")

@@ -1,0 +1,66 @@
+"""The backend's environment knobs: every name declared here, every value read one way.
+
+Each reader returns the default for an unset or empty variable and raises ``ValueError`` naming the variable,
+the value and what it should be, so a typo stops the compile instead of being ignored.  Options that a
+knob defaults (``XPUOptions``) read it when they are parsed; the rest are read where they are used.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Optional, Sequence, TypeVar
+
+# Compile options' defaults (XPUOptions).
+GRF_SPILL_THRESHOLD = "TRITON_XPU_GRF_SPILL_THRESHOLD"
+GRF_MIN_GAIN = "TRITON_XPU_GRF_MIN_GAIN"
+NATIVE_COMPILER = "TRITON_XPU_NATIVE_COMPILER"
+KEEP_IR = "TRITON_XPU_KEEP_IR"
+# The zebin stage.
+GRF_PARALLEL = "TRITON_XPU_GRF_PARALLEL"
+OCLOC_MODE = "TRITON_XPU_OCLOC_MODE"
+OCLOC_TIMEOUT = "TRITON_XPU_OCLOC_TIMEOUT"
+OCLOC_IDLE_TIMEOUT = "TRITON_XPU_OCLOC_IDLE_TIMEOUT"
+LIBOCLOC_PATH = "TRITON_LIBOCLOC_PATH"  # Triton's own spelling, as upstream names it
+# The driver.
+EMULATE = "TRITON_XPU_EMULATE"
+
+N = TypeVar("N", int, float)
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def raw(name: str) -> str:
+    """The variable's value, stripped; "" when unset."""
+    return os.environ.get(name, "").strip()
+
+
+def number(name: str, default: N, what: str, kind: Callable[[str], N] = float,
+           valid: Callable[[N], bool] = lambda _: True) -> N:
+    """``kind(value)`` when it parses and is ``valid``; else ValueError saying the value is not ``what``."""
+    value = raw(name)
+    if not value:
+        return default
+    try:
+        parsed = kind(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or not valid(parsed):
+        raise ValueError(f"{name}={value!r} is not {what}")
+    return parsed
+
+
+def flag(name: str, default: bool, meaning: str) -> bool:
+    """1/true/yes/on or 0/false/no/off; ``meaning`` says what the knob decides."""
+    value = raw(name).lower()
+    if not value:
+        return default
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    raise ValueError(f"{name}={raw(name)!r} is not 1 or 0 ({meaning})")
+
+
+def choice(name: str, choices: Sequence[str], default: Optional[str] = None) -> str:
+    """One of ``choices`` (case-insensitive); the default is the first choice."""
+    value = raw(name).lower() or (default if default is not None else choices[0])
+    if value not in choices:
+        raise ValueError(f"{name}={value!r}: expected one of {', '.join(choices)}")
+    return value
