@@ -62,7 +62,7 @@ def main(argv: List[str] | None = None) -> int:
 
     run(address, qx, qy, qz)()  # creates the module in the queue's context
     sycl.module().wait(address)
-    _, _, kernel = sycl.kernel_in(sycl.queue(address), compiled.function)
+    kernel = sycl.kernel_in(sycl.queue(address), compiled.function).sycl_kernel
     group = (compiled.metadata.num_warps * compiled.metadata.threads_per_warp, 1, 1)
     raw_args = [struct.pack("<Q", p) for p in (qx, qy, qz)] + [struct.pack("<i", n)]
     wait = lambda: sycl.module().wait(address)

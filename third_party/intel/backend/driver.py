@@ -121,8 +121,7 @@ class XPULauncher:
         """The SYCL kernel to submit on the queue at ``stream``: the loaded native kernel, created in the queue's
         Level Zero context.  (The numeric tests' CPU executor, whose device runs no native code, overrides only
         this.)"""
-        _, _, kernel = sycl.kernel_in(sycl.queue(stream), function)
-        return kernel
+        return sycl.kernel_in(sycl.queue(stream), function).sycl_kernel
 
     def _queue_launcher(self, function: int, stream: int):
         kernel = self._sycl_kernel(function, stream)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ctypes
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, NamedTuple, Tuple
 
 from triton.backends.intel.runtime import level_zero
 from triton.backends.intel.errors import IntelBackendError
@@ -152,16 +152,26 @@ def device_index(q: Queue) -> int:
                             "ZE_AFFINITY_MASK)")
 
 
-def kernel_in(q: Queue, function: int) -> Tuple[int, int, Any]:
-    """(module, kernel, SYCL kernel) of the loaded kernel ``function`` in the queue's context and device,
-    created from the same native binary on first use."""
+class QueueKernel(NamedTuple):
+    """A loaded kernel's copy in a queue's context: its Level Zero module and kernel, and the SYCL kernel
+    made from them."""
+
+    module: int
+    kernel: int
+    sycl_kernel: Any
+
+
+def kernel_in(q: Queue, function: int) -> QueueKernel:
+    """The loaded kernel ``function`` in the queue's context and device, created from the same native binary
+    on first use."""
     index = device_index(q)
     key = (function, q.context, q.device)
     found = _kernels.get(key)
     if found is None:
         source = level_zero.runtime().kernels[function]
         loaded = level_zero.load_kernel(level_zero.device(index), source.binary, source.name, context=q.context)
-        found = (loaded.module, loaded.kernel, module().make_kernel(q.address, loaded.module, loaded.kernel))
+        found = QueueKernel(loaded.module, loaded.kernel,
+                            module().make_kernel(q.address, loaded.module, loaded.kernel))
         _kernels[key] = found
     return found
 
