@@ -23,8 +23,6 @@ Medians over the rounds.  Goals (issue 23): ``backend`` <= 5 ms; ``backend + loa
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import statistics
@@ -35,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
-from bench_common import fresh_process_json, print_rows
+from bench_common import device_main, fresh_process_json
 
 PARTS = ("backend", "load", "launcher")
 
@@ -131,19 +129,7 @@ def measure(rounds: int) -> List[Dict[str, Any]]:
 
 
 def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(child()))
-        return 0
-    from bench_common import have_device
-    if not have_device():
-        return 2
-    print_rows(measure(args.rounds), args.json)
-    return 0
+    return device_main(__doc__, argv, lambda args: measure(args.rounds), child=child, rounds=7)
 
 
 if __name__ == "__main__":
