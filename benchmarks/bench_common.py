@@ -103,6 +103,17 @@ def measure_kernels_on_targets(description: str, default_kernels: str,
     return args, measure_each(pairs, lambda pair: measure(*pair, args.repeat), lambda pair: f"{pair[0]} for {pair[1]}")
 
 
+def ratio_to_baseline(rows: List[Row], baseline: Row, name: str, keys: Sequence[str], digits: int) -> None:
+    """Adds to every row, for each of ``keys`` (figures named with their unit: ``peak_mb``), the column
+    ``<key without its unit>_vs_<name>``: the row's figure over the baseline row's (measured in the same run),
+    rounded to ``digits``; 1.0 in the baseline row itself, None where the baseline's figure is 0."""
+    for key in keys:
+        column = f"{key.rsplit('_', 1)[0]}_vs_{name}"
+        for row in rows:
+            row[column] = (1.0 if row is baseline else
+                           round(row[key] / baseline[key], digits) if baseline[key] else None)
+
+
 def have_device() -> bool:
     """Whether a Level Zero device (real or emulated) is there; says how to get one if not."""
     from triton.backends.intel.runtime import level_zero

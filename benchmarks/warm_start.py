@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
-from bench_common import device_main, fresh_process_json
+from bench_common import device_main, fresh_process_json, ratio_to_baseline
 
 PARTS = ("backend", "load", "launcher")
 
@@ -122,9 +122,7 @@ def measure(rounds: int) -> List[Dict[str, Any]]:
                                                                       "launcher", "frontend", "raw")}}
         row["ours_above_raw_ms"] = round(med("backend") + med("load") + med("launcher") - med("raw"), 2)
         rows.append(row)
-    warm, asking = rows
-    warm["backend_vs_asking"] = round(warm["backend_ms"] / asking["backend_ms"], 3) if asking["backend_ms"] else None
-    asking["backend_vs_asking"] = 1.0
+    ratio_to_baseline(rows, rows[1], "asking", ["backend_ms"], 3)
     return rows
 
 
