@@ -1,5 +1,6 @@
 """What the benchmark scripts share: the command line and the main of a device benchmark, a private Triton cache,
-the device check, the measuring child process, and the printed result (text table or JSON)."""
+the device check, the measuring child process, interleaved rounds, ratios against a baseline measured in the same
+run, and the printed result (text table or JSON)."""
 
 from __future__ import annotations
 
@@ -101,6 +102,16 @@ def measure_kernels_on_targets(description: str, default_kernels: str,
     private_cache()
     pairs = [(name, arch) for arch in args.targets.split(",") for name in args.kernels.split(",")]
     return args, measure_each(pairs, lambda pair: measure(*pair, args.repeat), lambda pair: f"{pair[0]} for {pair[1]}")
+
+
+def interleaved(rounds: int, cases: Dict[str, Callable[[], T]]) -> Dict[str, List[T]]:
+    """``rounds`` rounds of every case in turn, so that the machine's noise hits them all alike: each case's
+    results, in order."""
+    results: Dict[str, List[T]] = {case: [] for case in cases}
+    for _ in range(rounds):
+        for case, run in cases.items():
+            results[case].append(run())
+    return results
 
 
 def ratio_to_baseline(rows: List[Row], baseline: Row, name: str, keys: Sequence[str], digits: int) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from bench_common import (  # noqa: E402  (also puts examples/ on the path)
-    device_main, fresh_process_json, measure_each)
+    device_main, fresh_process_json, interleaved, measure_each)
 from load_native_vs_jit import jit_at_load_ms, kernel_specs
 
 
@@ -62,17 +62,12 @@ def measure(spec, device: str, rounds: int, work: Path) -> Dict[str, Any]:
     spv.write_bytes(compiled.asm["spv"])
     neo_cache = tempfile.mkdtemp(prefix="bench-neo-cache-", dir=work)
     _load_in_fresh_process("spirv", str(spv), name, neo_cache)  # a user's first run fills NEO's cache
-    times: Dict[str, List[float]] = {"native": [], "cold": [], "warm": []}
-    retried = False
-    for _ in range(rounds):  # interleaved: the machine's noise hits all three alike
-        times["native"].append(_load_in_fresh_process("native", str(zebin), name)["ms"])
-        cold = _load_in_fresh_process("spirv", str(spv), name)
-        times["cold"].append(cold["ms"])
-        retried = cold["retried"]
-        times["warm"].append(_load_in_fresh_process("spirv", str(spv), name, neo_cache)["ms"])
-    med = {k: statistics.median(v) for k, v in times.items()}
+    runs = interleaved(rounds, {"native": lambda: _load_in_fresh_process("native", str(zebin), name),
+                                "cold": lambda: _load_in_fresh_process("spirv", str(spv), name),
+                                "warm": lambda: _load_in_fresh_process("spirv", str(spv), name, neo_cache)})
+    med = {case: statistics.median(r["ms"] for r in results) for case, results in runs.items()}
     return {"kernel": spec.name, "device": device, "grf_mode": compiled.metadata.grf_mode,
-            "jit_retried_256": retried, "native_ms": round(med["native"], 3),
+            "jit_retried_256": runs["cold"][-1]["retried"], "native_ms": round(med["native"], 3),
             "spirv_cold_ms": round(med["cold"], 2), "spirv_warm_ms": round(med["warm"], 3),
             "cold_ratio": round(med["cold"] / med["native"], 1), "warm_ratio": round(med["warm"] / med["native"], 2)}
 

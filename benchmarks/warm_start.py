@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
-from bench_common import device_main, fresh_process_json, ratio_to_baseline
+from bench_common import device_main, fresh_process_json, interleaved, ratio_to_baseline
 
 PARTS = ("backend", "load", "launcher")
 
@@ -105,15 +105,19 @@ def _without_answers(cache: str) -> str:
     return copy
 
 
+def _run_child_asking(cache: str) -> Dict[str, float]:
+    """``_run_child`` on a copy of ``cache`` without the compiler's answers."""
+    asking = _without_answers(cache)
+    try:
+        return _run_child(asking)
+    finally:
+        shutil.rmtree(asking, ignore_errors=True)
+
+
 def measure(rounds: int) -> List[Dict[str, Any]]:
     cache = tempfile.mkdtemp(prefix="bench-cache-warm-")
     _run_child(cache)  # compiles the kernel and asks the compiler once
-    samples: Dict[str, List[Dict[str, float]]] = {"warm": [], "asking": []}
-    for _ in range(rounds):  # interleaved: the machine's noise hits both alike
-        samples["warm"].append(_run_child(cache))
-        asking = _without_answers(cache)
-        samples["asking"].append(_run_child(asking))
-        shutil.rmtree(asking, ignore_errors=True)
+    samples = interleaved(rounds, {"warm": lambda: _run_child(cache), "asking": lambda: _run_child_asking(cache)})
     shutil.rmtree(cache, ignore_errors=True)
     rows = []
     for case, runs in samples.items():
