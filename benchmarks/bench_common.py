@@ -1,4 +1,6 @@
-"""What the benchmark scripts share: a private Triton cache, the device check, and the text table."""
+"""What the benchmark scripts share: the command line and the main of a device benchmark, a private Triton cache,
+the device check, the measuring child process, interleaved rounds, ratios against a baseline measured in the same
+run, and the printed result (text table or JSON)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,70 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
 # NEO 26.x keeps compiled SPIR-V in a persistent cache ($HOME/.cache/neo_compiler_cache): a repeated
 # JIT-at-load baseline would cost ~0 ms.  Off before the driver loads, so every baseline compiles.
 os.environ.setdefault("NEO_CACHE_PERSISTENT", "0")
+
+Row = Dict[str, Any]  # one row of a benchmark's result: column -> figure
+T = TypeVar("T")
+
+
+def command_line(description: str, argv: Optional[Sequence[str]], child: bool = False,
+                 **options: Any) -> argparse.Namespace:
+    """A benchmark's command line: ``--NAME`` for each of ``options`` (NAME=default, the value of the default's
+    type), then ``--json``; with ``child``, also the hidden ``--child [ARG ...]`` (see :func:`device_main`)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, default in options.items():
+        parser.add_argument(f"--{name}", type=type(default), default=default)
+    parser.add_argument("--json", action="store_true")
+    if child:
+        parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+class NotMeasured(Exception):
+    """Raised by a benchmark that cannot measure on this machine: :func:`device_main` prints the message and
+    exits with 2."""
+
+
+def device_main(description: str, argv: Optional[Sequence[str]],
+                measure: Callable[[argparse.Namespace], Union[Row, List[Row]]],
+                child: Optional[Callable[..., Any]] = None, **options: Any) -> int:
+    """The main of a benchmark that measures on the Level Zero device.  The command line is
+    :func:`command_line`'s; ``measure(args)`` runs in a fresh Triton cache (unless the caller chose one) when a
+    device is there (else exit 2, saying how to get one), and its one row (a dict) or rows are printed, as text or
+    JSON.  With ``child``, ``--child ARGS`` (how :func:`fresh_process_json` starts the script again) prints the
+    JSON of ``child(*ARGS)`` instead."""
+    args = command_line(description, argv, child=child is not None, **options)
+    if child is not None and args.child is not None:
+        print(json.dumps(child(*args.child)))
+        return 0
+    private_cache()
+    if not have_device():
+        return 2
+    try:
+        result = measure(args)
+    except NotMeasured as why:
+        print(why, file=sys.stderr)
+        return 2
+    if isinstance(result, dict):
+        print_row(result, args.json)
+    else:
+        print_rows(result, args.json)
+    return 0
+
+
+def measure_each(items: Iterable[T], measure: Callable[[T], Row], label: Callable[[T], str] = str) -> List[Row]:
+    """``measure(item)`` for each item in turn, saying on stderr which (``measuring <label>``): the rows."""
+    rows = []
+    for item in items:
+        print(f"measuring {label(item)}", file=sys.stderr, flush=True)
+        rows.append(measure(item))
+    return rows
 
 
 def fresh_process_json(script: str, args: Sequence[str], env: Dict[str, str], what: str, timeout: float = 900) -> Any:
@@ -35,23 +94,35 @@ def private_cache() -> None:
 
 
 def measure_kernels_on_targets(description: str, default_kernels: str,
-                               measure: Callable[[str, str, int], Dict[str, Any]],
-                               argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[Dict[str, Any]]]:
+                               measure: Callable[[str, str, int], Row],
+                               argv: Optional[Sequence[str]]) -> Tuple[argparse.Namespace, List[Row]]:
     """The command line of the compile benchmarks (--targets, --kernels, --repeat, --json) and their rows:
     ``measure(kernel, target, repeat)`` for every pair, compiled into a fresh Triton cache."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--targets", default="pvc,acm-g10")
-    parser.add_argument("--kernels", default=default_kernels)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
+    args = command_line(description, argv, targets="pvc,acm-g10", kernels=default_kernels, repeat=3)
     private_cache()
-    rows = []
-    for arch in args.targets.split(","):
-        for name in args.kernels.split(","):
-            print(f"measuring {name} for {arch}", file=sys.stderr, flush=True)
-            rows.append(measure(name, arch, args.repeat))
-    return args, rows
+    pairs = [(name, arch) for arch in args.targets.split(",") for name in args.kernels.split(",")]
+    return args, measure_each(pairs, lambda pair: measure(*pair, args.repeat), lambda pair: f"{pair[0]} for {pair[1]}")
+
+
+def interleaved(rounds: int, cases: Dict[str, Callable[[], T]]) -> Dict[str, List[T]]:
+    """``rounds`` rounds of every case in turn, so that the machine's noise hits them all alike: each case's
+    results, in order."""
+    results: Dict[str, List[T]] = {case: [] for case in cases}
+    for _ in range(rounds):
+        for case, run in cases.items():
+            results[case].append(run())
+    return results
+
+
+def ratio_to_baseline(rows: List[Row], baseline: Row, name: str, keys: Sequence[str], digits: int) -> None:
+    """Adds to every row, for each of ``keys`` (figures named with their unit: ``peak_mb``), the column
+    ``<key without its unit>_vs_<name>``: the row's figure over the baseline row's (measured in the same run),
+    rounded to ``digits``; 1.0 in the baseline row itself, None where the baseline's figure is 0."""
+    for key in keys:
+        column = f"{key.rsplit('_', 1)[0]}_vs_{name}"
+        for row in rows:
+            row[column] = (1.0 if row is baseline else
+                           round(row[key] / baseline[key], digits) if baseline[key] else None)
 
 
 def have_device() -> bool:
@@ -103,7 +174,6 @@ def format_table(rows: List[Dict[str, Any]], left: int = 2) -> str:
 
 def print_row(row: Dict[str, Any], as_json: bool) -> None:
     """A one-row benchmark's result: JSON for report.py and tests, else one "name: value" line per field."""
-    import json
     if as_json:
         print(json.dumps(row, indent=1))
         return
@@ -114,5 +184,4 @@ def print_row(row: Dict[str, Any], as_json: bool) -> None:
 
 def print_rows(rows: List[Dict[str, Any]], as_json: bool) -> None:
     """The benchmark's result: JSON for report.py and tests, else the text table."""
-    import json
     print(json.dumps(rows, indent=1) if as_json else format_table(rows))

@@ -17,7 +17,6 @@ and every process they started is sampled every 50 ms from /proc:
 
 from __future__ import annotations
 
-import argparse
 import os
 import select
 import subprocess
@@ -27,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-from bench_common import print_rows
+from bench_common import command_line, print_rows, ratio_to_baseline
 
 EXAMPLES = str(Path(__file__).resolve().parents[1] / "examples")
 CHILD = """
@@ -109,18 +108,10 @@ def measure(mode: str, processes: int, kernel_names: List[str], idle: float) -> 
 
 
 def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--processes", type=int, default=8)
-    parser.add_argument("--kernels", default="add,softmax,layernorm,matmul,attention,sort")
-    parser.add_argument("--idle", type=float, default=2.0)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
+    args = command_line(__doc__, argv, processes=8, kernels="add,softmax,layernorm,matmul,attention,sort", idle=2.0)
     names = args.kernels.split(",")
     rows = [measure(mode, args.processes, names, args.idle) for mode in ("lib", "subprocess")]
-    lib, sub = rows
-    for key in ("peak_mb", "after_compile_mb", "after_idle_mb"):
-        lib[f"{key[:-3]}_vs_subprocess"] = round(lib[key] / sub[key], 2) if sub[key] else None
-        sub[f"{key[:-3]}_vs_subprocess"] = 1.0
+    ratio_to_baseline(rows, rows[1], "subprocess", ("peak_mb", "after_compile_mb", "after_idle_mb"), 2)
     print_rows(rows, args.json)
     return 0
 

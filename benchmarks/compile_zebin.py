@@ -10,7 +10,6 @@ Per kernel and target: the front end (ttir..spv) ms, the zebin stage ms (every G
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -19,9 +18,12 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from bench_common import measure_kernels_on_targets  # noqa: E402  (also puts examples/ on the path)
+from bench_common import (  # noqa: E402  (also puts examples/ on the path)
+    format_table, measure_kernels_on_targets, print_rows)
 
 DEFAULT_KERNELS = "add,softmax,layernorm,sort,matmul,attention"
+# The text table's columns (the JSON has every field).
+TABLE = ("kernel", "target", "attempts", "grf_mode", "front_end_ms", "zebin_stage_ms", "raw_ocloc_ms", "ratio")
 
 
 def raw_ocloc_ms(ocloc: str, spirv: bytes, device: str, flags: str) -> float:
@@ -71,26 +73,16 @@ def measure(name: str, arch: str, repeat: int) -> Dict[str, Any]:
     }
 
 
-def format_table(rows: List[Dict[str, Any]]) -> str:
-    cols = ["kernel", "target", "attempts", "grf_mode", "front_end_ms", "zebin_stage_ms", "raw_ocloc_ms", "ratio"]
-    cells = [cols] + [[str(r[c]) for c in cols] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
-    lines = ["  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
-             for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def main(argv: List[str] | None = None) -> int:
     args, rows = measure_kernels_on_targets(__doc__, DEFAULT_KERNELS, measure, argv)
     from triton.backends.intel.native import ocloc
     if args.json:
-        print(json.dumps(rows, indent=1))
-    else:
-        print(f"zebin stage via {ocloc.ocloc_mode()} mode, ocloc {ocloc.ocloc_version()}; best of {args.repeat}")
-        print(format_table(rows))
-        ratios = sorted(r["ratio"] for r in rows)
-        print(f"stage / raw ocloc: median {ratios[len(ratios) // 2]:.2f}, max {ratios[-1]:.2f}")
+        print_rows(rows, as_json=True)
+        return 0
+    print(f"zebin stage via {ocloc.ocloc_mode()} mode, ocloc {ocloc.ocloc_version()}; best of {args.repeat}")
+    print(format_table([{c: r[c] for c in TABLE} for r in rows]))
+    ratios = sorted(r["ratio"] for r in rows)
+    print(f"stage / raw ocloc: median {ratios[len(ratios) // 2]:.2f}, max {ratios[-1]:.2f}")
     return 0
 
 

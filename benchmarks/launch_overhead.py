@@ -18,7 +18,7 @@ import sys
 import time
 from typing import List
 
-from bench_common import have_device, print_row, private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import Row, device_main  # noqa: E402  (also puts examples/ on the path)
 
 
 def per_launch_us(fn, iterations: int, batches: int = 5, sync=None) -> float:
@@ -36,14 +36,7 @@ def per_launch_us(fn, iterations: int, batches: int = 5, sync=None) -> float:
     return best
 
 
-def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--iterations", type=int, default=2000)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    private_cache()
-    if not have_device():
-        return 2
+def measure(args: argparse.Namespace) -> Row:
     import kernels
     from triton.runtime.driver import driver
     from triton.backends.intel.runtime import level_zero
@@ -73,8 +66,11 @@ def main(argv: List[str] | None = None) -> int:
     }
     row["launcher_vs_raw"] = round(row["launcher_us"] / raw, 2)
     row["goal_us"] = round(1.2 * raw + 5, 2)
-    print_row(row, args.json)
-    return 0
+    return row
+
+
+def main(argv: List[str] | None = None) -> int:
+    return device_main(__doc__, argv, measure, iterations=2000)
 
 
 if __name__ == "__main__":

@@ -21,13 +21,12 @@ the emulated device.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 import time
 from typing import Any, Dict, List
 
-from bench_common import have_device, print_rows, private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import device_main, measure_each  # noqa: E402  (also puts examples/ on the path)
 
 # The spill size above which stock triton-xpu's driver rebuilds a kernel with 256 GRF at load time.
 JIT_SPILL_RETRY_BYTES = 1000
@@ -110,20 +109,12 @@ def measure(spec, repeat: int) -> Dict[str, Any]:
 
 
 def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kernels", default="add,softmax,layernorm,matmul,attention,matmul_256")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    private_cache()
-    if not have_device():
-        return 2
-    rows = []
-    for spec in kernel_specs(args.kernels.split(",")).values():
-        print(f"measuring {spec.name}", file=sys.stderr, flush=True)
-        rows.append(measure(spec, args.repeat))
-    print_rows(rows, args.json)
-    return 0
+    def measure_all(args) -> List[Dict[str, Any]]:
+        specs = kernel_specs(args.kernels.split(","))
+        return measure_each(specs, lambda name: measure(specs[name], args.repeat))
+
+    return device_main(__doc__, argv, measure_all, kernels="add,softmax,layernorm,matmul,attention,matmul_256",
+                       repeat=3)
 
 
 if __name__ == "__main__":

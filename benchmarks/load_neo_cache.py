@@ -17,8 +17,6 @@ one first load in a fresh process (NEO reads these settings when it loads), medi
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import statistics
@@ -28,7 +26,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List
 
-from bench_common import fresh_process_json, have_device, print_rows, private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import (  # noqa: E402  (also puts examples/ on the path)
+    device_main, fresh_process_json, interleaved, measure_each)
 from load_native_vs_jit import jit_at_load_ms, kernel_specs
 
 
@@ -63,47 +62,30 @@ def measure(spec, device: str, rounds: int, work: Path) -> Dict[str, Any]:
     spv.write_bytes(compiled.asm["spv"])
     neo_cache = tempfile.mkdtemp(prefix="bench-neo-cache-", dir=work)
     _load_in_fresh_process("spirv", str(spv), name, neo_cache)  # a user's first run fills NEO's cache
-    times: Dict[str, List[float]] = {"native": [], "cold": [], "warm": []}
-    retried = False
-    for _ in range(rounds):  # interleaved: the machine's noise hits all three alike
-        times["native"].append(_load_in_fresh_process("native", str(zebin), name)["ms"])
-        cold = _load_in_fresh_process("spirv", str(spv), name)
-        times["cold"].append(cold["ms"])
-        retried = cold["retried"]
-        times["warm"].append(_load_in_fresh_process("spirv", str(spv), name, neo_cache)["ms"])
-    med = {k: statistics.median(v) for k, v in times.items()}
+    runs = interleaved(rounds, {"native": lambda: _load_in_fresh_process("native", str(zebin), name),
+                                "cold": lambda: _load_in_fresh_process("spirv", str(spv), name),
+                                "warm": lambda: _load_in_fresh_process("spirv", str(spv), name, neo_cache)})
+    med = {case: statistics.median(r["ms"] for r in results) for case, results in runs.items()}
     return {"kernel": spec.name, "device": device, "grf_mode": compiled.metadata.grf_mode,
-            "jit_retried_256": retried, "native_ms": round(med["native"], 3),
+            "jit_retried_256": runs["cold"][-1]["retried"], "native_ms": round(med["native"], 3),
             "spirv_cold_ms": round(med["cold"], 2), "spirv_warm_ms": round(med["warm"], 3),
             "cold_ratio": round(med["cold"] / med["native"], 1), "warm_ratio": round(med["warm"] / med["native"], 2)}
 
 
 def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kernels", default="add,softmax,layernorm,matmul,attention")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--child", nargs=3, metavar=("KIND", "PATH", "NAME"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(child(*args.child)))
-        return 0
-    private_cache()
-    if not have_device():
-        return 2
-    from triton.runtime.driver import driver
-    from triton.backends.intel.runtime import level_zero
-    device = level_zero.device(driver.active.get_current_device()).target.name
-    work = Path(tempfile.mkdtemp(prefix="bench-load-neo-cache-"))
-    try:
-        rows = []
-        for spec in kernel_specs(args.kernels.split(",")).values():
-            print(f"measuring {spec.name}", file=sys.stderr, flush=True)
-            rows.append(measure(spec, device, args.rounds, work))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print_rows(rows, args.json)
-    return 0
+    def measure_all(args) -> List[Dict[str, Any]]:
+        from triton.runtime.driver import driver
+        from triton.backends.intel.runtime import level_zero
+        device = level_zero.device(driver.active.get_current_device()).target.name
+        specs = kernel_specs(args.kernels.split(","))
+        work = Path(tempfile.mkdtemp(prefix="bench-load-neo-cache-"))
+        try:
+            return measure_each(specs, lambda name: measure(specs[name], device, args.rounds, work))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    return device_main(__doc__, argv, measure_all, child=child, kernels="add,softmax,layernorm,matmul,attention",
+                       rounds=3)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,11 @@ interleaved, best of --repeat), the GRF mode each chose, and whether the device 
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from typing import Any, Dict, List
 
-from bench_common import have_device, print_rows, private_cache  # noqa: E402  (also puts examples/ on the path)
+from bench_common import device_main, measure_each  # noqa: E402  (also puts examples/ on the path)
 
 COMPILERS = ("ocloc", "driver")
 
@@ -54,20 +53,10 @@ def measure(name: str, repeat: int) -> Dict[str, Any]:
 
 
 def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kernels", default="add,softmax,layernorm,sort,matmul")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    private_cache()
-    if not have_device():
-        return 2
-    rows = []
-    for name in args.kernels.split(","):
-        print(f"measuring {name}", file=sys.stderr, flush=True)
-        rows.append(measure(name, args.repeat))
-    print_rows(rows, args.json)
-    return 0
+    def measure_all(args) -> List[Dict[str, Any]]:
+        return measure_each(args.kernels.split(","), lambda name: measure(name, args.repeat))
+
+    return device_main(__doc__, argv, measure_all, kernels="add,softmax,layernorm,sort,matmul", repeat=3)
 
 
 if __name__ == "__main__":

@@ -21,25 +21,17 @@ import sys
 from typing import List
 
 from bench_common import (  # noqa: E402  (also puts examples/ on the path)
-    have_device, print_row, private_cache, sycl_gpu_problem)
+    NotMeasured, Row, device_main, sycl_gpu_problem)
 from launch_overhead import per_launch_us
 
 
-def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--iterations", type=int, default=2000)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    private_cache()
-    if not have_device():
-        return 2
+def measure(args: argparse.Namespace) -> Row:
     import kernels
     from triton.runtime.driver import driver
     from triton.backends.intel.runtime import level_zero, sycl
     problem = sycl_gpu_problem()
     if problem:
-        print(f"sycl_launch: not measured: {problem}", file=sys.stderr)
-        return 2
+        raise NotMeasured(f"sycl_launch: not measured: {problem}")
     level_zero.runtime()  # the emulated device is set up before the SYCL runtime starts Level Zero
     import dpctl
     import dpctl.memory as dpm
@@ -84,8 +76,11 @@ def main(argv: List[str] | None = None) -> int:
     row["sycl_vs_raw"] = round(sycl_us / raw, 2)
     row["goal_us"] = round(1.5 * raw, 2)
     row["sycl_vs_level_zero"] = round(sycl_us / row["level_zero_launcher_us"], 2)
-    print_row(row, args.json)
-    return 0
+    return row
+
+
+def main(argv: List[str] | None = None) -> int:
+    return device_main(__doc__, argv, measure, iterations=2000)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,6 @@ Medians over the rounds.  Goals (issue 23): ``backend`` <= 5 ms; ``backend + loa
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import statistics
@@ -35,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
-from bench_common import fresh_process_json, print_rows
+from bench_common import device_main, fresh_process_json, interleaved, ratio_to_baseline
 
 PARTS = ("backend", "load", "launcher")
 
@@ -107,15 +105,19 @@ def _without_answers(cache: str) -> str:
     return copy
 
 
+def _run_child_asking(cache: str) -> Dict[str, float]:
+    """``_run_child`` on a copy of ``cache`` without the compiler's answers."""
+    asking = _without_answers(cache)
+    try:
+        return _run_child(asking)
+    finally:
+        shutil.rmtree(asking, ignore_errors=True)
+
+
 def measure(rounds: int) -> List[Dict[str, Any]]:
     cache = tempfile.mkdtemp(prefix="bench-cache-warm-")
     _run_child(cache)  # compiles the kernel and asks the compiler once
-    samples: Dict[str, List[Dict[str, float]]] = {"warm": [], "asking": []}
-    for _ in range(rounds):  # interleaved: the machine's noise hits both alike
-        samples["warm"].append(_run_child(cache))
-        asking = _without_answers(cache)
-        samples["asking"].append(_run_child(asking))
-        shutil.rmtree(asking, ignore_errors=True)
+    samples = interleaved(rounds, {"warm": lambda: _run_child(cache), "asking": lambda: _run_child_asking(cache)})
     shutil.rmtree(cache, ignore_errors=True)
     rows = []
     for case, runs in samples.items():
@@ -124,26 +126,12 @@ def measure(rounds: int) -> List[Dict[str, Any]]:
                                                                       "launcher", "frontend", "raw")}}
         row["ours_above_raw_ms"] = round(med("backend") + med("load") + med("launcher") - med("raw"), 2)
         rows.append(row)
-    warm, asking = rows
-    warm["backend_vs_asking"] = round(warm["backend_ms"] / asking["backend_ms"], 3) if asking["backend_ms"] else None
-    asking["backend_vs_asking"] = 1.0
+    ratio_to_baseline(rows, rows[1], "asking", ["backend_ms"], 3)
     return rows
 
 
 def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(child()))
-        return 0
-    from bench_common import have_device
-    if not have_device():
-        return 2
-    print_rows(measure(args.rounds), args.json)
-    return 0
+    return device_main(__doc__, argv, lambda args: measure(args.rounds), child=child, rounds=7)
 
 
 if __name__ == "__main__":
