@@ -23,6 +23,8 @@ OCLOC_IDLE_TIMEOUT = "TRITON_XPU_OCLOC_IDLE_TIMEOUT"
 LIBOCLOC_PATH = "TRITON_LIBOCLOC_PATH"  # Triton's own spelling, as upstream names it
 # The driver.
 EMULATE = "TRITON_XPU_EMULATE"
+# The triton-xpu command: a Python traceback instead of the one-line error.
+CLI_TRACEBACK = "TRITON_XPU_CLI_TRACEBACK"
 
 N = TypeVar("N", int, float)
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")

@@ -330,7 +330,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{command}: error: {e}", file=sys.stderr)
         return 2
     except Exception as e:
-        if os.environ.get("TRITON_XPU_CLI_TRACEBACK"):
+        from triton.backends.intel import knobs
+        if knobs.raw(knobs.CLI_TRACEBACK):
             raise
         print(f"{command}: error: {_one_line(e)}", file=sys.stderr)
         return 1
