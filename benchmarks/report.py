@@ -181,7 +181,8 @@ def main(argv: List[str] | None = None) -> int:
     warm_rows = run_benchmark("warm_start.py", ["--rounds", "1" if args.quick else "7"], device=True)
     neo_cache_rows = run_benchmark("load_neo_cache.py", ["--rounds", "1", "--kernels", "add"] if args.quick else [],
                                    device=True)
-    compiler_rows = run_benchmark("native_compilers.py", rep + (["--kernels", "add"] if args.quick else []),
+    compiler_rows = run_benchmark("native_compilers.py",
+                                  rep + (["--kernels", "add"] if args.quick else []),
                                    device=True)
     sycl_section = sycl_launch_section(["--iterations", "100" if args.quick else "2000"])
     main_rows = run_main_job(args.quick)

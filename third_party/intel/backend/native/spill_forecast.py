@@ -2,12 +2,11 @@
 
 The GRF policy compiles a spilling kernel twice (default and larger register file).  When this forecast says
 "likely to spill" and a core is free, the larger mode's compile starts beside the default one instead of after
-it (``grf_policy.select_binary(speculate=True)``, asked by ``native.make_zebin``); the forecast only decides *when* that compile starts, never
-which binary is kept.
+it (``grf_policy.select_binary(speculate=True)``, asked by ``native.make_zebin``); the forecast only decides
+*when* that compile starts, never which binary is kept.
 
-The estimate, ``metadata.register_demand``, is measured on the TTGIR by ``pipelines.make_ttgir`` (the
-zebin stage sees only SPIR-V), where every tensor is already spread over
-the kernel's sub-groups (one sub-group runs on one hardware thread): the bytes per hardware thread of
+The estimate, ``metadata.register_demand``, is measured on the TTGIR by ``pipelines.make_ttgir`` (the zebin
+stage sees only SPIR-V), where every tensor is already spread over the kernel's sub-groups (one sub-group runs on one hardware thread): the bytes per hardware thread of
 
 * every ``tt.dot``'s operands and accumulator (what DPAS needs in registers at once), or
 * every ``tt.load``'s result, added up (what a kernel without dots keeps in registers, e.g. layernorm's row,
