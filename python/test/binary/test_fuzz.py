@@ -1,7 +1,7 @@
 """tools/fuzz_zebin.py on the emulated pvc: a seeded sample of every mode; no mutant may kill the process.
 
 Each mutant is loaded through the driver path (the checks of binary.validate, then NEO) and, if accepted,
-launched and synchronised, in child processes.  The full run's figures are in the README.
+launched and synchronised, in child processes.  The full run's figures are in docs/testing.md.
 """
 
 import json

@@ -86,6 +86,9 @@ def test_native_compilers_benchmark_compiles_and_loads_through_both(fresh_cache)
 
 
 def test_report_runs_every_benchmark_and_writes_tables_and_plots(tmp_path, fresh_cache):
+    # An earlier report with figures report.py does not measure: writing the report again keeps them.
+    separately = "\n## Measured separately\n\nfigures of a benchmark report.py does not run\n"
+    (tmp_path / "REPORT.md").write_text("# an earlier report\n" + separately)
     proc = subprocess.run([sys.executable, str(BENCH / "report.py"), "--quick", "--out", str(tmp_path)],
                           capture_output=True, text=True, env=dict(os.environ, TRITON_XPU_EMULATE="pvc"), timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -97,6 +100,7 @@ def test_report_runs_every_benchmark_and_writes_tables_and_plots(tmp_path, fresh
                     "## The main job (`examples/main.py`)"):
         assert section in report
     assert "Machine: " in report and "| add | pvc |" in report
+    assert report.endswith(separately) and "an earlier report" not in report
     # Labelled with the toolchain and its Intel stack's versions.
     toolchain = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
     assert f"Toolchain {toolchain}: NEO " in report and ", IGC " in report
