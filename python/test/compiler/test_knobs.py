@@ -1,6 +1,8 @@
 """knobs.py: every environment knob is read one way; a bad value is an error naming the knob, the value and
 what it should be, never silently the default."""
 
+from pathlib import Path
+
 import pytest
 
 from triton.backends.intel import knobs, options
@@ -58,3 +60,9 @@ def test_options_read_their_knobs_when_parsed(monkeypatch):
     monkeypatch.setenv(knobs.GRF_MIN_GAIN, "1.5")
     with pytest.raises(ValueError, match=r"^TRITON_XPU_GRF_MIN_GAIN='1.5' is not a fraction between 0 and 1"):
         options.XPUOptions()
+
+
+def test_every_knob_is_documented():
+    page = (Path(__file__).resolve().parents[3] / "docs" / "knobs.md").read_text()
+    declared = [v for k, v in vars(knobs).items() if k.isupper() and isinstance(v, str) and v.startswith("TRITON_")]
+    assert len(declared) >= 10 and [v for v in declared if f"`{v}`" not in page] == []
