@@ -269,7 +269,8 @@ def test_bad_input_is_one_line_on_stderr_and_a_failure(case, tmp_path):
 
 def with_zeinfo_line(data: bytes, after: str, line: str) -> bytes:
     """``data`` with ``line`` inserted into .ze_info after the first line containing ``after``."""
-    from triton.backends.intel.binary import edit, elf
+    from triton.backends.intel.binary import elf
+    from support import zebin_edit as edit
     image = elf.parse(data, zebin.SECTION_TYPES)
     text = image.content(image.section(".ze_info")).decode()
     at = text.index("\n", text.index(after)) + 1
@@ -315,14 +316,10 @@ def test_info_force_cannot_show_what_does_not_read(built, tmp_path):
 def test_info_agrees_with_the_loader_on_every_mutant(built, tmp_path, capsys):
     # For a sample of single-bit flips and value edits: exit 0 exactly when the loader's checks accept the
     # binary, otherwise exit 1 and one line naming the fault -- never an internal exception.
-    import importlib.util
     from triton.backends.intel.aot import cli
     from triton.backends.intel.binary import validate
     from triton.backends.intel.errors import ZebinFormatError
-    spec = importlib.util.spec_from_file_location("fuzz_zebin", EXAMPLES.parent.parent / "tools" / "fuzz_zebin.py")
-    tool = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = tool
-    spec.loader.exec_module(tool)
+    from support import zebin_fuzz as tool
     base = (built["pvc"] / "add.zebin").read_bytes()
     path = tmp_path / "mutant.zebin"
     outcomes = set()
