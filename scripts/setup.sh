@@ -66,7 +66,7 @@ fi
 
 # The published kernel packages of the corpus tests (requirements-corpus.txt), with --no-deps and a stamp of
 # their own: their declared dependencies include PyPI's torch (gigabytes of CUDA libraries), which the
-# corpus replaces with a stand-in (python/test/corpus/standin_torch).
+# corpus replaces with a stand-in (python/test/support/standin_torch, a test double).
 corpus_hash=$(sha256sum requirements-corpus.txt | cut -d' ' -f1)
 if ! stamp_ok corpus "$corpus_hash"; then
   say "installing the corpus's kernel packages (requirements-corpus.txt, --no-deps)"
