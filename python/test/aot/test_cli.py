@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from aot_helpers import ADD_SIGNATURE, AOT_KERNELS, EXAMPLES, neo_env, run_cli
+from aot_helpers import ADD_SIGNATURE, EXAMPLES, neo_env, run_cli
 from triton.backends.intel.runtime import level_zero
 from triton.backends.intel.binary import fatbin, zebin
 
@@ -213,7 +213,7 @@ def test_a_failed_write_names_the_file_and_leaves_no_temporary_file(tmp_path):
 BAD_INPUT = {
     "missing kernel": (["compile", EXAMPLES, "--kernel", "nope", "--signature", ADD_SIGNATURE, "--target", "pvc"],
                        "no kernel 'nope' in"),
-    "not a kernel": (["compile", AOT_KERNELS, "--kernel", "not_a_kernel", "--signature", "i32", "--target", "pvc"],
+    "not a kernel": (["compile", EXAMPLES, "--kernel", "ast_source", "--signature", "i32", "--target", "pvc"],
                      "is not a @triton.jit kernel"),
     "malformed signature": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature", "*fp32,,*fp32,i32,1024",
                              "--target", "pvc"], "signature entry 1 is empty"),
