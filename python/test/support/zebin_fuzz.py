@@ -134,8 +134,8 @@ def value_edits(text: str) -> List[Tuple[str, int, int, str]]:
                 at = first.index - first.column
                 for key, sub in sorted(spec.fields.items()):
                     if key not in present:
-                        edits.extend((f"{path}.{key} = {value} (added)", at, at, f"{' ' * first.column}{key}: {value}\n")
-                                     for value in scalar_values(sub, None))
+                        edits.extend((f"{path}.{key} = {value} (added)", at, at,
+                                      f"{' ' * first.column}{key}: {value}\n") for value in scalar_values(sub, None))
         elif spec.kind == "list":
             for i, item in enumerate(node.value):
                 walk(item, spec.item, f"{path}[{i}]")
@@ -302,7 +302,10 @@ class Child:
         line, self.buf = self.buf.split(b"\n", 1)
         return line.decode("utf-8", "replace")
 
-    def run(self, mid: int, base: str, binary: bytes, raw: bool = False) -> Tuple[Optional[Tuple[str, str]], Optional[Death]]:
+    def run(self, mid: int, base: str, binary: bytes,
+            raw: bool = False) -> Tuple[Optional[Tuple[str, str]], Optional[Death]]:
+        """Sends mutant ``mid`` of base ``base`` (``raw``: to NEO unchecked); ((outcome, detail), None) from a child
+        that answered, (None, Death) from one that died or stopped answering (it is gone then: start another)."""
         name = base.encode()
         try:
             self.proc.stdin.write(_HEADER.pack(mid, len(binary), len(name), int(raw)) + name + binary)
