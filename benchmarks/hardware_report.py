@@ -63,33 +63,12 @@ def _error(errors: List[Dict[str, str]], step: str, e: BaseException) -> None:
 # --- the machine and its Intel stack ------------------------------------------------------------------------
 
 
-def stack_packages() -> List[str]:
-    """The Debian packages the pytest header names (python/test/conftest.py), so both read the same stack."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("_report_conftest", REPO / "python" / "test" / "conftest.py")
-    try:
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return list(module._STACK_PACKAGES)
-    except Exception:  # noqa: BLE001  (no pytest here: the same list, as of this writing)
-        return ["intel-opencl-icd", "libze-intel-gpu1", "intel-ocloc", "libigc2", "libigc1", "libigc2-tools",
-                "libigc-tools", "libze1"]
-
-
 def debian_packages() -> Optional[Dict[str, str]]:
-    """{package: exact version} of the Intel stack by dpkg; None on a host without dpkg."""
-    found = {}
-    for package in stack_packages():
-        try:
-            version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True,
-                                     timeout=30).stdout.strip()
-        except FileNotFoundError:
-            return None
-        except (OSError, subprocess.TimeoutExpired):
-            version = ""
-        if version:
-            found[package] = version
-    return found
+    """{package: exact version} of the Intel stack by dpkg, the packages the pytest header names; None on a host
+    without dpkg."""
+    sys.path.insert(0, str(REPO / "python" / "test"))  # the test support package
+    from support import intel_stack
+    return intel_stack.versions()
 
 
 def level_zero_loader() -> Dict[str, Any]:

@@ -1,9 +1,11 @@
 """Representative Triton kernels, and how to compile each one for a named Intel target.
 
-Used by the README's main command, the tests and the benchmarks.  Every
-kernel is ordinary Triton; ``SPECS`` gives each one a signature, constexpr
-values and launch options so it can be compiled ahead of time with
+The project's one kernel collection: the README's main command, the benchmarks, the tests and the lit
+suite (whose RUN lines compile this file with ``triton-xpu compile``) all use it.  Every kernel is
+ordinary Triton; ``SPECS`` gives each one a signature, constexpr values and launch options so it can be
+compiled ahead of time with
 ``triton.compile(spec.source(), target=GPUTarget("xpu", "pvc", 32), options=spec.options)``.
+The last few kernels, not in ``SPECS``, each show one behaviour the tests check.
 """
 
 from __future__ import annotations
@@ -134,6 +136,32 @@ def grid3d_kernel(out_ptr, BLOCK: tl.constexpr):
     pid = tl.program_id(0) + tl.num_programs(0) * (tl.program_id(1) + tl.num_programs(1) * tl.program_id(2))
     offs = pid * BLOCK + tl.arange(0, BLOCK)
     tl.store(out_ptr + offs, offs.to(tl.float32))
+
+
+@triton.jit
+def dot_kernel(a_ptr, b_ptr, c_ptr, BLOCK: tl.constexpr):
+    """One BLOCK x BLOCK tl.dot, stored as c's type: on pvc DPAS with sub-groups of 16, on acm-g10 32 and some
+    shared memory (a fat binary whose targets launch differently).  "*bf16,*bf16,*bf16,16" needs a float -> bf16
+    conversion; BLOCK=16 compiles in seconds, 64 spills heavily outside pvc and takes a minute."""
+    offs = tl.arange(0, BLOCK)
+    a = tl.load(a_ptr + offs[:, None] * BLOCK + offs[None, :])
+    b = tl.load(b_ptr + offs[:, None] * BLOCK + offs[None, :])
+    tl.store(c_ptr + offs[:, None] * BLOCK + offs[None, :], tl.dot(a, b).to(c_ptr.dtype.element_ty))
+
+
+@triton.jit
+def row_sum_kernel(x_ptr, out_ptr, BLOCK: tl.constexpr):
+    """A reduction across the sub-groups of a work-group: shared local memory and a barrier."""
+    row = tl.program_id(0)
+    tl.store(out_ptr + row, tl.sum(tl.load(x_ptr + row * BLOCK + tl.arange(0, BLOCK)), axis=0))
+
+
+@triton.jit
+def scalars_kernel(out_ptr, flag, i8, i16, u16, u32, i64, h, bf, f, d, BLOCK: tl.constexpr):
+    """One scalar argument of each kind the C launcher passes."""
+    total = (flag.to(tl.float32) + i8.to(tl.float32) + i16.to(tl.float32) + u16.to(tl.float32) + u32.to(tl.float32) +
+             i64.to(tl.float32) + h.to(tl.float32) + bf.to(tl.float32) + f + d.to(tl.float32))
+    tl.store(out_ptr + tl.arange(0, BLOCK), tl.zeros((BLOCK, ), tl.float32) + total)
 
 
 def ast_source(fn: Any, signature: Dict[str, str], constexprs: Dict[str, Any]) -> ASTSource:

@@ -66,7 +66,7 @@ fi
 
 # The published kernel packages of the corpus tests (requirements-corpus.txt), with --no-deps and a stamp of
 # their own: their declared dependencies include PyPI's torch (gigabytes of CUDA libraries), which the
-# corpus replaces with a stand-in (python/test/corpus/standin_torch).
+# corpus replaces with a stand-in (python/test/support/standin_torch, a test double).
 corpus_hash=$(sha256sum requirements-corpus.txt | cut -d' ' -f1)
 if ! stamp_ok corpus "$corpus_hash"; then
   say "installing the corpus's kernel packages (requirements-corpus.txt, --no-deps)"
@@ -98,7 +98,9 @@ if ! stamp_ok package "$want" || ! "$PY" -c "import triton.backends.intel.target
   else
     say "building the triton-xpu wheel (about a minute)"
     wheelhouse=build/wheelhouse-${TRITON_XPU_TOOLCHAIN:-host}
-    rm -rf "$wheelhouse"
+    # setuptools stages the package in build/lib.* and never removes what the sources no longer have: a module
+    # moved out of the backend would still ship from an earlier build's copy (python/test/packaging/test_wheel.py).
+    rm -rf "$wheelhouse" build/lib.*
     "$PY" -m pip wheel -q --no-deps -w "$wheelhouse" .
     "$PY" -m pip install -q --no-deps --force-reinstall "$wheelhouse"/triton_xpu-*.whl
   fi

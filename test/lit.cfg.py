@@ -1,7 +1,12 @@
 # The lit suite: one behaviour per file, RUN/CHECK lines that read as documentation, FileCheck on the output
 # of real tools: `triton-xpu compile` (and the NAME.json it writes), `triton-xpu info`, `triton-xpu disasm`
-# (iga64), spirv-dis.  The kernels the RUN lines compile are in Inputs/kernels.py.
+# (iga64), spirv-dis.  The kernels the RUN lines compile (%kernels) are the project's one kernel collection,
+# examples/kernels.py.
 # Run with `lit -sv test` from the repository root (PyPI's lit and filecheck).
+#
+# Two suites test the AOT command, on purpose: here, what its output says (FileCheck on a file or a listing);
+# python/test/aot/ (pytest), what needs Python to check -- C loaders built and launched, parallel jobs,
+# refused input, binaries compared with the loader's reading.
 import os
 import re
 import sys
@@ -12,7 +17,7 @@ import lit.formats
 config.name = "triton-xpu"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".py"]
-config.excludes = ["lit.cfg.py", "Inputs"]
+config.excludes = ["lit.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 
 config.environment["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
@@ -25,6 +30,9 @@ for var in ("HOME", "TMPDIR"):
 # The AOT command line.  Until the package installs the `triton-xpu` console script everywhere, run it as a
 # module of the interpreter lit runs under.
 config.substitutions.append(("%triton-xpu", f"{sys.executable} -m triton.backends.intel.aot.cli"))
+# The kernels the RUN lines compile: `%triton-xpu compile %kernels --kernel NAME ...` (the command executes the file).
+config.substitutions.append(("%kernels", os.path.join(os.path.dirname(config.test_source_root), "examples",
+                                                      "kernels.py")))
 # PyPI's filecheck provides the FileCheck command as `filecheck`.
 config.substitutions.append(("FileCheck", "filecheck"))
 

@@ -1,5 +1,6 @@
-"""Shared pytest set-up: a private Triton cache per test session, the example kernels on sys.path, and real
-inputs made with the real ocloc.
+"""Shared pytest set-up: a private Triton cache per test session, the project's script folders on sys.path
+(examples/: the kernel collection and the main job; benchmarks/), and real inputs made with the real ocloc.
+Test support shared by several folders is the ``support`` package beside this file (python/test/support).
 
 ``cl_spirv`` / ``cl_zebin`` compile OpenCL C with the ``ocloc`` executable (``-spv_only`` for SPIR-V,
 ``-internal_options -cl-intel-allow-zebin`` for a zebin), ``spirv_zebin`` compiles SPIR-V, ``triton_zebin``
@@ -19,9 +20,12 @@ from pathlib import Path
 import pytest
 
 import suite_summary
+from support import intel_stack
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "examples"))
+# The one place the tests' path reaches outside python/test: `import kernels` (examples/kernels.py), `import main`
+# (examples/main.py), `import bench_common` and the other benchmark scripts.
+sys.path[:0] = [str(REPO / "examples"), str(REPO / "benchmarks")]
 
 # Tools installed in the environment (PyPI's newer spirv-dis, lit's filecheck) come first, as under ./run.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
@@ -36,21 +40,9 @@ os.environ.setdefault("TRITON_XPU_GRF_PARALLEL", "0")
 
 # The Intel stack a result depends on, by its Debian packages (exact versions): in the header of every run and
 # in the report of every failure, so a failure reads with the NEO/IGC/loader it happened on.
-_STACK_PACKAGES = ("intel-opencl-icd", "libze-intel-gpu1", "intel-ocloc", "libigc2", "libigc1", "libigc2-tools",
-                   "libigc-tools", "libze1")
-
-
 @functools.lru_cache(maxsize=None)
 def _stack_versions() -> str:
-    found = []
-    for package in _STACK_PACKAGES:
-        try:
-            version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True,
-                                     timeout=30).stdout.strip()
-        except (OSError, subprocess.TimeoutExpired):
-            version = ""
-        if version:
-            found.append(f"{package} {version}")
+    found = [f"{package} {version}" for package, version in (intel_stack.versions() or {}).items()]
     toolchain = os.environ.get("TRITON_XPU_TOOLCHAIN", "?")
     return f"toolchain {toolchain}: " + (", ".join(found) or "no Intel packages found by dpkg")
 

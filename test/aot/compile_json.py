@@ -1,7 +1,7 @@
 # `triton-xpu compile` writes NAME.json beside the binary: the kernel, its constexprs, the binary's format and,
 # per target, its fat-binary member, the GRF mode chosen with every attempt, spills, IGC flags and launch shape.
 # RUN: rm -rf %t && mkdir -p %t
-# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32,1024" --target pvc,acm-g10 --out-dir %t -q
+# RUN: %triton-xpu compile %kernels --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32,1024" --target pvc,acm-g10 --out-dir %t -q
 # RUN: FileCheck %s --input-file %t/add_kernel.json
 
 # CHECK: "kernel": "add_kernel",

@@ -1,7 +1,7 @@
 # `triton-xpu disasm` prints each kernel's ISA through iga64, with the IGA platform of each target of the binary,
 # without IGC's zero padding (which IGA would print as "illegal" instructions).
 # RUN: rm -rf %t && mkdir -p %t
-# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32,1024" --target pvc,acm-g10 --out-dir %t -q
+# RUN: %triton-xpu compile %kernels --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32,1024" --target pvc,acm-g10 --out-dir %t -q
 # RUN: %triton-xpu disasm %t/add_kernel.zebin | FileCheck %s
 
 # IGA 1.0 names the platforms by family (xehpc, xehpg), IGA 2 by IP version (12p72, 12p71).

@@ -1,7 +1,7 @@
 # `triton-xpu compile --emit-c` writes a C loader in Triton's AOT convention with Level Zero types: the native
 # binary embedded, ZE_MODULE_FORMAT_NATIVE only, constexprs absent, one launch shape per target.
 # RUN: rm -rf %t && mkdir -p %t
-# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32" --constexpr BLOCK=1024 --target pvc,acm-g10 --out-dir %t --emit-c -q
+# RUN: %triton-xpu compile %kernels --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32" --constexpr BLOCK=1024 --target pvc,acm-g10 --out-dir %t --emit-c -q
 # RUN: FileCheck %s --input-file %t/add_kernel.h --check-prefix=HEADER
 # RUN: FileCheck %s --input-file %t/add_kernel.c --check-prefix=SOURCE
 

@@ -1,7 +1,7 @@
 # `triton-xpu info` on a fat binary shows each target's member (ocloc's name, 64.<IP version>) and its kernel;
 # `--json` gives the same facts as data.
 # RUN: rm -rf %t && mkdir -p %t
-# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32,1024" --target pvc,acm-g10 --out-dir %t -q
+# RUN: %triton-xpu compile %kernels --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32,1024" --target pvc,acm-g10 --out-dir %t -q
 # RUN: %triton-xpu info %t/add_kernel.zebin | FileCheck %s
 # RUN: %triton-xpu info %t/add_kernel.zebin --json | FileCheck %s --check-prefix=JSON
 

@@ -1,7 +1,7 @@
 # `triton-xpu info` on a single zebin shows what its kernel uses on its target, like
 # `cuobjdump --dump-resource-usage`: SIMD width, registers, spills, memory, barriers, DPAS, code, each argument.
 # RUN: rm -rf %t && mkdir -p %t
-# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32,1024" --target pvc --out-dir %t -q
+# RUN: %triton-xpu compile %kernels --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32,1024" --target pvc --out-dir %t -q
 # RUN: %triton-xpu info %t/add_kernel.zebin | FileCheck %s
 
 # CHECK: {{.*}}add_kernel.zebin: zebin, [[SIZE:[0-9]+]] bytes

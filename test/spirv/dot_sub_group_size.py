@@ -2,7 +2,7 @@
 # The SPIR-V asks for the size and the binary IGC makes of it runs at that SIMD width and requires it
 # (what a SYCL launcher multiplies num_warps by; the zebin carries no SPIR-V to ask).
 # RUN: rm -rf %t && mkdir -p %t
-# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel dot_kernel --signature "*bf16,*bf16,*bf16,16" --target pvc,acm-g10 --emit-spv --out-dir %t -q
+# RUN: %triton-xpu compile %kernels --kernel dot_kernel --signature "*bf16,*bf16,*bf16,16" --target pvc,acm-g10 --emit-spv --out-dir %t -q
 # RUN: spirv-dis %t/dot_kernel.pvc.spv | FileCheck %s --check-prefix=PVC
 # RUN: spirv-dis %t/dot_kernel.acm-g10.spv | FileCheck %s --check-prefix=DG2
 # RUN: %triton-xpu info %t/dot_kernel.zebin | FileCheck %s --check-prefix=INFO

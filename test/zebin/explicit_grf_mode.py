@@ -1,8 +1,8 @@
 # An explicit GRF mode is obeyed as given and never retried, even where the kernel spills.
 # RUN: rm -rf %t && mkdir -p %t
-# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel layernorm_kernel --signature "*fp32,*fp32,*fp32,*fp32,i32,i32,fp32,8192" --num-warps 8 --grf 128 --target pvc --out-dir %t/128 -q
+# RUN: %triton-xpu compile %kernels --kernel layernorm_kernel --signature "*fp32,*fp32,*fp32,*fp32,i32,i32,fp32,8192" --num-warps 8 --grf 128 --target pvc --out-dir %t/128 -q
 # RUN: FileCheck %s --input-file %t/128/layernorm_kernel.json --check-prefix=SMALL
-# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel layernorm_kernel --signature "*fp32,*fp32,*fp32,*fp32,i32,i32,fp32,8192" --num-warps 8 --grf 256 --target pvc --out-dir %t/256 -q
+# RUN: %triton-xpu compile %kernels --kernel layernorm_kernel --signature "*fp32,*fp32,*fp32,*fp32,i32,i32,fp32,8192" --num-warps 8 --grf 256 --target pvc --out-dir %t/256 -q
 # RUN: FileCheck %s --input-file %t/256/layernorm_kernel.json --check-prefix=LARGE
 
 # SMALL: "grf_mode": "128",

@@ -1,7 +1,7 @@
 # The GRF policy on pvc: a layernorm row of 8192 floats over 8 sub-groups spills in the default 128 registers
 # (IGC 1 and 2), so the zebin stage compiles it again with 256, which spills less, and keeps that binary.
 # RUN: rm -rf %t && mkdir -p %t
-# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel layernorm_kernel --signature "*fp32,*fp32,*fp32,*fp32,i32,i32,fp32,8192" --num-warps 8 --target pvc --out-dir %t -q
+# RUN: %triton-xpu compile %kernels --kernel layernorm_kernel --signature "*fp32,*fp32,*fp32,*fp32,i32,i32,fp32,8192" --num-warps 8 --target pvc --out-dir %t -q
 # RUN: FileCheck %s --input-file %t/layernorm_kernel.json --check-prefix=JSON
 # RUN: %triton-xpu info %t/layernorm_kernel.zebin | FileCheck %s --check-prefix=INFO
 

@@ -1,6 +1,6 @@
 # A kernel that does not spill in pvc's default 128 registers is compiled once, without a GRF flag.
 # RUN: rm -rf %t && mkdir -p %t
-# RUN: %triton-xpu compile %S/../Inputs/kernels.py --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32,1024" --target pvc --out-dir %t -q
+# RUN: %triton-xpu compile %kernels --kernel add_kernel --signature "*fp32,*fp32,*fp32,i32,1024" --target pvc --out-dir %t -q
 # RUN: FileCheck %s --input-file %t/add_kernel.json --check-prefix=JSON
 # RUN: %triton-xpu info %t/add_kernel.zebin | FileCheck %s --check-prefix=INFO
 

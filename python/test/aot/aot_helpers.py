@@ -9,8 +9,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
-EXAMPLES = REPO / "examples" / "kernels.py"
-AOT_KERNELS = HERE / "aot_kernels.py"
+EXAMPLES = REPO / "examples" / "kernels.py"  # what `triton-xpu compile` compiles here: the one kernel collection
 ADD_SIGNATURE = "*fp32,*fp32,*fp32,i32,1024"
 DOT_SIGNATURE = "*fp16,*fp16,*fp32,16"
 

@@ -1,4 +1,10 @@
-"""Fixtures of the ahead-of-time tests: the `triton-xpu` outputs (compiled once per test run) and the C compiler."""
+"""Fixtures of the ahead-of-time tests: the `triton-xpu` outputs (compiled once per test run) and the C compiler.
+
+Two suites test the AOT command, on purpose: here (pytest), what needs Python to check -- C loaders built and
+launched, parallel jobs, refused input, binaries compared with the loader's reading; test/aot/ (lit), what its
+output says, by FileCheck on a file or a listing, one behaviour per file.  Both compile examples/kernels.py, the
+project's one kernel collection.
+"""
 
 import fcntl
 import os
@@ -7,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aot_helpers import ADD_SIGNATURE, AOT_KERNELS, DOT_SIGNATURE, EXAMPLES, run_cli
+from aot_helpers import ADD_SIGNATURE, DOT_SIGNATURE, EXAMPLES, run_cli
 
 
 def _compile(out_dir, *args):
@@ -44,7 +50,7 @@ def built(tmp_path_factory):
                 (root / sub).mkdir()
             _compile(root / "pvc", EXAMPLES, "--kernel", "add_kernel", "--out-name", "add", "--signature",
                      ADD_SIGNATURE, "--target", "pvc", "--emit-c", "-j", "2")
-            _compile(root / "fat", AOT_KERNELS, "--kernel", "add_kernel", "--out-name", "add", "--signature",
+            _compile(root / "fat", EXAMPLES, "--kernel", "add_kernel", "--out-name", "add", "--signature",
                      ADD_SIGNATURE.replace(",1024", ""), "--constexpr", "BLOCK=128", "--kernel", "dot_kernel",
                      "--out-name", "dot_kernel", "--signature", DOT_SIGNATURE, "--target", "pvc,acm-g10",
                      "--num-warps", "1", "--emit-c", "--emit-spv", "-j", "2")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from aot_helpers import AOT_KERNELS, EXAMPLES
+from aot_helpers import EXAMPLES
 from triton.backends.intel.aot import artifacts, c_loader, kernels, signature
 from triton.backends.intel.binary import fatbin
 
@@ -39,14 +39,14 @@ def test_binding_constexprs_hints_and_the_constant_one():
 
 
 def test_several_kernels_pair_with_their_signatures_and_names():
-    specs = kernels.prepare(str(AOT_KERNELS), ["add_kernel", "add_kernel"], ["*fp32,*fp32,*fp32,i32,1024",
+    specs = kernels.prepare(str(EXAMPLES), ["add_kernel", "add_kernel"], ["*fp32,*fp32,*fp32,i32,1024",
                                                                          "*fp32,*fp32,*fp32,i32,64"], [],
                         ["add_1024", "add_64"])
     assert [(s.name, s.constexprs["BLOCK"]) for s in specs] == [("add_1024", 1024), ("add_64", 64)]
     with pytest.raises(signature.AotError, match="distinct --out-name"):
-        kernels.prepare(str(AOT_KERNELS), ["add_kernel", "add_kernel"], ["*fp32,*fp32,*fp32,i32,1024"], [])
+        kernels.prepare(str(EXAMPLES), ["add_kernel", "add_kernel"], ["*fp32,*fp32,*fp32,i32,1024"], [])
     with pytest.raises(signature.AotError, match="not a C identifier"):
-        kernels.prepare(str(AOT_KERNELS), ["add_kernel"], ["*fp32,*fp32,*fp32,i32,1024"], [], ["add-1"])
+        kernels.prepare(str(EXAMPLES), ["add_kernel"], ["*fp32,*fp32,*fp32,i32,1024"], [], ["add-1"])
 
 
 def test_targets_resolve_aliases_and_drop_duplicates():

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from aot_helpers import HERE, REPO, neo_env, run_cli
+from aot_helpers import EXAMPLES, HERE, REPO, neo_env, run_cli
 from triton.backends.intel.aot import c_loader
 
 C_PROGRAMS = HERE / "c"
@@ -128,13 +128,13 @@ def test_header_is_valid_cplusplus(built, cc):
 
 def test_half_precision_scalars_are_rounded_to_nearest_even(cc, tmp_path):
     np = pytest.importorskip("numpy")
-    proc = run_cli("compile", HERE / "aot_kernels.py", "--kernel", "scalars_kernel", "--out-name", "scalars",
-                   "--signature", "*fp32,i1,i8,i16,u32,i64,fp16,bf16,fp32,fp64,64", "--target", "pvc",
+    proc = run_cli("compile", EXAMPLES, "--kernel", "scalars_kernel", "--out-name", "scalars",
+                   "--signature", "*fp32,i1,i8,i16,u16,u32,i64,fp16,bf16,fp32,fp64,64", "--target", "pvc",
                    "--out-dir", tmp_path, "--emit-c", "-q")
     assert proc.returncode == 0, proc.stderr
     header = (tmp_path / "scalars.h").read_text()
-    assert ("void *out_ptr, bool flag, int8_t i8, int16_t i16, uint32_t u32, int64_t i64, float h, float bf, "
-            "float f, double d);") in header
+    assert ("void *out_ptr, bool flag, int8_t i8, int16_t i16, uint16_t u16, uint32_t u32, int64_t i64, float h, "
+            "float bf, float f, double d);") in header
     values = np.array([0.0, -0.0, 1.0, -2.5, 65504.0, 65520.0, 1e6, 6.1e-5, 5.96e-8, 2.98e-8, 2.99e-8, 1e-9,
                        0.1, 1.0 + 2.0**-11, 1.0 + 3 * 2.0**-11, 3.14159265, np.inf, -np.inf,
                        1.0 + 2.0**-8, 1.0 + 3 * 2.0**-8, 3.3895e38, 1e-40], dtype=np.float32)

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from aot_helpers import ADD_SIGNATURE, AOT_KERNELS, EXAMPLES, neo_env, run_cli
+from aot_helpers import ADD_SIGNATURE, EXAMPLES, neo_env, run_cli
 from triton.backends.intel.runtime import level_zero
 from triton.backends.intel.binary import fatbin, zebin
 
@@ -213,7 +213,7 @@ def test_a_failed_write_names_the_file_and_leaves_no_temporary_file(tmp_path):
 BAD_INPUT = {
     "missing kernel": (["compile", EXAMPLES, "--kernel", "nope", "--signature", ADD_SIGNATURE, "--target", "pvc"],
                        "no kernel 'nope' in"),
-    "not a kernel": (["compile", AOT_KERNELS, "--kernel", "not_a_kernel", "--signature", "i32", "--target", "pvc"],
+    "not a kernel": (["compile", EXAMPLES, "--kernel", "ast_source", "--signature", "i32", "--target", "pvc"],
                      "is not a @triton.jit kernel"),
     "malformed signature": (["compile", EXAMPLES, "--kernel", "add_kernel", "--signature", "*fp32,,*fp32,i32,1024",
                              "--target", "pvc"], "signature entry 1 is empty"),
@@ -269,7 +269,8 @@ def test_bad_input_is_one_line_on_stderr_and_a_failure(case, tmp_path):
 
 def with_zeinfo_line(data: bytes, after: str, line: str) -> bytes:
     """``data`` with ``line`` inserted into .ze_info after the first line containing ``after``."""
-    from triton.backends.intel.binary import edit, elf
+    from triton.backends.intel.binary import elf
+    from support import zebin_edit as edit
     image = elf.parse(data, zebin.SECTION_TYPES)
     text = image.content(image.section(".ze_info")).decode()
     at = text.index("\n", text.index(after)) + 1
@@ -315,14 +316,10 @@ def test_info_force_cannot_show_what_does_not_read(built, tmp_path):
 def test_info_agrees_with_the_loader_on_every_mutant(built, tmp_path, capsys):
     # For a sample of single-bit flips and value edits: exit 0 exactly when the loader's checks accept the
     # binary, otherwise exit 1 and one line naming the fault -- never an internal exception.
-    import importlib.util
     from triton.backends.intel.aot import cli
     from triton.backends.intel.binary import validate
     from triton.backends.intel.errors import ZebinFormatError
-    spec = importlib.util.spec_from_file_location("fuzz_zebin", EXAMPLES.parent.parent / "tools" / "fuzz_zebin.py")
-    tool = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = tool
-    spec.loader.exec_module(tool)
+    from support import zebin_fuzz as tool
     base = (built["pvc"] / "add.zebin").read_bytes()
     path = tmp_path / "mutant.zebin"
     outcomes = set()

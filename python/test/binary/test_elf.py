@@ -6,8 +6,9 @@ import io
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from triton.backends.intel.binary import edit, elf, zebin
+from triton.backends.intel.binary import elf, zebin
 from triton.backends.intel.errors import ZebinFormatError
+from support import zebin_edit as edit
 
 CASES = [("add", "pvc"), ("softmax", "acm-g10"), ("matmul", "pvc"), ("layernorm", "tgllp")]
 

@@ -2,13 +2,12 @@
 
 NEO 22.43 aborts the process (or reads out of bounds) on some malformed zebins instead of refusing them.
 Every zebin ocloc produces must pass the validator unchanged, and each class of corruption found to kill
-the driver (tools/fuzz_zebin_load.py; the NEO abort location is noted on each case) must be refused with a
+the driver (tools/fuzz_zebin.py; the NEO abort location is noted on each case) must be refused with a
 ZebinFormatError that says what is wrong.  The corruptions are made by editing real zebins: ``.ze_info`` is
 YAML text inside the ELF, so it is edited as text and the ELF rebuilt around it, and ELF fields are
 patched in place.  No device is needed.
 """
 
-import importlib.util
 import struct
 import sys
 from pathlib import Path
@@ -17,10 +16,10 @@ import pytest
 
 from triton.backends.intel.native import build_log
 from triton.backends.intel.binary import elf as elf_format
-from triton.backends.intel.binary import edit, fatbin, validate, zebin, zeinfo
+from triton.backends.intel.binary import fatbin, validate, zebin, zeinfo
 from triton.backends.intel.errors import ZebinFormatError
-
-REPO = Path(__file__).resolve().parents[3]
+from support import zebin_fuzz
+from support import zebin_edit as edit
 
 # Representative cheap kernels on every target, plus a matmul (DPAS, 256 GRF) on pvc.
 TRITON_CASES = [(name, arch) for arch in ("pvc", "acm-g10", "tgllp")
@@ -74,7 +73,7 @@ def test_members_of_a_fat_binary_pass(spirv_zebin, cl_spirv, opencl):
 
 
 class Elf:
-    """A real zebin to make corrupt copies of (binary.edit on binary.elf's parse)."""
+    """A real zebin to make corrupt copies of (support.zebin_edit on binary.elf's parse)."""
 
     def __init__(self, data):
         self.data = bytes(data)
@@ -380,19 +379,11 @@ def test_target_notes_that_make_neo_rebuild_from_spirv(add_pvc):
 # Robustness: whatever the bytes, a Zebin equal to read_zebin's or a ZebinFormatError
 
 
-def _fuzz_tool():
-    spec = importlib.util.spec_from_file_location("fuzz_zebin", REPO / "tools" / "fuzz_zebin.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("mode", ["all-bits", "values"])
 def test_mutants_are_refused_or_read_alike(add_pvc, mode):
     # Whatever the bytes: a ZebinFormatError naming the fault, or the Zebin the reader gives -- never another
     # exception.
-    mutants = _fuzz_tool().MutantSet(mode, add_pvc)
+    mutants = zebin_fuzz.MutantSet(mode, add_pvc)
     accepted = 0
     for i in mutants.indices(0, None, 400, seed=3):
         mutant = mutants[i].data
@@ -608,15 +599,14 @@ def with_arg_key(elf, want, key, value):
 def loads_and_launches(data, kernel="add_kernel", kinds=("ptr", "ptr", "ptr", "i32"), group=(128, 1, 1),
                        unchecked=False):
     """What NEO does with ``data`` on the emulated pvc, through the loader's checks (``unchecked``: without them):
-    (outcome, detail) of tools/fuzz_zebin.py's child (module and kernel creation, a launch with ``kinds``
-    arguments, synchronisation)."""
+    (outcome, detail) of the fuzzer's child (support.zebin_fuzz: module and kernel creation, a launch with
+    ``kinds`` arguments, synchronisation)."""
     import json
     import tempfile
-    fuzz_zebin = _fuzz_tool()
     folder = tempfile.mkdtemp(prefix="validate-load-")
     spec = Path(folder) / "bases.json"
     spec.write_text(json.dumps({"k": {"kernel": kernel, "kinds": list(kinds), "group": list(group), "shared": 0}}))
-    child = fuzz_zebin.Child(str(spec), "pvc", 120)
+    child = zebin_fuzz.Child(str(spec), "pvc", 120)
     try:
         result, death = child.run(0, "k", bytes(data), raw=unchecked)
     finally:

@@ -5,17 +5,11 @@ python/test/suite_summary.py: this conftest's hooks would run only in xdist's wo
 ``TRITON_XPU_CORPUS=full`` adds the entries marked ``full_only`` (the ones taking many seconds to compile).
 """
 
-import os
-import sys
 from typing import Dict
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-import harness  # noqa: E402
+import harness  # this folder is on sys.path: pytest puts each conftest's folder there
 
 
 

@@ -5,8 +5,9 @@ A corpus entry (:class:`Entry`) names a published module and its ``@triton.jit``
 constexprs and ``num_warps`` the package's own Python wrapper passes for a typical small shape.  Nothing here
 copies a kernel: the package, installed from PyPI (``requirements-corpus.txt``), is imported at compile time.
 
-Process layout (why): the packages import torch at module level; the stand-in torch (``standin_torch/``) and the
-environment they need are only ever set up in the corpus's own child processes, never in pytest's:
+Process layout (why): the packages import torch at module level; the stand-in torch (a test double,
+``python/test/support/standin_torch``) and the environment they need are only ever set up in the corpus's own
+child processes, never in pytest's:
 
 * a *compile process* (:class:`CompileProcess`): the stand-in torch on ``sys.path``; the emulated device active
   because Triton 3.3's ``@triton.autotune`` asks the active driver for a benchmarker when the module is imported;
@@ -32,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-STANDIN_TORCH = os.path.join(HERE, "standin_torch")
+STANDIN_TORCH = os.path.join(os.path.dirname(HERE), "support", "standin_torch")  # a folder holding torch/
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 
 # Every target the corpus knows; a toolchain whose ocloc lacks one (legacy: bmg) skips it, visibly.
@@ -215,7 +216,7 @@ def _enter_compile_process() -> None:
     import warnings
     warnings.simplefilter("ignore")  # the packages warn about the missing GPU and the Triton version at import
     import torch
-    assert getattr(torch, "STANDIN", False), f"expected the corpus's stand-in torch, imported {torch.__file__}"
+    assert getattr(torch, "STANDIN", False), f"expected the stand-in torch, imported {torch.__file__}"
 
 
 def _spawn_pool(initializer, initargs=()) -> futures.ProcessPoolExecutor:

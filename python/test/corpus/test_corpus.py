@@ -89,5 +89,5 @@ def test_standin_torch_is_invisible_here():
     """The stand-in torch lives only in the corpus's child processes: pytest's own process never imports it."""
     import sys
     torch = sys.modules.get("torch")
-    assert torch is None or not getattr(torch, "STANDIN", False), "the corpus's stand-in torch leaked into pytest"
+    assert torch is None or not getattr(torch, "STANDIN", False), "the stand-in torch leaked into pytest"
     assert harness.STANDIN_TORCH not in sys.path

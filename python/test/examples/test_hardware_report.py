@@ -90,11 +90,7 @@ def test_grf_data_has_no_run_time_on_the_emulated_device(report):
 def test_spill_figures_are_the_kernels_metadata(report, monkeypatch):
     r, env = report
     monkeypatch.setenv("TRITON_CACHE_DIR", env["TRITON_CACHE_DIR"])  # the report's compiles: cache hits
-    sys.path.insert(0, str(REPO / "examples"))
-    try:
-        import kernels
-    finally:
-        sys.path.remove(str(REPO / "examples"))
+    import kernels
     (row, ) = r["grf"]["kernels"]
     spec = kernels.SPECS["matmul"]
     default = spec.compile("pvc").metadata
@@ -136,14 +132,12 @@ def test_the_timing_loop_launches_both_modes(report):
 
 
 def test_a_mode_is_faster_only_beyond_the_spread():
-    saved_env, saved_path = dict(os.environ), list(sys.path)
-    sys.path.insert(0, str(BENCH))
-    try:  # bench_common sets NEO_CACHE_PERSISTENT and puts examples/ on the path: not for the other tests
+    saved_env = dict(os.environ)
+    try:  # bench_common sets NEO_CACHE_PERSISTENT: not for the other tests
         import hardware_report
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
-        sys.path[:] = saved_path
     t = lambda samples: hardware_report.run_time_summary(samples, 1)  # noqa: E731
     assert t([1, 2, 3, 4, 5])["median_us"] == 3 and t([1, 2, 3, 4, 5])["p25_us"] == 2
     assert hardware_report.faster(t([10, 11, 12]), t([5, 6, 7])) == "256"

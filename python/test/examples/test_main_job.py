@@ -74,10 +74,7 @@ def test_unknown_target_is_one_line_and_exit_2():
 
 
 def test_the_table_says_when_the_second_attempt_ran_in_parallel():
-    import importlib.util
-    loader = importlib.util.spec_from_file_location("main_job", MAIN)
-    main_job = importlib.util.module_from_spec(loader)
-    loader.loader.exec_module(main_job)
+    import main as main_job  # examples/main.py
     attempts = [{"grf_mode": "128", "spill_bytes": 8192, "kept": False, "early": False,
                  "reason": "replaced: spills 8192 -> 0 B (-100.0%) at 256 GRF"},
                 {"grf_mode": "256", "spill_bytes": 0, "kept": True, "early": False,

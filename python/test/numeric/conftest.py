@@ -6,14 +6,9 @@ Every numeric test records its kind, measured max error and tolerance; the run e
 (python/test/conftest.py prints it: under xdist only the root conftest is loaded by the controller).
 """
 
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-import numeric_executors  # noqa: E402
+import numeric_executors  # this folder is on sys.path: pytest puts each conftest's folder there
 
 
 @pytest.fixture(scope="session")

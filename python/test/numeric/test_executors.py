@@ -129,7 +129,6 @@ def test_the_driver_itself_refuses_the_cpu_queue_and_spirv_on_level_zero(tmp_pat
     # The SPIR-V path exists for the executor only: the real driver refuses a queue that is not on Level Zero, and
     # the SPIR-V entry refuses Level Zero queues (where a SYCL runtime runs on this toolchain's GPU stack).
     import importlib.util
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
     from bench_common import sycl_gpu_problem
     with_gpu = os.environ.get("TRITON_XPU_TOOLCHAIN") == "current" or not sycl_gpu_problem()
     env = dict(os.environ, TRITON_XPU_EMULATE="pvc", PYTHONWARNINGS="ignore",
@@ -188,15 +187,12 @@ def test_the_gpu_executor_fails_rather_than_skips_on_an_emulated_device(tmp_path
         proc.stdout + proc.stderr[-2000:]
 
 
-def test_tests_that_launch_broken_binaries_never_run_on_a_real_gpu(monkeypatch):
+def test_tests_that_launch_broken_binaries_never_run_on_a_real_gpu(monkeypatch, request):
     # python/test/conftest.py skips every test marked launches_broken_binaries (the fuzzer, the validator's launches
     # of edited zebins) where a real Intel GPU is present.
-    import importlib.util
-    from pathlib import Path
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_root_conftest_for_test", path)
-    root = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(root)
+    # The root conftest as pytest loaded it (a plugin registered under its file's path).
+    root = request.config.pluginmanager.get_plugin(str(Path(__file__).parents[1] / "conftest.py"))
+    assert root is not None and hasattr(root, "pytest_collection_modifyitems")
 
     class Item:
 

@@ -5,6 +5,7 @@ is none and the test skips.
 """
 
 import os
+import re
 import subprocess
 import venv
 import zipfile
@@ -15,6 +16,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 # Files of the backend that are not Python, which package_data must bring along.
 C_TEMPLATES = REPO / "third_party" / "intel" / "backend" / "aot" / "c_templates"
+# The suite's own machinery (python/test/support: the zebin field editor, the fuzzer, the stand-in torch), which
+# the package must never carry.
+TEST_SUPPORT = REPO / "python" / "test" / "support"
 WHEELS = sorted((REPO / "build" / f"wheelhouse-{os.environ.get('TRITON_XPU_TOOLCHAIN', 'host')}")
                 .glob("triton_xpu-*+native-*.whl"))
 
@@ -61,3 +65,20 @@ def test_wheel_carries_the_c_loader_templates():
     with zipfile.ZipFile(WHEELS[-1]) as wheel:
         missing = templates - set(wheel.namelist())
     assert not missing, f"{WHEELS[-1].name} lacks {sorted(missing)}"
+
+
+@pytest.mark.skipif(not WHEELS, reason="no built wheel: scripts/setup.sh in develop mode builds none")
+def test_wheel_carries_no_test_support():
+    # Test machinery lives in python/test/support, never in the package: no field editor of zebins (it used to be
+    # binary/edit.py), no fuzzer, no module of the support package, no test double (each says TEST DOUBLE in its
+    # docstring), no stand-in torch, no test or conftest file.
+    support_modules = {p.name for p in TEST_SUPPORT.glob("*.py") if p.name != "__init__.py"}
+    assert support_modules >= {"zebin_edit.py", "zebin_fuzz.py"}
+    with zipfile.ZipFile(WHEELS[-1]) as wheel:
+        names = wheel.namelist()
+        backend = [n for n in names if n.startswith("triton/backends/intel/")]
+        doubles = [n for n in backend if n.endswith(".py") and b"TEST DOUBLE" in wheel.read(n)]
+    shipped = [n for n in backend if n.endswith("/binary/edit.py") or n.rsplit("/", 1)[-1] in support_modules
+               or re.search(r"(^|/)(test_[^/]*|conftest|fake_[^/]*|[^/]*double[^/]*|[^/]*standin[^/]*)\.py$", n)]
+    shipped += [n for n in names if n.startswith("torch/")]
+    assert shipped + doubles == [], f"{WHEELS[-1].name} carries test support: {sorted(set(shipped + doubles))}"

@@ -4,14 +4,10 @@ toolchain's loader and driver (Debian 12's loader 1.8 and NEO 22.43: it segfault
 a failure fails the tests."""
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
-
-from bench_common import sycl_gpu_problem  # noqa: E402
+from bench_common import sycl_gpu_problem
 
 TOOLCHAIN = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
 

@@ -165,7 +165,7 @@ def test_emulating_g31_on_a_driver_that_does_not_know_it_names_the_one_that_does
 
 def test_triton_xpu_compile_targets_bmg_g31_or_names_the_toolchain_that_can(tmp_path):
     from triton.backends.intel.native import compilers
-    kernels = os.path.join(os.path.dirname(__file__), "..", "..", "..", "test", "Inputs", "kernels.py")
+    kernels = os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "kernels.py")
     cli = [sys.executable, "-m", "triton.backends.intel.aot.cli"]
     proc = subprocess.run(cli + ["compile", kernels, "--kernel", "add_kernel", "--signature",
                                  "*fp32,*fp32,*fp32,i32,1024", "--target", "bmg,bmg-g31", "--out-dir", str(tmp_path),

@@ -1,4 +1,4 @@
-"""torch.nn of the corpus's stand-in torch (TEST DOUBLE): module classes to subclass at import, nothing runs."""
+"""torch.nn of the stand-in torch (TEST DOUBLE): module classes to subclass at import, nothing runs."""
 
 from typing import Any
 
@@ -13,7 +13,7 @@ class Module:
         pass
 
     def __call__(self, *args: Any, **kwargs: Any):
-        raise NotImplementedError("stand-in torch: nn.Module is never run in the corpus")
+        raise NotImplementedError("stand-in torch: nn.Module is never run")
 
 
 class Parameter:

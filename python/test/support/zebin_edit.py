@@ -1,6 +1,7 @@
-"""Editing zebins field by field, for the tools that make corrupt copies of real ones (the fuzzer, tests).
+"""Editing zebins field by field, to make corrupt copies of real ones (the fuzzer, the validator's tests).
 
-Offsets come from the record layouts of :mod:`.elf`; nothing here parses on its own.
+Offsets come from the record layouts of the backend's ``binary.elf``; nothing here parses on its own.  Test
+support: never shipped (the backend itself never edits a binary).
 """
 
 from __future__ import annotations

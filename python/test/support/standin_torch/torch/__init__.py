@@ -1,5 +1,5 @@
-"""A stand-in for `torch` (TEST DOUBLE; see ../README.md): what published Triton kernel packages touch at import,
-answering like a CPU-only PyTorch 2.9 build.  Not PyTorch; nothing here computes."""
+"""A stand-in for `torch` (TEST DOUBLE; see ../README.md): what published Triton kernel packages and upstream's
+tests touch at import, answering like a CPU-only PyTorch 2.9 build.  Not PyTorch; nothing here computes."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ STANDIN = True  # lets a test assert that this double, not a real torch, was imp
 
 def _not_here(name: str):
     def call(*args: Any, **kwargs: Any):
-        raise NotImplementedError(f"torch.{name} was called, but this is the corpus's stand-in torch "
-                                  "(python/test/corpus/standin_torch): kernels are compiled, never run through torch")
+        raise NotImplementedError(f"torch.{name} was called, but this is the stand-in torch "
+                                  "(python/test/support/standin_torch): kernels are compiled, never run through torch")
     call.__name__ = name.rsplit(".", 1)[-1]
     call.__qualname__ = name
     return call
@@ -125,7 +125,7 @@ class Tensor:
     """A type for annotations and isinstance checks; no tensor is ever created."""
 
     def __init__(self, *args: Any, **kwargs: Any):
-        raise NotImplementedError("the stand-in torch creates no tensors (python/test/corpus/standin_torch)")
+        raise NotImplementedError("the stand-in torch creates no tensors (python/test/support/standin_torch)")
 
 
 class Generator:
@@ -373,5 +373,5 @@ return_types = _submodule("return_types", **{n: _structseq(n) for n in (
 
 def __getattr__(name: str):
     # No catch-all: a name the packages need and this double lacks must be visible, not silently mocked.
-    raise AttributeError(f"the corpus's stand-in torch (python/test/corpus/standin_torch) has no torch.{name}; "
-                         "add it there if a published package needs it at import")
+    raise AttributeError(f"the stand-in torch (python/test/support/standin_torch) has no torch.{name}; "
+                         "add it there if a package or test needs it at import")
