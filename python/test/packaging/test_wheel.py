@@ -1,11 +1,11 @@
 """The built wheel is a drop-in replacement of PyPI's triton-xpu: replaces it, passes pip check, uninstalls clean.
 
-Uses the wheel scripts/setup.sh built for this toolchain (build/wheelhouse-<toolchain>); in develop mode there
-is none and the test skips.
+Uses the wheel scripts/setup.sh built for the venv these tests run from (VENV/build/wheelhouse); in develop mode
+there is none and the test skips.
 """
 
-import os
 import subprocess
+import sys
 import venv
 import zipfile
 from pathlib import Path
@@ -15,8 +15,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 # Files of the backend that are not Python, which package_data must bring along.
 C_TEMPLATES = REPO / "third_party" / "intel" / "backend" / "aot" / "c_templates"
-WHEELS = sorted((REPO / "build" / f"wheelhouse-{os.environ.get('TRITON_XPU_TOOLCHAIN', 'host')}")
-                .glob("triton_xpu-*+native-*.whl"))
+WHEELS = sorted((Path(sys.prefix) / "build" / "wheelhouse").glob("triton_xpu-*+native-*.whl"))
 
 
 def run(*cmd, **kw):
