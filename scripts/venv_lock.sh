@@ -29,7 +29,7 @@ venv_lock_holders() {
   local inode
   inode=$(stat -c %i "$1" 2>/dev/null) || return 0
   awk -v inode="$inode" '$2 == "FLOCK" { n = split($6, dev, ":"); if (dev[n] == inode) print $5 }' /proc/locks \
-    2>/dev/null | sort -un | tr '\n' ' ' | sed 's/ $//'
+    2>/dev/null | sort -un | tr '\n' ' ' | sed 's/ $//' || true
 }
 
 # True when this process runs inside a command that uses venv $1 (./run ... inside ./run ...): it holds that
@@ -43,7 +43,7 @@ venv_lock_setup() {
   mkdir -p "$(dirname "$1")"
   exec 8<>"$lock" || venv_lock_die "cannot open $lock: is $(dirname "$1") writable?"
   if ! flock -n 8; then
-    holder=$(cat "$lock" 2>/dev/null); holder=${holder:-$(venv_lock_holders "$lock")}
+    holder=$(cat "$lock" 2>/dev/null || true); holder=${holder:-$(venv_lock_holders "$lock")}
     if venv_lock_nested "$1"; then
       venv_lock_die "another ./run (pid $holder) is setting up $(venv_lock_name "$1"), which the command this ./run runs in is using (so the other may be waiting for it): run this ./run outside that command, or after the other one"
     fi
@@ -77,7 +77,7 @@ venv_lock_use() {
   mkdir -p "$(dirname "$1")"
   exec 7<>"$lock" || venv_lock_die "cannot open $lock: is $(dirname "$1") writable?"
   if ! flock -n -s 7; then
-    holder=$(cat "$1.setup.lock" 2>/dev/null)
+    holder=$(cat "$1.setup.lock" 2>/dev/null || true)
     venv_lock_say "waiting for another ./run changing $(venv_lock_name "$1") (pid ${holder:-$(venv_lock_holders "$lock")})"
     flock -s 7
   fi
