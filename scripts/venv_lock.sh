@@ -24,12 +24,26 @@ venv_lock_name() {
   case "$1" in "$root"/*) printf '%s' "${1#"$root"/}" ;; *) printf '%s' "$1" ;; esac
 }
 
-# The pids holding a flock on file $1 (from /proc/locks; waiters, shown as "->", are left out).
-venv_lock_holders() {
-  local inode
-  inode=$(stat -c %i "$1" 2>/dev/null) || return 0
-  awk -v inode="$inode" '$2 == "FLOCK" { n = split($6, dev, ":"); if (dev[n] == inode) print $5 }' /proc/locks \
-    2>/dev/null | sort -un | tr '\n' ' ' | sed 's/ $//' || true
+# The commands holding lock file $1 open on fd 7 (from /proc; children of a listed one and this shell's own
+# processes left out), as "pid N: COMMAND; pid M: ...".  (flock's own record of a lock names the pid of the flock
+# tool that took it, which has exited.)
+venv_lock_users() {
+  local want p id ppid pids=() out=()
+  want=$(stat -L -c '%d:%i' "$1" 2>/dev/null) || return 0
+  for p in /proc/[0-9]*; do
+    id=$(stat -L -c '%d:%i' "$p/fd/7" 2>/dev/null) || continue
+    [ "$id" = "$want" ] && pids+=("${p#/proc/}")
+  done
+  for p in "${pids[@]}"; do
+    ppid=$(sed 's/.*) [A-Za-z] \([0-9]*\).*/\1/' "/proc/$p/stat" 2>/dev/null) || continue
+    if [ "$p" = $$ ] || [ "$p" = "$BASHPID" ] || [ "$ppid" = $$ ] || [ "$ppid" = "$BASHPID" ] ||
+       [[ " ${pids[*]} " == *" $ppid "* ]]; then
+      continue
+    fi
+    out+=("${out[*]:+; }pid $p: $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | cut -c1-60 | sed 's/ *$//')")
+  done
+  local IFS=
+  printf '%s' "${out[*]}"
 }
 
 # True when this process runs inside a command that uses venv $1 (./run ... inside ./run ...): it holds that
@@ -43,7 +57,7 @@ venv_lock_setup() {
   mkdir -p "$(dirname "$1")"
   exec 8<>"$lock" || venv_lock_die "cannot open $lock: is $(dirname "$1") writable?"
   if ! flock -n 8; then
-    holder=$(cat "$lock" 2>/dev/null || true); holder=${holder:-$(venv_lock_holders "$lock")}
+    holder=$(cat "$lock" 2>/dev/null || true)
     if venv_lock_nested "$1"; then
       venv_lock_die "another ./run (pid $holder) is setting up $(venv_lock_name "$1"), which the command this ./run runs in is using (so the other may be waiting for it): run this ./run outside that command, or after the other one"
     fi
@@ -63,7 +77,7 @@ venv_lock_change() {
     if venv_lock_nested "$1"; then
       venv_lock_die "$(venv_lock_name "$1") must be updated (the sources or requirements changed), but the command this ./run runs in is using it: run this ./run outside that command"
     fi
-    venv_lock_say "waiting for the commands running from $(venv_lock_name "$1") to end before changing it (pids $(venv_lock_holders "$lock")): installing under a running suite would break it"
+    venv_lock_say "waiting for the commands running from $(venv_lock_name "$1") to end before changing it ($(venv_lock_users "$lock")): installing under a running suite would break it"
     flock -x 7
   fi
   VENV_LOCK_CHANGING=$1
@@ -78,7 +92,7 @@ venv_lock_use() {
   exec 7<>"$lock" || venv_lock_die "cannot open $lock: is $(dirname "$1") writable?"
   if ! flock -n -s 7; then
     holder=$(cat "$1.setup.lock" 2>/dev/null || true)
-    venv_lock_say "waiting for another ./run changing $(venv_lock_name "$1") (pid ${holder:-$(venv_lock_holders "$lock")})"
+    venv_lock_say "waiting for another ./run changing $(venv_lock_name "$1") (pid $holder)"
     flock -s 7
   fi
   export TRITON_XPU_USING_VENV=$1
