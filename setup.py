@@ -14,7 +14,9 @@ packages the result as one distribution named ``triton-xpu``:
   so edits under ``third_party/intel/backend/`` take effect without reinstalling.
 
 Set TRITON_XPU_BASE_WHEEL to a triton-xpu wheel file to build from it instead
-(offline builds, ``--no-build-isolation``).
+(offline builds, ``--no-build-isolation``), and TRITON_XPU_BUILD_DIR to keep
+CMake's trees and the SYCL headers elsewhere than ``build/`` (scripts/setup.sh
+keeps them in the venv).
 """
 
 import hashlib
@@ -43,6 +45,8 @@ PACKAGE_ROOT = ROOT / "python"
 TRITON_DIR = PACKAGE_ROOT / "triton"
 BACKEND_SRC = ROOT / "third_party" / "intel" / "backend"
 STAMP = TRITON_DIR / ".base-stamp"
+# CMake's trees and the SYCL headers, kept between builds.
+BUILD_DIR = Path(os.environ.get("TRITON_XPU_BUILD_DIR") or ROOT / "build")
 
 # Files of the base wheel's Intel backend that this repository's backend replaces or drops
 # (its SYCL-based driver and arch parser); the libdevice bitcode is kept.
@@ -220,7 +224,7 @@ class CMakeExtension(Extension):
 
 
 class CMakeBuild(build_ext):
-    """Runs CMake, keeping its build tree in build/cmake-<python> so rebuilds are incremental."""
+    """Runs CMake, keeping its build tree in BUILD_DIR/cmake-<toolchain>-<python> so rebuilds are incremental."""
 
     def build_extension(self, ext: Extension) -> None:
         if shutil.which("cmake") is None:
@@ -230,7 +234,7 @@ class CMakeBuild(build_ext):
         out_dir.mkdir(parents=True, exist_ok=True)
         # One build tree per toolchain environment: each has its own Level Zero headers and compiler.
         toolchain = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
-        build_dir = ROOT / "build" / f"cmake-{toolchain}-py{sys.version_info.major}{sys.version_info.minor}"
+        build_dir = BUILD_DIR / f"cmake-{toolchain}-py{sys.version_info.major}{sys.version_info.minor}"
         build_dir.mkdir(parents=True, exist_ok=True)
         sdks = {major: _sycl_sdk(major, version) for major, version in SYCL_ABIS.items()}
         for stale in out_dir.glob("_sycl*.so"):  # a SYCL part this build may not make again
@@ -255,11 +259,11 @@ class CMakeBuild(build_ext):
 def _sycl_sdk(major: int, version: str) -> Optional[Path]:
     """A prefix with the headers and libsycl.so.MAJOR of intel-sycl-rt ``version``, to build the SYCL part
     for that ABI: ``TRITON_XPU_SYCL<MAJOR>_ROOT``, else extracted once from the wheel pip downloads (into
-    build/sycl-sdk/VERSION), else None."""
+    BUILD_DIR/sycl-sdk/VERSION), else None."""
     override = os.environ.get(f"TRITON_XPU_SYCL{major}_ROOT")
     if override:
         return Path(override)
-    root = ROOT / "build" / "sycl-sdk" / version
+    root = BUILD_DIR / "sycl-sdk" / version
     if (root / ".complete").exists():
         return root
     import tempfile

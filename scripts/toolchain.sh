@@ -154,9 +154,13 @@ mount_script() {
   echo "mkdir -p '$r$PIP_CACHE' && mount --bind '$PIP_CACHE' '$r$PIP_CACHE'"
   for f in /etc/resolv.conf /etc/hosts /etc/ssl/certs/ca-certificates.crt /etc/pip.conf /etc/xdg/pip /opt/wheels; do
     [ -e "$f" ] || continue
-    if [ -d "$f" ]; then echo "mkdir -p '$r$f'"; else echo "mkdir -p '$r$(dirname "$f")'; touch '$r$f'"; fi
+    if [ -d "$f" ]; then echo "mkdir -p '$r$f'"; else echo "mkdir -p '$r$(dirname "$f")'; [ -e '$r$f' ] || touch '$r$f'"; fi
     echo "mount --bind '$f' '$r$f'"
   done
+  # The root file systems, read-only at their own path: a ./run inside a toolchain enters the same ones (the
+  # set-up test starts ./run in a fresh clone from inside the suite).  Nothing above writes to an existing
+  # root file system, so such a nested run works from the read-only view.
+  echo "mkdir -p '$r$STORE' && mount --bind '$STORE' '$r$STORE' && mount -o remount,bind,ro '$r$STORE'"
 }
 
 enter() {   # enter CMD...: run CMD in the root file system, from the current folder
@@ -173,15 +177,12 @@ enter() {   # enter CMD...: run CMD in the root file system, from the current fo
 ensure() {
   host_python
   build_rootfs
-  # The venv is made and kept current by scripts/setup.sh, run inside; its stamp names the root file
-  # system, so a rebuilt toolchain rebuilds the venv.
+  # The venv is made and kept current by scripts/setup.sh, run inside, under its lock (several ./run of one
+  # clone wait there for each other); the key names the root file system and the interpreter, so a rebuilt
+  # toolchain remakes the venv.
   mkdir -p "$(dirname "$VENV")"
-  if [ "$(cat "$VENV/.stamp-rootfs" 2>/dev/null)" != "$KEY $PY_EXE" ]; then
-    rm -rf "$VENV"
-  fi
-  ( cd "$ROOT" && PYTHON=$PY_EXE TRITON_XPU_VENV=$VENV TRITON_XPU_EXTRA_REQUIREMENTS=${EXTRA_REQUIREMENTS:-} \
-      enter_sub scripts/setup.sh --no-system-packages )
-  printf '%s' "$KEY $PY_EXE" > "$VENV/.stamp-rootfs"
+  ( cd "$ROOT" && PYTHON=$PY_EXE TRITON_XPU_VENV=$VENV TRITON_XPU_VENV_KEY="$KEY $PY_EXE" \
+      TRITON_XPU_EXTRA_REQUIREMENTS=${EXTRA_REQUIREMENTS:-} enter_sub scripts/setup.sh --no-system-packages )
 }
 
 enter_sub() { ( enter "$@" ); }
@@ -200,6 +201,9 @@ case "$cmd" in
   ensure) [ $# -eq 1 ] || die "usage: toolchain.sh ensure NAME"; load_conf "$1"; need_root; ensure ;;
   exec) [ $# -ge 2 ] || die "usage: toolchain.sh exec NAME CMD..."; load_conf "$1"; shift; need_root; host_python
         [ -f "$ROOTFS/.complete" ] || die "toolchain '$NAME' is not built: run scripts/toolchain.sh ensure $NAME"
+        # The command holds the venv's use lock while it runs: a set-up changes the venv only once it has ended.
+        # shellcheck source=scripts/venv_lock.sh
+        . "$ROOT/scripts/venv_lock.sh"; venv_lock_use "$VENV"
         enter "$@" ;;
   describe) [ $# -eq 1 ] || die "usage: toolchain.sh describe NAME"; load_conf "$1"; host_python
         [ -f "$ROOTFS/.complete" ] || die "toolchain '$NAME' is not built"; describe ;;

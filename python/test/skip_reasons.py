@@ -68,6 +68,9 @@ DECLARED = (
     Declared("UPSTREAM_DIR not set (opt-in upstream series check)",
              r"set UPSTREAM_DIR to an intel-xpu-backend-for-triton checkout containing BASE.*", ALL,
              "the check needs a clone of upstream's repository (minutes, network); CI does not fetch it"),
+    Declared("the concurrent set-up test runs once, in current's suite",
+             r"the concurrent set-up test runs once, in the current toolchain's suite", ("legacy", "host"),
+             "it sets up a fresh clone (minutes) with `./run --toolchain current`, whichever suite starts it"),
     # --- a machine with a real Intel GPU, or the host's own packages -----------------------------------------
     Declared("a real Intel GPU is present",
              r"(an Intel GPU is present|launches deliberately broken binaries: never on a machine with a real Intel "

@@ -1,12 +1,12 @@
 """The built wheel is a drop-in replacement of PyPI's triton-xpu: replaces it, passes pip check, uninstalls clean.
 
-Uses the wheel scripts/setup.sh built for this toolchain (build/wheelhouse-<toolchain>); in develop mode there
-is none and the test skips.
+Uses the wheel scripts/setup.sh built for the venv these tests run from (VENV/build/wheelhouse); in develop mode
+there is none and the test skips.
 """
 
-import os
 import re
 import subprocess
+import sys
 import venv
 import zipfile
 from pathlib import Path
@@ -19,8 +19,7 @@ C_TEMPLATES = REPO / "third_party" / "intel" / "backend" / "aot" / "c_templates"
 # The suite's own machinery (python/test/support: the zebin field editor, the fuzzer, the stand-in torch), which
 # the package must never carry.
 TEST_SUPPORT = REPO / "python" / "test" / "support"
-WHEELS = sorted((REPO / "build" / f"wheelhouse-{os.environ.get('TRITON_XPU_TOOLCHAIN', 'host')}")
-                .glob("triton_xpu-*+native-*.whl"))
+WHEELS = sorted((Path(sys.prefix) / "build" / "wheelhouse").glob("triton_xpu-*+native-*.whl"))
 
 
 def run(*cmd, **kw):
