@@ -19,6 +19,9 @@ config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".py"]
 config.excludes = ["lit.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
+# Where the Output folders go: ./run gives each suite a folder of its own (TRITON_XPU_LIT_OUTPUT), so several
+# suites of one clone can run side by side; a plain `lit test` writes beside the tests.
+config.test_exec_root = os.environ.get("TRITON_XPU_LIT_OUTPUT") or config.test_source_root
 
 config.environment["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 # One Triton cache for the whole run: a kernel that several test files compile the same way is compiled once.

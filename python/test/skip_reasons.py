@@ -71,6 +71,9 @@ DECLARED = (
     Declared("the concurrent set-up test runs once, in current's suite",
              r"the concurrent set-up test runs once, in the current toolchain's suite", ("legacy", "host"),
              "it sets up a fresh clone (minutes) with `./run --toolchain current`, whichever suite starts it"),
+    Declared("the concurrent suites test runs once, in current's suite",
+             r"the concurrent suites test runs once, in the current toolchain's suite", ("legacy", "host"),
+             "it runs two `./run --toolchain current test` (a minute or two), whichever suite starts it"),
     # --- a machine with a real Intel GPU, or the host's own packages -----------------------------------------
     Declared("a real Intel GPU is present",
              r"(an Intel GPU is present|launches deliberately broken binaries: never on a machine with a real Intel "
