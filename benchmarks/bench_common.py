@@ -5,9 +5,11 @@ run, and the printed result (text table or JSON)."""
 from __future__ import annotations
 
 import argparse
+import atexit
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -89,8 +91,13 @@ def fresh_process_json(script: str, args: Sequence[str], env: Dict[str, str], wh
 
 
 def private_cache() -> None:
-    """Compile into a fresh Triton cache unless the caller chose one: benchmarks measure cold compiles."""
-    os.environ.setdefault("TRITON_CACHE_DIR", tempfile.mkdtemp(prefix="bench-cache-"))
+    """Compile into a fresh Triton cache unless the caller chose one: benchmarks measure cold compiles.  The
+    cache is removed when the process exits (each run would otherwise leave one under /tmp)."""
+    if "TRITON_CACHE_DIR" in os.environ:
+        return
+    cache = tempfile.mkdtemp(prefix="bench-cache-")
+    atexit.register(shutil.rmtree, cache, ignore_errors=True)
+    os.environ["TRITON_CACHE_DIR"] = cache
 
 
 def measure_kernels_on_targets(description: str, default_kernels: str,

@@ -1,6 +1,7 @@
 """The benchmarks run and report every column (their figures are read by people, not asserted here)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,15 @@ def test_compile_memory_benchmark_measures_both_ways_of_running_ocloc():
         assert row["peak_mb"] >= row["after_compile_mb"] > 0 and row["after_idle_mb"] > 0
     # The figures are for people; the ratio columns are computed from them.
     assert lib["after_idle_vs_subprocess"] == round(lib["after_idle_mb"] / sub["after_idle_mb"], 2)
+
+
+def test_a_benchmark_removes_the_private_cache_it_made(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_CACHE_DIR"}
+    env["TMPDIR"] = str(tmp_path)
+    code = ("import os, bench_common; bench_common.private_cache(); d = os.environ['TRITON_CACHE_DIR']; "
+            "open(os.path.join(d, 'entry'), 'w').close(); print(d)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=BENCH)
+    assert proc.returncode == 0, proc.stderr
+    made = Path(proc.stdout.strip())
+    assert made.parent == tmp_path and made.name.startswith("bench-cache-")
+    assert not made.exists(), "a benchmark's private Triton cache outlived its process"
