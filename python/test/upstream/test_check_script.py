@@ -10,6 +10,7 @@ import upstream_series as series
 
 TEST_FILE = "python/test/unit/intel/test_double.py"
 GOOD_TEST = "def test_double():\n    assert 1 + 1 == 2\n"
+BACKEND_FILE = "third_party/intel/backend/threshold.py"
 
 
 def check(double):
@@ -27,12 +28,12 @@ def test_a_clean_patch_with_a_passing_test_passes(upstream_double):
 
 def test_a_patch_that_does_not_apply_fails_naming_it(upstream_double):
     upstream_double.add_patch("[XPU] Add a test", {TEST_FILE: GOOD_TEST}, f"Tests: {TEST_FILE}")
-    elsewhere = upstream_double.commit_elsewhere({"python/triton/knobs.py": "SPILL_THRESHOLD: int = 0\n"})
-    changed = {"python/triton/knobs.py": "SPILL_THRESHOLD: int = 8\n"}
+    elsewhere = upstream_double.commit_elsewhere({BACKEND_FILE: "SPILL_THRESHOLD = 0\n"})
+    changed = {BACKEND_FILE: "SPILL_THRESHOLD = 8\n"}
     name = upstream_double.add_patch("[XPU] Change the threshold", changed, f"Tests: {TEST_FILE}", parent=elsewhere)
     status, out = check(upstream_double)
     assert status != 0
-    assert f"patch {name} does not apply" in out
+    assert f"patch {name} does not apply alone on {upstream_double.base}" in out
 
 
 def test_a_badly_formatted_python_file_fails_naming_yapf_and_the_file(upstream_double):

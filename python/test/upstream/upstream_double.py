@@ -29,11 +29,38 @@ PYPROJECT = textwrap.dedent("""\
     ignore = ["E501", "E701", "E731", "E741"]
     """)
 
+# The shape of upstream's knobs.py that upstream/check compares: classes of env_* declarations.
+KNOBS = textwrap.dedent("""\
+    from typing import Optional
+
+
+    class env_bool:
+
+        def __init__(self, key: str, default: bool = False) -> None:
+            self.key, self.default = key, default
+
+
+    class env_opt_str:
+
+        def __init__(self, key: str) -> None:
+            self.key = key
+
+
+    class intel_knobs:
+        dump_shader_info: env_bool = env_bool("TRITON_INTEL_ENABLE_IGC_SHADER_DUMP", False)
+        gen_native_code: env_bool = env_bool("TRITON_XPU_GEN_NATIVE_CODE", False)
+
+        device_arch: env_opt_str = env_opt_str("TRITON_INTEL_DEVICE_ARCH")
+
+
+    SPILL_THRESHOLD: Optional[int] = 16
+    """)
+
 BASE_FILES = {
     "pyproject.toml": PYPROJECT,
     ".clang-format": "BasedOnStyle: LLVM\n",
     "python/triton/__init__.py": "",
-    "python/triton/knobs.py": "SPILL_THRESHOLD: int = 16\n",
+    "python/triton/knobs.py": KNOBS,
     "third_party/intel/backend/__init__.py": "",
     "python/test/unit/intel/__init__.py": "",
 }
@@ -64,9 +91,22 @@ class UpstreamDouble:
         git(self.repo, "add", "-A")
         git(self.repo, "commit", "-q", "-m", "base")
         self.base = git(self.repo, "rev-parse", "HEAD")
+        self.commits = {}   # patch file name -> the commit it was made from
         (self.series_dir / "patches").mkdir(parents=True)
         (self.series_dir / "BASE").write_text(self.base + "\n")
         (self.series_dir / "series").write_text("")
+
+    def commit_base(self, files: dict) -> None:
+        """Adds FILES to upstream before any patch is made: BASE becomes that commit."""
+        git(self.repo, "checkout", "-q", "--detach", self.base)
+        write(self.repo, files)
+        git(self.repo, "add", "-A")
+        git(self.repo, "commit", "-q", "-m", "more base")
+        self.base = git(self.repo, "rev-parse", "HEAD")
+        (self.series_dir / "BASE").write_text(self.base + "\n")
+
+    def commit_of(self, name: str) -> str:
+        return self.commits[name]
 
     def add_patch(self, subject: str, files: dict, trailers: str = "", parent: str = None) -> str:
         """Commits `files` on `parent` (default BASE), appends its format-patch file to the series, returns
@@ -77,8 +117,9 @@ class UpstreamDouble:
         git(self.repo, "add", "-A")
         git(self.repo, "commit", "-q", "-m", f"{subject}\n\n## Problem\nA test.\n\n{trailers}".rstrip() + "\n")
         out = git(self.repo, "format-patch", "-1", f"--start-number={number}", "-o", str(self.series_dir / "patches"))
-        git(self.repo, "checkout", "-q", "--detach", self.base)
         name = Path(out.splitlines()[-1]).name
+        self.commits[name] = git(self.repo, "rev-parse", "HEAD")
+        git(self.repo, "checkout", "-q", "--detach", self.base)
         with open(self.series_dir / "series", "a") as series:
             series.write(name + "\n")
         return name
@@ -87,7 +128,8 @@ class UpstreamDouble:
         """A commit on BASE that is not in the series (for a patch made against the wrong parent)."""
         git(self.repo, "checkout", "-q", "--detach", self.base)
         write(self.repo, files)
-        git(self.repo, "commit", "-q", "-am", "elsewhere")
+        git(self.repo, "add", "-A")
+        git(self.repo, "commit", "-q", "-m", "elsewhere")
         sha = git(self.repo, "rev-parse", "HEAD")
         git(self.repo, "checkout", "-q", "--detach", self.base)
         return sha
