@@ -191,3 +191,14 @@ def test_a_knob_added_outside_intel_knobs_is_a_finding(upstream_check):
     assert upstream_check.knob_findings(KNOBS, knobs, "[XPU] Add") == [
         "nvidia_knobs.extra is new outside intel_knobs"
     ]
+
+
+def test_the_check_only_reads_the_upstream_checkout(upstream_double):
+    from upstream_double import git
+    upstream_double.add_patch("[XPU] Add a test", {TEST_FILE: GOOD_TEST}, TESTS)
+    before = (git(upstream_double.repo, "worktree", "list", "--porcelain"), git(upstream_double.repo, "for-each-ref"),
+              git(upstream_double.repo, "count-objects"))
+    status, out = check(upstream_double)
+    assert status == 0, out
+    assert (git(upstream_double.repo, "worktree", "list", "--porcelain"), git(upstream_double.repo, "for-each-ref"),
+            git(upstream_double.repo, "count-objects")) == before
