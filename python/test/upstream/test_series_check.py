@@ -1,6 +1,8 @@
-"""The whole upstream series checked as upstream's CI would, as far as this machine can: upstream/check applies
-every patch to BASE of an upstream checkout, runs upstream's formatters and linters at its versions, compiles
-the backend's C, and runs every GPU-free test.  Needs an upstream checkout: UPSTREAM_DIR.
+"""The whole upstream series checked as upstream's reviewers and CI would, as far as this machine can:
+upstream/check applies each pull request alone to BASE of an upstream checkout (size, knob defaults, upstream's
+formatters and linters at its versions, the backend's C, its own tests), then merges them in order and runs
+every GPU-free test on the stack.  Needs an upstream checkout: UPSTREAM_DIR (.ci/run sets it to this
+workplace's clone when there is one).
 """
 import os
 import shutil

@@ -52,9 +52,29 @@ def test_each_patch_is_format_patch_output_with_an_upstream_title():
     assert problems == []
 
 
-def test_each_patch_names_its_gpu_free_tests_in_a_tests_trailer():
-    missing = [patch.name for patch in series.patches() if not patch.tests]
-    assert missing == [], "patches without a 'Tests: <paths>' trailer"
+def test_each_patch_names_its_tests_in_a_trailer():
+    missing = [patch.name for patch in series.patches() if not patch.tests and not patch.trailer("Tests-need-GPU")]
+    assert missing == [], "patches with neither a 'Tests: <paths>' nor a 'Tests-need-GPU: <paths> -- <why>' trailer"
+
+
+# The pull request description: what goes wrong at BASE, the change, how it relates to what upstream merged
+# after BASE (#7950, #7959, #8115/#8118), and what ran where.
+SECTIONS = ("## Problem", "## Change", "## Upstream after this base", "## Testing")
+
+
+def test_each_description_has_the_sections_a_reviewer_reads():
+    missing = [f"{patch.name}: {section}" for patch in series.patches() for section in SECTIONS
+               if section not in patch.message.splitlines()]
+    assert missing == []
+
+
+def test_a_depends_on_trailer_names_an_earlier_patch_by_its_title():
+    patches = series.patches()
+    problems = []
+    for i, patch in enumerate(patches):
+        earlier = {p.title for p in patches[:i]}
+        problems += [f"{patch.name}: {title}" for title in patch.trailer("Depends-on") if title not in earlier]
+    assert problems == []
 
 
 def test_each_named_test_is_a_pytest_file_the_patch_adds_or_changes():

@@ -28,12 +28,17 @@ class Patch:
         return self.text.splitlines()
 
     def header(self, field: str) -> Optional[str]:
-        """A header of the mail part (before the first blank line), or None."""
-        for line in self.lines[1:]:
-            if not line:
-                break
+        """A header of the mail part (before the first blank line), its folded continuation lines joined, or
+        None."""
+        headers = self.text.split("\n\n", 1)[0].splitlines()[1:]
+        for i, line in enumerate(headers):
             if line.startswith(field + ": "):
-                return line[len(field) + 2:]
+                folded = [line[len(field) + 2:]]
+                for more in headers[i + 1:]:
+                    if not more[:1].isspace():
+                        break
+                    folded.append(more.strip())
+                return " ".join(folded)
         return None
 
     @property
@@ -44,6 +49,12 @@ class Patch:
 
     def trailer(self, key: str) -> List[str]:
         return [line[len(key) + 1:].strip() for line in self.message.splitlines() if line.startswith(key + ":")]
+
+    @property
+    def title(self) -> str:
+        """The subject without format-patch's [PATCH n/m] prefix (what a Depends-on trailer names)."""
+        match = SUBJECT.match("Subject: " + (self.header("Subject") or ""))
+        return match.group(1) if match else ""
 
     @property
     def tests(self) -> List[str]:
