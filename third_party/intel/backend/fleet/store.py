@@ -142,7 +142,7 @@ class RedisStore(RemoteCacheBackend):
         blob = signing.seal(self._config.secret, key, data) if self._config.secret is not None else data
         try:
             _client(self._config).set(key, blob, ex=self._config.ttl)
-        except Exception as e:  # noqa: BLE001 -- sorted out below; never Triton's error
+        except Exception as e:  # sorted out below; never Triton's error
             if _refused_write(e):
                 self._write_refused(filename, e)
             else:
