@@ -103,6 +103,28 @@ def test_redis_passwords_pass_through_and_a_wrong_one_costs_a_local_compile(redi
     assert right.compiled() == [False, False]
 
 
+def test_a_planted_entry_is_refused_compiled_locally_and_overwritten(redis_server, node, tmp_path):
+    import json
+    from triton.runtime.cache import _base32
+    server = redis_server()
+    store = fleet_env(server.url)
+    first = node(store)  # node-1
+    mine, theirs = (k["hash"] for k in first.out["kernels"])  # BLOCK 1024 and 512: one kernel name, two compiles
+    client = server.client()
+    for name in ("add_kernel.json", "add_kernel.zebin"):  # a whole, valid entry of the other compile: digests match
+        client.set(f"triton:{_base32(mine)}:{name}", client.get(f"triton:{_base32(theirs)}:{name}"))
+    second = node(store)  # node-2
+    assert second.returncode == 0 and second.compiled() == [True, False]
+    assert all(k["module"] for k in second.out["kernels"]) and second.warnings(FLEET_WARNING) == []
+    assert second.warnings("DamagedCacheEntry") == [
+        f"damaged cache entry of kernel add_kernel in {tmp_path / 'node-2' / 'triton-cache' / _base32(mine)}: "
+        f"add_kernel.json is the entry of another compile (its hash {theirs[:16]}... is not this key's "
+        f"{mine[:16]}...): an entry copied or planted under this key; compiling it again"]
+    assert json.loads(client.get(f"triton:{_base32(mine)}:add_kernel.json"))["hash"] == mine  # overwritten
+    third = node(store, no_compiler=True)
+    assert third.compiled() == [False, False] and third.warnings("DamagedCacheEntry") == []
+
+
 SECRET, OTHER = "fleet-secret-0123456789abcdef", "not-the-fleets-secret-000000"
 
 
