@@ -316,7 +316,8 @@ setup(
     install_requires=["setuptools>=40.8.0", "PyYAML>=5.1"],
     # Launching on SYCL queues (PyTorch's, dpctl's) needs the SYCL runtime of the ABI the SYCL part is
     # built for (libsycl.so.9: oneAPI 2026).
-    extras_require={"sycl": [SYCL_RUNTIME_REQUIREMENT]},
+    # The fleet cache (triton.backends.intel.fleet: Triton's remote cache on Redis) needs the Redis client.
+    extras_require={"sycl": [SYCL_RUNTIME_REQUIREMENT], "fleet": ["redis>=5.0"]},
     entry_points={
         "console_scripts": [
             "proton = triton.profiler.proton:main",

@@ -20,12 +20,13 @@ from pathlib import Path
 
 PACKAGE = "triton.backends.intel"
 # The design, bottom up: what every layer shares; binary formats; the work (compile stages, the runtime);
-# the entry points Triton loads (compiler, driver) and the AOT tools.  Imports go down or sideways.
+# the entry points Triton loads (compiler, driver, the fleet cache's remote cache backend) and the AOT tools.
+# Imports go down or sideways.
 LAYERS = [
     {"errors", "knobs", "options", "targets", "tools"},
     {"binary", "cache_entry", "spirv"},
     {"native", "pipelines", "runtime"},
-    {"aot", "compiler", "driver"},
+    {"aot", "compiler", "driver", "fleet"},
 ]
 
 

@@ -113,6 +113,30 @@ def test_a_damaged_entry_is_compiled_again(fresh_cache, damage, reason):
     assert compile_again()[0] == []
 
 
+def entry_folder(cache, kernel):
+    """The folder of ``kernel``'s entry in ``cache`` (Triton's cache keeps each key's files in a folder named by it)."""
+    from triton.runtime.cache import _base32
+    return cache / _base32(kernel.hash)
+
+
+def test_another_compiles_entry_copied_under_the_key_is_compiled_again(fresh_cache):
+    # A whole, valid entry of add at another BLOCK (same kernel name, so every digest matches) copied over this
+    # key's files: the hash its metadata records is not this key's.
+    import dataclasses
+    first = kernels.SPECS["add"].compile("pvc")
+    other = dataclasses.replace(kernels.SPECS["add"], constexprs={"BLOCK": 512}).compile("pvc")
+    mine, theirs = ({p.suffix[1:]: p for p in entry_folder(fresh_cache, k).iterdir()
+                     if not p.name.startswith("__grp__")} for k in (first, other))
+    for ext in ("json", "zebin"):
+        mine[ext].write_bytes(theirs[ext].read_bytes())
+    damaged, again = compile_again()
+    assert damaged == [ENTRY.format(dir=mine["json"].parent) + f"add_kernel.json is the entry of another compile (its "
+                       f"hash {other.hash[:16]}... is not this key's {first.hash[:16]}...): an entry copied or planted "
+                       "under this key; compiling it again"]
+    assert again.metadata.hash == first.hash and again.asm["zebin"] == first.asm["zebin"]
+    assert compile_again()[0] == []
+
+
 def test_a_trusted_binary_skips_the_full_check(fresh_cache, monkeypatch):
     compiled = kernels.SPECS["add"].compile("pvc")
     level_zero._checked.clear()

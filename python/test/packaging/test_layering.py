@@ -22,7 +22,7 @@ def test_no_import_goes_upward():
 
 def test_the_zebin_stage_is_one_subpackage():
     out = house(BACKEND).stdout
-    assert "subpackages (aot, binary, native, runtime)" in out
+    assert "subpackages (aot, binary, fleet, native, runtime)" in out
     assert not any((BACKEND / f"{m}.py").exists() for m in ("grf_policy", "ocloc", "generators", "spill_forecast"))
 
 

@@ -6,12 +6,23 @@ SHA-256 of what loading and launching it read from the metadata (``launch_digest
 sub-group size, shared memory, registers, spills, driver requirements and the zebin's length and CRC).
 
 On a cache hit the front end lets :func:`cached_kernel` read the entry (one of the fork's front-end changes,
-``FRONTEND_PATCHES`` in setup.py): an entry that cannot be read, whose zebin is missing or damaged, or whose
-launch fields were changed is refused with one warning line, and the kernel is compiled again, which rewrites
-the entry.  The check runs on what the front end read, so it costs no file access of its own; an accepted
-zebin is trusted by this process (binary.digest), so loading it skips the full check.  An accepted entry's
-``metadata.stage_ms`` is ``{"cached": ms}``, the time this process spent reading and checking it.  A damaged group file
-(the entry's index) is the front end's own case: another front-end change makes it a miss with one warning.
+``FRONTEND_PATCHES`` in setup.py): an entry that cannot be read, that belongs to another compile, whose zebin is
+missing or damaged, or whose launch fields were changed is refused with one warning line, and the kernel is
+compiled again, which rewrites the entry.  The check runs on what the front end read, so it costs no file access
+of its own.  An accepted entry's ``metadata.stage_ms`` is ``{"cached": ms}``, the time this process spent reading
+and checking it.  A damaged group file (the entry's index) is the front end's own case: another front-end change
+makes it a miss with one warning.
+
+An entry belongs to its key: Triton's compile() computes the kernel's ``hash``, records it in the metadata, and
+keeps the entry's files in the folder named by it (``get_cache_manager(hash)`` -> ``_base32(hash)``).  An entry
+whose recorded hash is not the one it was looked up by is another compile's -- a whole, valid entry of another
+kernel or specialisation copied or planted under this key -- and is refused: its digests would all match.
+
+Trust: an accepted zebin this process's own cache wrote is trusted by its length and CRC-32 (binary.digest), so
+loading it skips the full check.  Files a remote cache wrote from what its store sent (:func:`from_store`; the
+fleet cache records them) are untrusted input: their digests are whatever the store's writer chose, so their
+zebin gets the full binary check here, before use -- a binary it refuses is one more refused entry, compiled
+again -- and is trusted only with the facts that check read from the binary itself.
 """
 
 from __future__ import annotations
@@ -20,12 +31,12 @@ import hashlib
 import os
 import time
 import warnings
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Set
 
 from triton.backends.intel import targets
 from triton.backends.intel.binary import digest, validate
 from triton.backends.intel.binary.zebin import Zebin
-from triton.backends.intel.errors import TargetError
+from triton.backends.intel.errors import TargetError, ZebinFormatError
 
 LAUNCH_FIELDS = ("name", "target_arch", "num_warps", "threads_per_warp", "shared", "n_regs", "spill_bytes",
                  "driver_requirements", "zebin_bytes", "zebin_crc32")
@@ -61,6 +72,20 @@ def seal(metadata: Dict[str, Any], binary: bytes, parsed: Zebin) -> None:
     _trust(metadata, binary, parsed.product_family_name, parsed.product_config_version)
 
 
+# The files of this process's Triton cache that a remote cache wrote from its store's answers (absolute paths).
+_from_store: Set[str] = set()
+
+
+def from_store(path: str) -> None:
+    """Note that the cache file at ``path`` holds what a remote store sent: its entry is not trusted by CRC."""
+    _from_store.add(os.path.abspath(path))
+
+
+def made_here(path: str) -> None:
+    """Note that this process wrote ``path`` from its own compile (after :func:`from_store` named it, say)."""
+    _from_store.discard(os.path.abspath(path))
+
+
 def cached_kernel(make: Callable[[], Any], group: Mapping[str, str]) -> Optional[Any]:
     """The front end's hook on a cache hit: ``make()`` reads the entry (Triton's metadata group: file name ->
     path) into a CompiledKernel; return it if it is whole, else None after one warning line, and the front end
@@ -79,7 +104,10 @@ def cached_kernel(make: Callable[[], Any], group: Mapping[str, str]) -> Optional
             f"it cannot be read ({type(e).__name__}: {first})"
         _warn(name, group, what)
         return None
-    problem = _problem(kernel.metadata, kernel.asm["zebin"])  # present: checked above, and make() reads it
+    # The zebin is present: checked above, and make() reads it.
+    problem = _key_problem(kernel, group) or _problem(kernel.metadata, kernel.asm["zebin"],
+                                                      remote=any(os.path.abspath(p) in _from_store
+                                                                 for p in group.values()))
     if problem is not None:
         _warn(name, group, problem)
         return None
@@ -94,17 +122,54 @@ def _warn(name: str, group: Mapping[str, str], problem: str) -> None:
                   DamagedCacheEntry, stacklevel=4)
 
 
-def _problem(metadata, data: bytes) -> Optional[str]:
-    """What is wrong with a cache entry read into the front end's KernelMetadata and zebin bytes, or None."""
+def _key_problem(kernel, group: Mapping[str, str]) -> Optional[str]:
+    """Why the entry read into ``kernel`` is not the entry of the key it was looked up by, or None."""
+    from triton.runtime.cache import _base32  # the folder Triton's cache keeps a key's files in
+    name = getattr(kernel.metadata, "name", None)
+    recorded, looked_up = getattr(kernel.metadata, "hash", None), getattr(kernel, "hash", None)
+    try:
+        folder = _base32(recorded)
+    except (TypeError, ValueError):
+        folder = None
+    if folder is None or (looked_up is not None and recorded != looked_up):
+        return (f"{name}.json is the entry of another compile (its hash {str(recorded)[:16]}... is not this key's "
+                f"{str(looked_up)[:16]}...): an entry copied or planted under this key")
+    strays = sorted(c for c, p in group.items() if os.path.basename(os.path.dirname(p)) != folder)
+    if strays:
+        return f"{', '.join(strays)} lie outside the folder of the key its metadata records ({folder})"
+    return None
+
+
+def _problem(metadata, data: bytes, remote: bool = False) -> Optional[str]:
+    """What is wrong with a cache entry read into the front end's KernelMetadata and zebin bytes, or None.
+    ``remote``: the entry came from a remote store, so its zebin gets the full check instead of CRC trust."""
     name = getattr(metadata, "name", None)
     if (getattr(metadata, "zebin_bytes", None), getattr(metadata, "zebin_crc32", None)) != digest.key(data):
         return f"{name}.zebin does not match the length and CRC-32 its compile recorded"
     if getattr(metadata, "launch_digest", None) != launch_digest(metadata):
         return f"the launch fields of {name}.json ({', '.join(LAUNCH_FIELDS[:-2])}) were changed"
+    if remote:
+        return _checked_in_full(name, data)
     try:
         family = targets.lookup(str(getattr(metadata, "target_arch", None))).product_family
     except TargetError:
         family = None  # a device the target table does not know: its load gets the full check
     if family is not None:
         _trust(metadata, data, family)
+    return None
+
+
+def _checked_in_full(name: Optional[str], data: bytes) -> Optional[str]:
+    """The full binary check of a zebin from a remote store (what a load of an untrusted binary runs); trusted
+    after it with what the binary itself says, never with the facts its metadata claims."""
+    try:
+        parsed = validate.loadable(data)
+        info = parsed.kernel(str(name))
+    except ZebinFormatError as e:
+        return f"{name}.zebin fails the full binary check ({e})"
+    except KeyError:
+        return f"{name}.zebin holds no kernel {name}"
+    digest.trust(data, digest.Trusted(str(name), parsed.product_family_name, info.grf_count, info.spill_bytes,
+                                      tuple(sorted(validate.driver_requirements(parsed))),
+                                      parsed.product_config_version))
     return None

@@ -25,6 +25,18 @@ LIBOCLOC_PATH = "TRITON_LIBOCLOC_PATH"  # Triton's own spelling, as upstream nam
 EMULATE = "TRITON_XPU_EMULATE"
 # The triton-xpu command: a Python traceback instead of the one-line error.
 CLI_TRACEBACK = "TRITON_XPU_CLI_TRACEBACK"
+# The fleet cache (fleet/): Triton's remote cache on Redis.  Triton's own variables name the server unless a URL
+# does (with user, password, database, TLS).
+REDIS_URL = "TRITON_XPU_REDIS_URL"
+REDIS_HOST = "TRITON_REDIS_HOST"  # Triton's own spelling, read by its RedisRemoteCacheBackend too
+REDIS_PORT = "TRITON_REDIS_PORT"
+REDIS_KEY_FORMAT = "TRITON_REDIS_KEY_FORMAT"
+CACHE_TIMEOUT = "TRITON_XPU_CACHE_TIMEOUT"
+CACHE_RETRY_AFTER = "TRITON_XPU_CACHE_RETRY_AFTER"
+CACHE_TTL = "TRITON_XPU_CACHE_TTL"
+CACHE_WRITE = "TRITON_XPU_CACHE_WRITE"
+CACHE_SECRET_FILE = "TRITON_XPU_CACHE_SECRET_FILE"
+CACHE_SECRET = "TRITON_XPU_CACHE_SECRET"
 
 N = TypeVar("N", int, float)
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
