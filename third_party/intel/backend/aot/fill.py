@@ -168,9 +168,9 @@ def _check_same_code(data: Dict[str, Any], src: Any) -> None:
 
 def _why_other_key(data: Dict[str, Any], target: Any, options: Dict[str, Any]) -> str:
     """Which part of the cache key differs from the recording process's."""
-    from triton.backends.intel.compiler import XPUBackend
+    from triton.compiler.compiler import make_backend  # as triton.compile makes it (compiler.py imports this package)
     reasons = []
-    backend = XPUBackend(target)
+    backend = make_backend(target)
     if backend.hash() != data["target_key"]:
         reasons.append(f"the target as this IGC serves it is {backend.hash()}, recorded {data['target_key']}")
     with environment(data["env"]):
