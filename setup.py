@@ -85,6 +85,15 @@ FRONTEND_PATCHES = (
      "                   if not actives and hasattr(x.driver, \"inactive_reason\")]\n"
      "        raise RuntimeError(f\"{len(actives)} active drivers ({actives}). There should only be one.\" +\n"
      "                           \"\".join(f\" {reason}\" for reason in reasons if reason))\n"),
+    # A backend may note each kernel the JIT compiled or found in the cache, with the launch's keywords its options
+    # came from (`jit_compiled`: TRITON_XPU_RECORD_KERNELS records what `triton-xpu fill` compiles elsewhere).
+    # Here, not in triton.compile, so that only kernels the JIT got (not failed compiles) are noted, once each.
+    ("triton/runtime/jit.py",
+     "            kernel = self.compile(src, target=target, options=options.__dict__)\n"
+     "            kernel_cache[key] = kernel\n",
+     "            kernel = self.compile(src, target=target, options=options.__dict__)\n"
+     "            kernel_cache[key] = kernel\n"
+     "            getattr(backend, \"jit_compiled\", lambda *args: None)(src, target, options, kernel, kwargs)\n"),
     ("triton/runtime/cache.py", "import os\nimport uuid\n", "import os\nimport uuid\nimport warnings\n"),
     ("triton/runtime/cache.py",
      "        with open(grp_filepath) as f:\n"

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict
 from triton.backends.compiler import BaseBackend, GPUTarget
 from triton._C.libtriton import intel
 
-from triton.backends.intel import cache_entry, native, pipelines, targets
+from triton.backends.intel import cache_entry, knobs, native, pipelines, targets
 from triton.backends.intel.native import capabilities, compilers
 from triton.backends.intel.options import XPUOptions
 
@@ -89,6 +89,14 @@ class XPUBackend(BaseBackend):
 
     def pack_metadata(self, metadata):
         return metadata
+
+    def jit_compiled(self, src, target: GPUTarget, options: XPUOptions, kernel,
+                     launch_keywords: Dict[str, Any]) -> None:
+        """The JIT's note of each kernel it compiled or found in Triton's cache (a front-end change, FRONTEND_PATCHES
+        in setup.py): with TRITON_XPU_RECORD_KERNELS set, recorded for `triton-xpu fill` (aot/record.py)."""
+        if knobs.raw(knobs.RECORD_KERNELS):  # unset: nothing imported, nothing done
+            from triton.backends.intel.aot import record
+            record.note(self, src, options, kernel, launch_keywords)
 
     def get_codegen_implementation(self, options) -> Dict[str, Any]:
         from triton.language.extra.intel import convert_custom_float8

@@ -21,6 +21,8 @@ OCLOC_MODE = "TRITON_XPU_OCLOC_MODE"
 OCLOC_TIMEOUT = "TRITON_XPU_OCLOC_TIMEOUT"
 OCLOC_IDLE_TIMEOUT = "TRITON_XPU_OCLOC_IDLE_TIMEOUT"
 LIBOCLOC_PATH = "TRITON_LIBOCLOC_PATH"  # Triton's own spelling, as upstream names it
+# The JIT: the JSON-lines file each kernel it compiles is recorded in, for `triton-xpu fill` (aot/record.py).
+RECORD_KERNELS = "TRITON_XPU_RECORD_KERNELS"
 # The driver.
 EMULATE = "TRITON_XPU_EMULATE"
 # The triton-xpu command: a Python traceback instead of the one-line error.

@@ -9,5 +9,7 @@ The ``triton-xpu`` command (:mod:`.cli`, which only parses arguments and prints)
   with ``NAME.json`` and, on request, the C loader (:mod:`.c_loader`);
 * :mod:`.binary_info` -- what a zebin or fat binary holds, per target and kernel (``triton-xpu info``);
 * :mod:`.disasm` -- the kernels' ISA through iga64 (``triton-xpu disasm``);
-* :mod:`.progress` -- the progress line of a compile.
+* :mod:`.progress` -- the progress line of a compile;
+* :mod:`.record` -- a line per kernel the JIT compiled (``TRITON_XPU_RECORD_KERNELS``), and reading them back;
+* :mod:`.fill` -- recorded kernels compiled for named targets into Triton's cache (``triton-xpu fill``).
 """

@@ -1,6 +1,7 @@
 """``triton-xpu``: ahead-of-time compilation of Triton kernels to native Intel GPU binaries, and inspection.
 
     triton-xpu compile PATH.py --kernel NAME --signature SIG --target T[,T...] --out-dir DIR [--emit-c] [--emit-spv] ...
+    triton-xpu fill --targets T[,T...] --kernels RECORDED.jsonl [--jobs N]
     triton-xpu info FILE.zebin [--json]
     triton-xpu disasm FILE.zebin [--kernel NAME] [--target T]
     triton-xpu devices [--json]
@@ -89,6 +90,50 @@ def cmd_compile(args) -> int:
     if failed and not args.verbose and any("\n" in r.error for r in failed):
         print(f"{PROG}: (rerun with --verbose for the full compiler output)", file=sys.stderr)
     return 1 if failed or unwritten else 0
+
+
+# --------------------------------------------------------------------------------------------------------
+# fill
+
+
+def cmd_fill(args) -> int:
+    import time
+    from triton.backends.intel.aot import fill, jobs as compile_jobs, kernels, record
+    from triton.backends.intel.aot.signature import AotError
+    targets = kernels.resolve_targets(args.targets)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    try:
+        records, problems = record.read(args.kernels)
+    except IsADirectoryError:
+        raise UsageError(f"{args.kernels}: is a directory") from None
+    except FileNotFoundError:
+        raise UsageError(f"{args.kernels}: no such file") from None
+    for problem in problems:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
+    if not records and not problems:
+        raise AotError(f"{args.kernels} records no kernels: run the workload with "
+                       f"TRITON_XPU_RECORD_KERNELS={args.kernels} first")
+    jobs = fill.plan(args.kernels, records, targets)
+    workers = max(1, min(args.jobs or compile_jobs.default_workers(), len(jobs)))
+    start = time.perf_counter()
+
+    def report(kind, result):
+        if kind == "done":
+            print(result.describe(), flush=True)
+
+    results = compile_jobs.run_jobs(jobs, workers, report, work=fill.fill_one, crashed=fill.crashed)
+    counts = {status: sum(r.status == status for r in results) for status in (fill.COMPILED, fill.PRESENT, fill.FAILED)}
+    print(f"filled {len(results)} kernel-target pair{'s' if len(results) != 1 else ''} for {', '.join(targets)} in "
+          f"{time.perf_counter() - start:.2f} s on {workers} process{'es' if workers > 1 else ''}: " +
+          ", ".join(f"{n} {status}" for status, n in counts.items()))
+    if counts[fill.FAILED]:
+        print(f"{PROG}: error: {counts[fill.FAILED]} of {len(results)} kernel-target pairs failed (above)",
+              file=sys.stderr)
+    if problems:
+        print(f"{PROG}: error: {len(problems)} line{'s' if len(problems) != 1 else ''} of {args.kernels} could not be "
+              f"read (above)", file=sys.stderr)
+    return 1 if counts[fill.FAILED] or problems else 0
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -285,6 +330,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     c.add_argument("--verbose", "-v", action="store_true", help="full compiler output on failure")
     c.set_defaults(func=cmd_compile)
+
+    f = sub.add_parser("fill", help="compile recorded kernels (TRITON_XPU_RECORD_KERNELS) into Triton's cache for "
+                       "named targets",
+                       description="Compile each kernel specialisation a run recorded (TRITON_XPU_RECORD_KERNELS=FILE) "
+                       "for named Intel GPU targets, into the Triton cache this process uses (TRITON_CACHE_DIR, or "
+                       "the cache manager TRITON_CACHE_MANAGER names), under the key a JIT on a device of each target "
+                       "computes. No GPU needed. Reports each kernel and target: compiled, already present or failed.")
+    f.add_argument("--targets", "--target", "-t", action="append", required=True, metavar="T[,T...]",
+                   help="Intel GPU targets by ocloc name: pvc, bmg, acm-g10 (dg2), ...")
+    f.add_argument("--kernels", "-k", required=True, metavar="FILE",
+                   help="the JSON-lines file a run wrote with TRITON_XPU_RECORD_KERNELS=FILE (kernels are imported by "
+                   "module and name: make their modules importable, e.g. with PYTHONPATH)")
+    f.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="parallel compile processes (default: cores)")
+    f.set_defaults(func=cmd_fill)
 
     i = sub.add_parser("info", help="resource usage per kernel and target of a zebin or fat binary")
     i.add_argument("file")

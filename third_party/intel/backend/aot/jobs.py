@@ -115,25 +115,27 @@ def _pool_context():
 EventHandler = Callable[[str, Any], None]
 
 
-def run_jobs(jobs: Sequence[Job], workers: int, on_event: Optional[EventHandler] = None,
-             tick: float = 0.25) -> List[JobResult]:
-    """Compile ``jobs`` on ``workers`` processes (1: in this process); results in the order of ``jobs``.
+def run_jobs(jobs: Sequence[Any], workers: int, on_event: Optional[EventHandler] = None, tick: float = 0.25,
+             work: Callable[[Any], Any] = compile_job,
+             crashed: Callable[[Any, str], Any] = lambda job, why: JobResult(job, error=why)) -> List[Any]:
+    """Run ``work`` (default: compile a :class:`Job`) on each of ``jobs`` on ``workers`` processes (1: in this
+    process); results in the order of ``jobs``.  ``crashed(job, why)`` is the result of a job whose process died.
 
-    ``on_event(kind, payload)``: ``("done", JobResult)`` as each job finishes, ``("tick", running jobs)``
+    ``on_event(kind, payload)``: ``("done", result)`` as each job finishes, ``("tick", running jobs)``
     about every ``tick`` seconds while waiting.
     """
     notify = on_event or (lambda kind, payload: None)
-    results: List[Optional[JobResult]] = [None] * len(jobs)
+    results: List[Optional[Any]] = [None] * len(jobs)
     workers = max(1, min(workers, len(jobs)))
     if workers == 1:
         for i, job in enumerate(jobs):
             notify("start", job)
-            results[i] = compile_job(job)
+            results[i] = work(job)
             notify("done", results[i])
         return results  # type: ignore[return-value]
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
     try:
-        futures = {pool.submit(compile_job, job): i for i, job in enumerate(jobs)}
+        futures = {pool.submit(work, job): i for i, job in enumerate(jobs)}
         pending = set(futures)
         while pending:
             done, pending = concurrent.futures.wait(pending, timeout=tick,
@@ -144,7 +146,7 @@ def run_jobs(jobs: Sequence[Job], workers: int, on_event: Optional[EventHandler]
                     results[i] = future.result()
                     results[i].job = jobs[i]  # the caller's object, not the copy that came back
                 except concurrent.futures.process.BrokenProcessPool:
-                    results[i] = JobResult(jobs[i], error="the compiler process died (crashed or was killed)")
+                    results[i] = crashed(jobs[i], "the compiler process died (crashed or was killed)")
                 notify("done", results[i])
             if pending:
                 # The pool hands a worker's next job over early: the first `workers` are the ones compiling.
