@@ -1,8 +1,9 @@
 """A process that only loads cached kernels pays nothing for the compiler: constructing the backend, hashing it
 and launching a kernel from Triton's cache start no process (no ocloc, no libocloc worker), because what ocloc
 said about itself (version, ``ocloc ids``, capability probes) is kept on disk under the compiler files'
-identity, and a released compiler's capabilities are known without asking (native/known_compilers.py).  (NEO itself maps IGC into the process when the Level Zero driver initialises: measured on 26.27,
-before any module exists.)  Runs on the emulated pvc, each step in a fresh process."""
+identity, and a released compiler's capabilities are known without asking (native/known_compilers.py).  (NEO
+itself maps IGC into the process when the Level Zero driver initialises: measured on 26.27, before any module
+exists.)  Runs on the emulated pvc, each step in a fresh process."""
 
 import json
 import pytest
