@@ -194,6 +194,7 @@ def main(argv: List[str] | None = None) -> int:
                               device=True)
     launch_row = run_benchmark("launch_overhead.py", ["--iterations", "100" if args.quick else "2000"], device=True)
     warm_rows = run_benchmark("warm_start.py", ["--rounds", "1" if args.quick else "7"], device=True)
+    cold_backend_rows = run_benchmark("cold_backend.py", ["--rounds", "1" if args.quick else "7"], device=True)
     neo_cache_rows = run_benchmark("load_neo_cache.py", ["--rounds", "1", "--kernels", "add"] if args.quick else [],
                                    device=True)
     compiler_rows = run_benchmark("native_compilers.py",
@@ -277,6 +278,16 @@ zebin, in the same process. Goals: `backend` at most 5 ms; `ours_above_raw` (bac
 at most 3 ms.
 
 {md_table(warm_rows, list(warm_rows[0]))}
+
+## Cold node: constructing the backend with an empty Triton cache (`cold_backend.py`, ms)
+
+Fresh processes, empty Triton and NEO caches, medians of interleaved rounds. `known`: the installed compiler is
+a row of native/known_compilers.py, so the capability answers need no process; `probing`: the same with no row
+(an unknown compiler, and every cold process before the table): the probes run on ocloc; `cached` (baseline):
+no row, the answers in Triton's cache (a warm node, or a remote cache holding them, less its lookup). Goals: at
+most 60 ms without a remote store, at most 20 ms with it warm.
+
+{md_table(cold_backend_rows, list(cold_backend_rows[0]))}
 
 ## Launch on a SYCL queue vs a raw SYCL submit (`sycl_launch.py`, µs per launch)
 

@@ -61,6 +61,11 @@ DECLARED = (
              r"this toolchain's driver emulates G31 \(tested above\)", ("current", ),
              "the test of the error for a driver that cannot emulate G31 needs NEO 22.43; on `current` the G31 "
              "tests above run instead"),
+    Declared("a known compiler's row is re-derived on its own toolchain",
+             r"the compiler of this row is not installed here: .*", ALL,
+             "each row of native/known_compilers.py is re-derived by the real probes where its ocloc and IGC are "
+             "installed (its toolchain: current or legacy); the other toolchain's row, and both on a host with "
+             "other builds, have nothing to probe them with"),
     Declared("upstream's make_zebin needs ocloc -o",
              r"this toolchain's ocloc has no -o \(NEO 22\.43\).*", ("legacy", ),
              "upstream runs `ocloc ... -o`, which NEO 22.43's ocloc lacks: upstream does not run on that stack"),
@@ -78,6 +83,10 @@ DECLARED = (
     Declared("a real Intel GPU is present",
              r"(an Intel GPU is present|launches deliberately broken binaries: never on a machine with a real Intel "
              r"GPU)", ("host", ), "emulation-only tests and broken binaries never run against a real device"),
+    Declared("the host's compiler need not be a known one",
+             r"the host's own compiler need not be one of the rows", ("host", ),
+             "known_compilers.py names the builds this project's toolchains install; on a host the probes run "
+             "once per installed compiler, as before"),
     Declared("the host lacks a tool the toolchains have",
              r"(ocloc is not installed .*|no ocloc on PATH|no C compiler .*|no Level Zero headers .*"
              r"|needs root and setpriv|no built wheel: scripts/setup\.sh in develop mode builds none"

@@ -62,6 +62,19 @@ def test_warm_start(fresh_cache):
     assert warm["backend_vs_asking"] == round(warm["backend_ms"] / asking["backend_ms"], 3)
 
 
+def test_cold_backend(fresh_cache):
+    rows = bench("cold_backend.py", "--rounds", "1")
+    assert [row["case"] for row in rows] == ["known", "probing", "cached"]
+    known, probing, cached = rows
+    assert (known["answers_from"], probing["answers_from"], cached["answers_from"]) == (
+        "known_compilers row", "ocloc probes", "Triton's cache")
+    assert (known["goal_ms"], probing["goal_ms"], cached["goal_ms"]) == (60.0, None, 20.0)
+    for row in rows:
+        assert row["backend_ms"] > 0 and row["hash_ms"] >= 0
+        assert row["backend_vs_cached"] == round(row["backend_ms"] / cached["backend_ms"], 2)
+    assert known["meets_goal"] == (known["backend_ms"] <= 60.0) and probing["meets_goal"] is None
+
+
 def test_load_against_a_cold_and_a_warm_neo_cache(fresh_cache):
     (row, ) = bench("load_neo_cache.py", "--kernels", "add", "--rounds", "1")
     assert (row["kernel"], row["device"], row["grf_mode"], row["jit_retried_256"]) == ("add", "pvc", "128", False)
@@ -96,6 +109,7 @@ def test_report_runs_every_benchmark_and_writes_tables_and_plots(tmp_path, fresh
     for section in ("## Compile: the zebin stage vs a raw ocloc subprocess", "## Load: native binary vs SPIR-V",
                     "## Launch overhead vs a raw Level Zero loop", "## Native compilers",
                     "## Warm start: the first call of a process with everything cached",
+                    "## Cold node: constructing the backend with an empty Triton cache",
                     "## Load against a cold and a warm NEO compiler cache",
                     "## The main job (`examples/main.py`)"):
         assert section in report

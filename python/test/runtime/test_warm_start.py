@@ -1,8 +1,9 @@
 """A process that only loads cached kernels pays nothing for the compiler: constructing the backend, hashing it
 and launching a kernel from Triton's cache start no process (no ocloc, no libocloc worker), because what ocloc
 said about itself (version, ``ocloc ids``, capability probes) is kept on disk under the compiler files'
-identity.  (NEO itself maps IGC into the process when the Level Zero driver initialises: measured on 26.27,
-before any module exists.)  Runs on the emulated pvc, each step in a fresh process."""
+identity, and a released compiler's capabilities are known without asking (native/known_compilers.py).  (NEO
+itself maps IGC into the process when the Level Zero driver initialises: measured on 26.27, before any module
+exists.)  Runs on the emulated pvc, each step in a fresh process."""
 
 import json
 import pytest
@@ -18,6 +19,12 @@ NO_COMPILER = """
     subprocess.Popen = unavailable
     os.posix_spawn = os.posix_spawnp = os.fork = unavailable
     ocloc_runner._Libocloc._start = unavailable
+"""
+
+# As before known_compilers: the installed compiler unknown to its table, so the capability probes run.
+UNKNOWN_COMPILER = """
+    from triton.backends.intel.native import known_compilers
+    known_compilers.KNOWN = ()
 """
 
 LAUNCH = """
@@ -63,11 +70,25 @@ def test_constructing_and_hashing_the_backend_starts_nothing_once_answers_are_on
 
 
 def test_answers_are_kept_per_question(cache_dir, tmp_path):
-    run_json(LAUNCH, env=cache_dir)
+    run_json(UNKNOWN_COMPILER + LAUNCH, env=cache_dir)
     questions = sorted(json.loads(p.read_text())["question"] for p in (tmp_path / "cache").rglob("answer.json"))
     assert "ocloc version" in questions and "ocloc ids pvc" in questions
     assert any(q.startswith("has_2d_block_write pvc ") for q in questions)
     assert any(q.startswith("has_tf32_dpas pvc ") for q in questions)
+
+
+def test_a_known_compilers_capabilities_are_neither_asked_nor_kept(cache_dir, tmp_path):
+    run_json(LAUNCH, env=cache_dir)
+    questions = sorted(json.loads(p.read_text())["question"] for p in (tmp_path / "cache").rglob("answer.json"))
+    assert questions == ["ocloc ids pvc", "ocloc version"]  # the probes' answers are known_compilers' row
+
+
+def test_a_cache_filled_before_the_known_answers_still_hits(cache_dir):
+    # A cache filled by a process that probed (as every process did before known_compilers): a process that
+    # takes the answers from the table computes the same backend hash, so it launches the kernel from that
+    # cache with the compiler unavailable.
+    first = run_json(UNKNOWN_COMPILER + LAUNCH, env=cache_dir)
+    assert run_json(NO_COMPILER + LAUNCH, env=cache_dir) == first
 
 
 def test_the_identity_follows_the_compiler_files(tmp_path, monkeypatch):

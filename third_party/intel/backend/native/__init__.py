@@ -5,7 +5,8 @@
 * ``spill_forecast``: whether the larger register file's compile should start early.
 * ``compilers``: the native compilers the policy talks to (ocloc, or the Level Zero driver's compiler).
 * ``ocloc``, ``ocloc_runner``, ``ocloc_worker``, ``build_log``: running ocloc and reading what it says.
-* ``capabilities``, ``compiler_identity``: what the installed IGC can do, asked once per installed compiler.
+* ``capabilities``, ``compiler_identity``: what the installed IGC can do, asked once per installed compiler;
+  ``known_compilers``: those answers for released compilers, known without asking.
 """
 
 from triton.backends.intel.native.stage import make_zebin

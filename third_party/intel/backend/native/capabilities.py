@@ -1,4 +1,5 @@
-"""What the installed native compiler (IGC, through ocloc) can do for a target, probed once and cached.
+"""What the installed native compiler (IGC, through ocloc) can do for a target: known for released compilers
+(``known_compilers``), else probed once and cached.
 
 The target table says what the hardware has; an older IGC may still lack the builtins Triton's Intel passes
 call for it.  IGC 1.0.12504 (Debian 12) has no 2D block *write* builtins for pvc: a kernel storing through
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from typing import List, Optional
+from typing import Dict, List, Optional
 
-from triton.backends.intel.native import compiler_identity, ocloc
+from triton.backends.intel import targets
+from triton.backends.intel.native import compiler_identity, known_compilers, ocloc
 from triton.backends.intel.binary import zebin
 from triton.backends.intel.errors import ZebinFormatError
 
@@ -57,19 +59,53 @@ def missing_builtins(device: str, source: str) -> Optional[List[str]]:
         return None
 
 
+def question(name: str, device: str, source: str) -> str:
+    """How a probe's answer is asked for (the cache and known_compilers' rows): its name, the device and a digest
+    of its source, so that a changed probe is asked again."""
+    return f"{name} {device} {hashlib.sha256(source.encode()).hexdigest()[:16]}"
+
+
+def probe(device: str, source: str) -> Optional[bool]:
+    """Whether the installed IGC links ``source`` for ``device``, asked of ocloc itself; None when there is no
+    working ocloc for the device to ask, or the probe fails."""
+    if ocloc.device_support(device) is not None:
+        return None  # nothing to probe with; choosing the native compiler reports why
+    missing = missing_builtins(device, source)
+    return None if missing is None else not missing
+
+
 def _links(device: str, name: str, source: str) -> bool:
     """Whether the installed IGC links ``source`` for ``device`` (True when there is no working ocloc for the
-    device to ask, or the probe fails: then the target table stands).  Asked once per installed compiler
-    (compiler_identity): a later process reads the answer from Triton's cache and starts no ocloc."""
-    def probe() -> Optional[bool]:
-        if ocloc.device_support(device) is not None:
-            return None  # nothing to probe with; choosing the native compiler reports why
-        missing = missing_builtins(device, source)
-        return None if missing is None else not missing
-
-    linked = compiler_identity.remembered(f"{name} {device} {hashlib.sha256(source.encode()).hexdigest()[:16]}",
-                                          probe, keep=lambda answer: answer is not None)
+    device to ask, or the probe fails: then the target table stands).  A released compiler's answer is known
+    without a process (known_compilers); any other is asked once per installed compiler (compiler_identity): a
+    later process reads the answer from Triton's cache and starts no ocloc."""
+    asked = question(name, device, source)
+    known = known_compilers.answer(asked)
+    if known is not None:
+        return known
+    linked = compiler_identity.remembered(asked, lambda: probe(device, source), keep=lambda answer: answer is not None)
     return True if linked is None else bool(linked)
+
+
+# Each probe by the name its answer is asked under: its source, and the target flag that makes the backend ask it.
+PROBES = {
+    "has_2d_block_write": (BLOCK_WRITE_PROBE, "has_subgroup_2d_block_io"),
+    "has_tf32_dpas": (TF32_DPAS_PROBE, "has_subgroup_matrix_multiply_accumulate_tensor_float32"),
+}
+
+
+def measured_answers() -> Dict[str, bool]:
+    """Every answer the installed compiler gives, asked of ocloc itself (no known row, no cache): each probe for
+    each target whose flag makes the backend ask it, where the installed ocloc can probe it.  What a row of
+    known_compilers holds; minutes of probes, for the tool that writes rows and the test that re-derives them."""
+    answers: Dict[str, bool] = {}
+    for name, (source, flag) in PROBES.items():
+        for info in targets.TARGETS.values():
+            if getattr(info, flag):
+                linked = probe(info.name, source)
+                if linked is not None:
+                    answers[question(name, info.name, source)] = linked
+    return answers
 
 
 @functools.lru_cache(maxsize=None)
