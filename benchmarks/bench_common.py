@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar, Union
 
@@ -24,6 +25,11 @@ os.environ.setdefault("NEO_CACHE_PERSISTENT", "0")
 
 Row = Dict[str, Any]  # one row of a benchmark's result: column -> figure
 T = TypeVar("T")
+
+
+class Tables(dict):
+    """A benchmark's result as several named tables (name -> rows, or one row), printed one after the other; as JSON,
+    one object."""
 
 
 def command_line(description: str, argv: Optional[Sequence[str]], child: bool = False,
@@ -45,13 +51,13 @@ class NotMeasured(Exception):
 
 
 def device_main(description: str, argv: Optional[Sequence[str]],
-                measure: Callable[[argparse.Namespace], Union[Row, List[Row]]],
+                measure: Callable[[argparse.Namespace], Union[Row, List[Row], Tables]],
                 child: Optional[Callable[..., Any]] = None, **options: Any) -> int:
     """The main of a benchmark that measures on the Level Zero device.  The command line is
     :func:`command_line`'s; ``measure(args)`` runs in a fresh Triton cache (unless the caller chose one) when a
-    device is there (else exit 2, saying how to get one), and its one row (a dict) or rows are printed, as text or
-    JSON.  With ``child``, ``--child ARGS`` (how :func:`fresh_process_json` starts the script again) prints the
-    JSON of ``child(*ARGS)`` instead."""
+    device is there (else exit 2, saying how to get one), and its one row (a dict), rows or :class:`Tables` are
+    printed, as text or JSON.  With ``child``, ``--child ARGS`` (how :func:`fresh_process_json` starts the script
+    again) prints the JSON of ``child(*ARGS)`` instead."""
     args = command_line(description, argv, child=child is not None, **options)
     if child is not None and args.child is not None:
         print(json.dumps(child(*args.child)))
@@ -64,7 +70,9 @@ def device_main(description: str, argv: Optional[Sequence[str]],
     except NotMeasured as why:
         print(why, file=sys.stderr)
         return 2
-    if isinstance(result, dict):
+    if isinstance(result, Tables):
+        print_tables(result, args.json)
+    elif isinstance(result, dict):
         print_row(result, args.json)
     else:
         print_rows(result, args.json)
@@ -80,10 +88,12 @@ def measure_each(items: Iterable[T], measure: Callable[[T], Row], label: Callabl
     return rows
 
 
-def fresh_process_json(script: str, args: Sequence[str], env: Dict[str, str], what: str, timeout: float = 900) -> Any:
-    """``script --child ARGS`` in a fresh Python process with ``env`` (the driver reads its settings when it
-    loads): the JSON of the last line it prints.  RuntimeError naming ``what`` failed, with its stderr."""
-    proc = subprocess.run([sys.executable, script, "--child", *args], capture_output=True, text=True, env=env,
+def fresh_process_json(script: str, args: Sequence[str], env: Dict[str, str], what: str, timeout: float = 900,
+                       python: str = sys.executable) -> Any:
+    """``script --child ARGS`` in a fresh Python process (``python``, by default this one's interpreter) with ``env``
+    (the driver reads its settings when it loads): the JSON of the last line it prints.  RuntimeError naming
+    ``what`` failed, with its stderr."""
+    proc = subprocess.run([str(python), script, "--child", *args], capture_output=True, text=True, env=env,
                           timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"{what} failed:\n{proc.stderr[-3000:]}")
@@ -109,6 +119,20 @@ def measure_kernels_on_targets(description: str, default_kernels: str,
     private_cache()
     pairs = [(name, arch) for arch in args.targets.split(",") for name in args.kernels.split(",")]
     return args, measure_each(pairs, lambda pair: measure(*pair, args.repeat), lambda pair: f"{pair[0]} for {pair[1]}")
+
+
+def timed(owner: Any, name: str, spent: Dict[str, float], part: str) -> None:
+    """Wrap ``owner.name`` so that the time spent in it (ms) adds up in ``spent[part]``."""
+    original = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[part] = spent.get(part, 0.0) + (time.perf_counter() - start) * 1e3
+
+    setattr(owner, name, wrapper)
 
 
 def interleaved(rounds: int, cases: Dict[str, Callable[[], T]]) -> Dict[str, List[T]]:
@@ -192,3 +216,16 @@ def print_row(row: Dict[str, Any], as_json: bool) -> None:
 def print_rows(rows: List[Dict[str, Any]], as_json: bool) -> None:
     """The benchmark's result: JSON for report.py and tests, else the text table."""
     print(json.dumps(rows, indent=1) if as_json else format_table(rows))
+
+
+def print_tables(tables: Tables, as_json: bool) -> None:
+    """Several named tables: one JSON object, else each table (or one-row table) under its name."""
+    if as_json:
+        print(json.dumps(tables, indent=1))
+        return
+    for name, table in tables.items():
+        print(f"\n{name}:")
+        if isinstance(table, dict):
+            print_row(table, False)
+        else:
+            print(format_table(table))

@@ -156,6 +156,28 @@ def sycl_launch_section(args: List[str]) -> str:
     return md_table([row], list(row))
 
 
+def fleet_section(args: List[str]) -> str:
+    """The fleet benchmark's tables, or why it was not measured (stock triton-xpu, its baseline, cannot run here)."""
+    env = dict(os.environ)
+    from triton.backends.intel.runtime import level_zero
+    if not level_zero.intel_render_nodes():
+        env.setdefault("TRITON_XPU_EMULATE", "pvc")
+    print(f"running fleet.py {' '.join(args)}", file=sys.stderr, flush=True)
+    proc = subprocess.run([sys.executable, str(HERE / "fleet.py"), *args, "--json"], capture_output=True, text=True,
+                          env=env)
+    if proc.returncode == 2:  # "fleet: not measured: WHY"
+        return f"Not measured: {(proc.stderr.strip().splitlines() or ['?'])[-1].split('not measured: ', 1)[-1]}"
+    if proc.returncode != 0:
+        raise RuntimeError(f"fleet.py failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+    result = json.loads(proc.stdout)
+    setup = result["setup"]
+    return (f"{setup['nodes']} nodes on {setup['target']}, kernels {setup['kernels']}. "
+            f"Baseline: {setup['baseline']}.\n\n"
+            f"{md_table(result['nodes'], list(result['nodes'][0]))}\n\n"
+            f"{md_table(result['fleet'], list(result['fleet'][0]))}\n\n"
+            f"{md_table(result['store'], list(result['store'][0]))}")
+
+
 def grf_parallel_summary(rows: List[Dict[str, Any]]) -> str:
     sys.path.insert(0, str(HERE))
     import grf_parallel
@@ -201,6 +223,7 @@ def main(argv: List[str] | None = None) -> int:
                                   rep + (["--kernels", "add"] if args.quick else []),
                                    device=True)
     sycl_section = sycl_launch_section(["--iterations", "100" if args.quick else "2000"])
+    fleet = fleet_section(["--nodes", "1", "--kernels", "add"] if args.quick else [])
     main_rows = run_main_job(args.quick)
 
     plot_load(load_rows, out / "load_native_vs_jit.png")
@@ -296,6 +319,16 @@ most 60 ms without a remote store, at most 20 ms with it warm.
 ## Native compilers: ocloc vs the Level Zero driver (`native_compilers.py`)
 
 {md_table(compiler_rows, list(compiler_rows[0]))}
+
+## Fleet bring-up: nodes loading from a warm shared store vs stock triton-xpu (`fleet.py`, ms)
+
+Each node a fresh process with an empty Triton cache and NEO's persistent cache off; one redis-server holds both
+stores. `kernels`: from the first kernel's compile call to all kernels loaded (of which `load`: the driver's
+`load_binary`, where stock's SPIR-V is compiled; `backend`: constructing the backend; `triton_key`: Triton's hash of
+its own files, any backend); `process`: the whole process; `ratio`: stock's over ours; `compiled`/`built`: kernels
+compiled and C++ launchers built, ours/stock. The first node of each compiles and fills its store, once for the fleet.
+
+{fleet}
 """
     report = report.rstrip("\n") + "\n" + measured_separately(out / "REPORT.md")
     (out / "REPORT.md").write_text(report)

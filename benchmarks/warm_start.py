@@ -33,23 +33,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List
 
-from bench_common import device_main, fresh_process_json, interleaved, ratio_to_baseline
+from bench_common import device_main, fresh_process_json, interleaved, ratio_to_baseline, timed
 
 PARTS = ("backend", "load", "launcher")
-
-
-def _timed(owner: Any, name: str, spent: Dict[str, float], part: str) -> None:
-    """Wrap ``owner.name`` so the time spent in it adds up in ``spent[part]``."""
-    original = getattr(owner, name)
-
-    def wrapper(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            spent[part] = spent.get(part, 0.0) + (time.perf_counter() - start) * 1e3
-
-    setattr(owner, name, wrapper)
 
 
 def child() -> Dict[str, float]:
@@ -61,11 +47,11 @@ def child() -> Dict[str, float]:
     from triton.backends.intel.runtime import level_zero
     spent: Dict[str, float] = {}
     # Triton loads the backend's compiler.py by path: wrap the class it registered, not an imported copy.
-    _timed(backends["intel"].compiler, "__init__", spent, "backend")
-    _timed(triton_compiler, "triton_key", spent, "triton_key")
+    timed(backends["intel"].compiler, "__init__", spent, "backend")
+    timed(triton_compiler, "triton_key", spent, "triton_key")
     x = driver.active.alloc(4096, "device", "float32")  # the driver is up before the clock starts
-    _timed(driver.active.utils, "load_binary", spent, "load")
-    _timed(driver.active, "launcher_cls", spent, "launcher")
+    timed(driver.active.utils, "load_binary", spent, "load")
+    timed(driver.active, "launcher_cls", spent, "launcher")
     start = time.perf_counter()
     k = kernels.add_kernel[(1, )](x, x, x, 1024, BLOCK=1024)
     first = (time.perf_counter() - start) * 1e3

@@ -111,7 +111,8 @@ def test_report_runs_every_benchmark_and_writes_tables_and_plots(tmp_path, fresh
                     "## Warm start: the first call of a process with everything cached",
                     "## Cold node: constructing the backend with an empty Triton cache",
                     "## Load against a cold and a warm NEO compiler cache",
-                    "## The main job (`examples/main.py`)"):
+                    "## The main job (`examples/main.py`)",
+                    "## Fleet bring-up: nodes loading from a warm shared store vs stock triton-xpu"):
         assert section in report
     assert "Machine: " in report and "| add | pvc |" in report
     assert report.endswith(separately) and "an earlier report" not in report
@@ -126,6 +127,15 @@ def test_report_runs_every_benchmark_and_writes_tables_and_plots(tmp_path, fresh
         assert "| raw_sycl_us | sycl_launcher_us |" in sycl and "| pvc |" in sycl
     else:
         assert f"Not measured: {sycl_gpu_problem()}." in sycl
+    # The fleet against stock triton-xpu where stock runs, else why not.
+    import stock_triton
+    fleet = report.split("## Fleet bring-up", 1)[1].split("##", 1)[0]
+    if toolchain == "current" or not stock_triton.problem():
+        assert "| node | ours_kernels_ms | stock_kernels_ms | kernels_ratio |" in fleet
+        assert "| first (compiles) |" in fleet and "| ours | pvc | named target | 1 |" in fleet
+    else:
+        assert f"Not measured: the baseline, stock triton-xpu 3.3.0b1, cannot run here: {stock_triton.problem()}" \
+            in fleet
     for png in ("load_native_vs_jit.png", "grf_attempts.png", "launch_overhead.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({png})" in report
