@@ -66,13 +66,19 @@ DECLARED = (
              "each row of native/known_compilers.py is re-derived by the real probes where its ocloc and IGC are "
              "installed (its toolchain: current or legacy); the other toolchain's row, and both on a host with "
              "other builds, have nothing to probe them with"),
+    Declared("a compiler build newer than the known-compilers table",
+             r"this toolchain's compiler build has no row in native/known_compilers\.py .*", ALL,
+             "the table holds the probe answers of the builds this project's toolchains installed when it was "
+             "written; Debian testing uploads new builds, which are probed once per cache (slower, not wrong) "
+             "until tools/known_compiler_row.py adds their row"),
     Declared("upstream's make_zebin needs ocloc -o",
              r"this toolchain's ocloc has no -o \(NEO 22\.43\).*", ("legacy", ),
              "upstream runs `ocloc ... -o`, which NEO 22.43's ocloc lacks: upstream does not run on that stack"),
     # --- opt-in checks ---------------------------------------------------------------------------------------
     Declared("UPSTREAM_DIR not set (opt-in upstream series check)",
              r"set UPSTREAM_DIR to an intel-xpu-backend-for-triton checkout containing BASE.*", ALL,
-             "the check needs a clone of upstream's repository (minutes, network); CI does not fetch it"),
+             "the check needs a clone of upstream's repository (minutes, network); .ci/run uses this workplace's clone "
+             "when there is one"),
     Declared("the concurrent set-up test runs once, in current's suite",
              r"the concurrent set-up test runs once, in the current toolchain's suite", ("legacy", "host"),
              "it sets up a fresh clone (minutes) with `./run --toolchain current`, whichever suite starts it"),
