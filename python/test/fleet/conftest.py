@@ -14,7 +14,7 @@ from typing import List, Optional
 
 import pytest
 
-from support.redis_server import BACKEND, RedisServer, RedisServerMissing, fleet_env  # noqa: F401 (tests import them)
+from support.redis_server import RedisServer, RedisServerMissing, fleet_env
 
 TOOLCHAIN = os.environ.get("TRITON_XPU_TOOLCHAIN", "host")
 

@@ -5,7 +5,7 @@ compile and one warning, and the node exits 0."""
 
 import pytest
 
-from conftest import fleet_env
+from support.redis_server import fleet_env
 from nodes import run_node
 
 BLOCKS = (1024, 512)
