@@ -4,6 +4,7 @@ compiler no row names is probed as before, with the same answers and the same ba
 
 import os
 import shutil
+import subprocess
 
 import pytest
 from elftools.elf.elffile import ELFFile  # an independent reader
@@ -71,10 +72,18 @@ def test_this_toolchains_compiler_has_a_row():
     assert known.toolchain == TOOLCHAIN, f"this toolchain's compiler matched {known.toolchain}'s row"
 
 
-def test_a_known_compiler_is_asked_nothing_to_construct_the_backend(fresh_process, ocloc_runs):
+def test_a_known_compiler_is_asked_nothing_to_construct_the_backend(fresh_process, ocloc_runs, monkeypatch):
     if known_compilers.row() is None:
         _skip_unknown_build()
-    backend = _backend()
+
+    def started(*args, **kwargs):
+        raise AssertionError(f"a process was started: {args[:2]!r}")
+
+    with monkeypatch.context() as no_process:
+        for owner, name in ((subprocess.Popen, "__init__"), (os, "fork"), (os, "posix_spawn"), (os, "posix_spawnp")):
+            no_process.setattr(owner, name, started)
+        backend = _backend()
+        backend.hash()
     assert ocloc_runs == []
     assert list(fresh_process.rglob("answer.json")) == []  # nothing asked, nothing kept
     assert backend.target_info.has_subgroup_2d_block_io == known_compilers.answer(

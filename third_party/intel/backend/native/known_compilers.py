@@ -9,7 +9,7 @@ A row applies only to the very files it was derived from: every ocloc and IGC fi
 (``compiler_identity.compiler_files`` plus IGC's OpenCL C front end, which the probes compile with) must be
 present with the row's GNU build ids -- the linker's digest of each binary, read from its first pages -- and no
 other such file may be found.  Anything else (another IGC build, a second IGC beside it, a file without a build
-id, an ocloc a knob names) matches no row, and the probes run as before.  A row answers only the questions it
+id, an ocloc a knob names that is not the row's) matches no row, and the probes run as before.  A row answers only the questions it
 lists (the probe's name, the target and a digest of the probe's source), so a changed probe asks again.
 
     ./run --toolchain current python tools/known_compiler_row.py    # the row for the installed compiler
@@ -31,7 +31,7 @@ _PT_NOTE = 4
 _NT_GNU_BUILD_ID = 3
 _HEADER_BYTES = 64
 _PHDR_BYTES = 56
-_MAX_PHDRS = 64  # shared libraries have a dozen; more is not a file the linker wrote
+_MAX_PHDRS = 64  # a bound on what is read: the compiler's files have about a dozen
 _MAX_NOTE_BYTES = 4096
 
 
