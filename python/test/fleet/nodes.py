@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from support import no_compiler
+
 REPO = Path(__file__).resolve().parents[3]
 
 PRELUDE = textwrap.dedent("""
@@ -22,17 +24,7 @@ PRELUDE = textwrap.dedent("""
     warnings.simplefilter("default")
 """).format(examples=str(REPO / "examples"))
 
-# Anything that would start the compiler (ocloc, libocloc's worker, any process) fails loudly: the proof that a
-# node loaded its kernels from the store (python/test/runtime/test_warm_start.py does the same).
-NO_COMPILER = """
-import subprocess, os
-from triton.backends.intel.native import ocloc_runner
-def unavailable(*args, **kwargs):
-    raise AssertionError(f"the compiler was started: {args[:2]!r}")
-subprocess.Popen = unavailable
-os.posix_spawn = os.posix_spawnp = os.fork = unavailable
-ocloc_runner._Libocloc._start = unavailable
-"""
+NO_COMPILER = no_compiler.CODE  # the proof that a node loaded its kernels from the store
 
 # Launch add (two specialisations: BLOCK 1024 and 512) and report, per launch, whether it was compiled or read
 # from the cache (metadata.stage_ms: {"cached": ms} on a hit), the target it was compiled for, and the time from

@@ -6,20 +6,15 @@ itself maps IGC into the process when the Level Zero driver initialises: measure
 exists.)  Runs on the emulated pvc, each step in a fresh process."""
 
 import json
+import textwrap
+
 import pytest
 
+from support import no_compiler
 from test_driver import run, run_json
 from triton.backends.intel.native import compiler_identity
-# In the second process, anything that would run ocloc or start a process fails loudly: ocloc is unavailable.
-NO_COMPILER = """
-    import subprocess, os
-    from triton.backends.intel.native import ocloc_runner
-    def unavailable(*args, **kwargs):
-        raise AssertionError(f"the compiler was started: {args[:2]!r}")
-    subprocess.Popen = unavailable
-    os.posix_spawn = os.posix_spawnp = os.fork = unavailable
-    ocloc_runner._Libocloc._start = unavailable
-"""
+# In the second process, anything that would run ocloc or start a process fails loudly.
+NO_COMPILER = textwrap.indent(no_compiler.CODE, "    ")  # indented like the code it precedes
 
 # As before known_compilers: the installed compiler unknown to its table, so the capability probes run.
 UNKNOWN_COMPILER = """

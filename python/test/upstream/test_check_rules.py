@@ -6,14 +6,13 @@ texts (upstream/check's own functions), where each case costs no formatter run.
 """
 import importlib.machinery
 import importlib.util
-import subprocess
 import sys
 import textwrap
 
 import pytest
 
 import upstream_series as series
-from upstream_double import KNOBS
+from upstream_double import KNOBS, run_check
 
 TEST_FILE = "python/test/unit/intel/test_double.py"
 TESTS = f"Tests: {TEST_FILE}"
@@ -24,10 +23,7 @@ BACKEND_FILE = "third_party/intel/backend/threshold.py"
 THRESHOLD = "FIRST = 1\nSECOND = 2\nTHIRD = 3\n"
 
 
-def check(double):
-    proc = subprocess.run([str(series.SERIES_DIR / "check"), "--series-dir", str(double.series_dir), str(double.repo)],
-                          capture_output=True, text=True, timeout=900)
-    return proc.returncode, proc.stdout + proc.stderr
+check = run_check  # upstream/check on the double's series
 
 
 def load_check():

@@ -7,16 +7,14 @@ import os
 import subprocess
 
 import upstream_series as series
+from upstream_double import run_check
 
 TEST_FILE = "python/test/unit/intel/test_double.py"
 GOOD_TEST = "def test_double():\n    assert 1 + 1 == 2\n"
 BACKEND_FILE = "third_party/intel/backend/threshold.py"
 
 
-def check(double):
-    proc = subprocess.run([str(series.SERIES_DIR / "check"), "--series-dir", str(double.series_dir), str(double.repo)],
-                          capture_output=True, text=True, timeout=900)
-    return proc.returncode, proc.stdout + proc.stderr
+check = run_check  # upstream/check on the double's series
 
 
 def test_a_clean_patch_with_a_passing_test_passes(upstream_double):

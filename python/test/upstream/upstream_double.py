@@ -133,3 +133,11 @@ class UpstreamDouble:
         sha = git(self.repo, "rev-parse", "HEAD")
         git(self.repo, "checkout", "-q", "--detach", self.base)
         return sha
+
+
+def run_check(double: "UpstreamDouble") -> tuple:
+    """upstream/check on the double's series: (exit status, its output)."""
+    from upstream_series import SERIES_DIR
+    proc = subprocess.run([str(SERIES_DIR / "check"), "--series-dir", str(double.series_dir), str(double.repo)],
+                          capture_output=True, text=True, timeout=900)
+    return proc.returncode, proc.stdout + proc.stderr
