@@ -9,7 +9,8 @@ packages the result as one distribution named ``triton-xpu``:
 
 * ``pip install .`` installs a plain wheel: no ``.pth`` hooks, no patching at
   run time; it replaces an installed ``triton-xpu`` and uninstalls cleanly.
-* The front end gets three small build-time changes (FRONTEND_PATCHES below).
+* The front end gets a few small build-time changes (FRONTEND_PATCHES below) and the modules under
+  ``frontend/`` (FRONTEND_FILES).
 * ``pip install -e .`` is the developer mode: ``python/`` goes on ``sys.path``,
   so edits under ``third_party/intel/backend/`` take effect without reinstalling.
 
@@ -120,8 +121,30 @@ FRONTEND_PATCHES = (
      "        warnings.warn(f\"damaged cache entry in {self.cache_dir}: {problem}; compiling it again\",\n"
      "                      stacklevel=2)\n"
      "        return None\n"),
+    # Triton hashes libtriton (~430 MB) in every process; its digest is recorded at build time instead
+    # (triton/_library_digest.py, one of FRONTEND_FILES, says when the record is trusted).
+    ("triton/compiler/compiler.py",
+     "    libtriton_hash = hashlib.sha256()\n"
+     "    ext = sysconfig.get_config_var(\"EXT_SUFFIX\").split(\".\")[-1]\n"
+     "    with open(os.path.join(TRITON_PATH, \"_C\", f\"libtriton.{ext}\"), \"rb\") as f:\n"
+     "        while True:\n"
+     "            chunk = f.read(1024**2)\n"
+     "            if not chunk:\n"
+     "                break\n"
+     "            libtriton_hash.update(chunk)\n"
+     "    contents.append(libtriton_hash.hexdigest())\n",
+     "    from triton._library_digest import sha256\n"
+     "    ext = sysconfig.get_config_var(\"EXT_SUFFIX\").split(\".\")[-1]\n"
+     "    contents.append(sha256(os.path.join(TRITON_PATH, \"_C\", f\"libtriton.{ext}\")))\n"),
 )
-PATCHES_KEY = hashlib.sha256(repr(FRONTEND_PATCHES).encode()).hexdigest()[:12]
+# Modules this fork adds to the front end (frontend/ mirrors the package's layout), copied in at build time.
+FRONTEND_DIR = ROOT / "frontend"
+FRONTEND_FILES = sorted(p.relative_to(FRONTEND_DIR) for p in FRONTEND_DIR.rglob("*.py"))
+# libtriton, whose digest the build records (FRONTEND_PATCHES' last change).
+LIBTRITON = Path("triton") / "_C" / "libtriton.so"
+PATCHES_KEY = hashlib.sha256(
+    repr(FRONTEND_PATCHES).encode() +
+    b"".join(bytes(rel) + (FRONTEND_DIR / rel).read_bytes() for rel in FRONTEND_FILES)).hexdigest()[:12]
 
 
 class BaseTritonNotFound(RuntimeError):
@@ -196,8 +219,19 @@ def _copy_base_tree() -> str:
         shutil.copy2(base_backend / rel, dst)
     shutil.rmtree(base_backend)
     _patch_frontend()
+    for rel in FRONTEND_FILES:
+        shutil.copy2(FRONTEND_DIR / rel, PACKAGE_ROOT / rel)
+    _record_libtriton_digest()
     STAMP.write_text(stamp)
     return stamp
+
+
+def _record_libtriton_digest() -> None:
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("library_digest", PACKAGE_ROOT / "triton/_library_digest.py")
+    library_digest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(library_digest)
+    library_digest.record(str(PACKAGE_ROOT / LIBTRITON))
 
 
 def _link_backend() -> None:

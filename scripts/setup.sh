@@ -103,7 +103,7 @@ fi
 # What the build reads, as git sees it: tracked and new files, not ignored ones (build/, *.egg-info, the
 # unpacked base under python/triton, caches), and not the tests.  Outside a git checkout (or where git cannot
 # read it, e.g. a worktree whose repository is not mounted in the toolchain), the same by find.
-WHEEL_INPUTS=(setup.py pyproject.toml README.md CMakeLists.txt third_party lib include python)
+WHEEL_INPUTS=(setup.py pyproject.toml README.md CMakeLists.txt third_party lib include python frontend)
 DEVELOP_INPUTS=(setup.py pyproject.toml CMakeLists.txt lib include)
 source_files() {   # source_files PATH...: the files, NUL-separated, sorted
   local listed

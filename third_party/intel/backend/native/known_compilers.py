@@ -18,21 +18,14 @@ lists (the probe's name, the target and a digest of the probe's source), so a ch
 from __future__ import annotations
 
 import os
-import struct
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Optional, Tuple
 
 from triton.backends.intel.native import compiler_identity
+from triton._library_digest import build_id
 
 # IGC's OpenCL C front end: the probes are OpenCL C, so its build counts too (kernel compiles take SPIR-V).
 FRONT_END_LIBRARIES = ("libigdfcl.so.2", "libigdfcl.so.1")
-
-_PT_NOTE = 4
-_NT_GNU_BUILD_ID = 3
-_HEADER_BYTES = 64
-_PHDR_BYTES = 56
-_MAX_PHDRS = 64  # a bound on what is read: the compiler's files have about a dozen
-_MAX_NOTE_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -43,50 +36,6 @@ class KnownCompiler:
     toolchain: str  # this project's toolchain that installs it (scripts/toolchains/*.conf)
     files: Dict[str, str]  # each file (where the toolchain has it, for people) -> its GNU build id (hex)
     answers: Dict[str, bool] = field(default_factory=dict)  # capabilities' question -> answer
-
-
-def build_id(path: str) -> Optional[str]:
-    """The GNU build id of the ELF64 little-endian file at ``path`` (hex), from its program headers' notes; None
-    when the file cannot be read, is not such an ELF file or carries no build id.  Reads a few kilobytes."""
-    try:
-        with open(path, "rb") as f:
-            header = f.read(_HEADER_BYTES)
-            if len(header) < _HEADER_BYTES or header[:6] != b"\x7fELF\x02\x01":
-                return None
-            phoff, = struct.unpack_from("<Q", header, 32)
-            phentsize, phnum = struct.unpack_from("<HH", header, 54)
-            if phentsize != _PHDR_BYTES or phnum > _MAX_PHDRS:
-                return None
-            f.seek(phoff)
-            phdrs = f.read(phentsize * phnum)
-            for i in range(len(phdrs) // phentsize):
-                p_type, _, p_offset = struct.unpack_from("<IIQ", phdrs, i * phentsize)
-                p_filesz, = struct.unpack_from("<Q", phdrs, i * phentsize + 32)
-                p_align, = struct.unpack_from("<Q", phdrs, i * phentsize + 48)
-                if p_type != _PT_NOTE:
-                    continue
-                f.seek(p_offset)
-                found = _build_id_note(f.read(min(p_filesz, _MAX_NOTE_BYTES)), 8 if p_align == 8 else 4)
-                if found:
-                    return found
-    except (OSError, struct.error):
-        return None
-    return None
-
-
-def _build_id_note(notes: bytes, align: int) -> Optional[str]:
-    pos = 0
-    while pos + 12 <= len(notes):
-        namesz, descsz, kind = struct.unpack_from("<III", notes, pos)
-        name_at = pos + 12
-        desc_at = name_at + -(-namesz // align) * align
-        end = desc_at + -(-descsz // align) * align
-        if desc_at + descsz > len(notes):
-            return None
-        if kind == _NT_GNU_BUILD_ID and notes[name_at:name_at + namesz] == b"GNU\0" and descsz:
-            return notes[desc_at:desc_at + descsz].hex()
-        pos = end
-    return None
 
 
 def _candidate_files() -> Tuple[str, ...]:
