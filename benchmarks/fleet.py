@@ -46,6 +46,14 @@ from bench_common import NotMeasured, Row, Tables, device_main, fresh_process_js
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python" / "test"))  # the test support package: support.redis_server
+CORPUS = REPO / "python" / "test" / "corpus"  # the corpus's tables and harness (corpus_tables.py, harness.py)
+# Ours' nodes import the corpus's packages under the corpus's own stand-in torch (a test double, CPU-only, as the
+# corpus compiles them); stock's under standin_torch_xpu (that stand-in plus torch.xpu), already on its PYTHONPATH.
+STANDIN_TORCH = REPO / "python" / "test" / "support" / "standin_torch"
+# The default corpus selection: published kernels of each package that the node brings up besides the main job's,
+# small enough that stock's SPIR-V compile at load on every node keeps the default run within a few minutes.
+DEFAULT_CORPUS = ("liger/rms_norm_fwd,liger/swiglu_fwd,flag_gems/softmax_inner,flag_gems/layer_norm_persistent,"
+                  "fla/l2norm_fwd,fla/chunk_local_cumsum")
 
 OURS_PREFIX, STOCK_PREFIX = "triton", "stock"
 BASELINE = ("stock triton-xpu 3.3.0b1 (PyPI, unpatched; its SPIR-V compiled by the driver at load on every node), "
@@ -55,8 +63,9 @@ BASELINE = ("stock triton-xpu 3.3.0b1 (PyPI, unpatched; its SPIR-V compiled by t
 # --- a node (this script run again with --child, in a fresh process) ------------------------------------------------
 
 
-def node(names: str) -> Row:
-    """One node's bring-up in this fresh process, with this project's Triton or stock's (whichever is importable)."""
+def node(names: str, corpus: str = "") -> Row:
+    """One node's bring-up in this fresh process, with this project's Triton or stock's (whichever is importable):
+    the example kernels ``names`` and the corpus entries ``corpus`` (comma-separated, either may be empty)."""
     import triton
     import triton.compiler.compiler as triton_compiler
     import triton.runtime.build as build
@@ -64,7 +73,6 @@ def node(names: str) -> Row:
     from triton.backends import backends
     from triton.runtime.driver import driver
 
-    specs = [kernels.SPECS[name] for name in names.split(",")]
     spent: Dict[str, float] = {}
     counts = {"compiled": 0, "built": 0}
     backend = backends["intel"].compiler
@@ -79,18 +87,54 @@ def node(names: str) -> Row:
     for namespace in {id(n): n for n in namespaces if n is not vars(build) and "_build" in n}.values():
         _counted(namespace, "_build", counts, "built")
 
+    # The corpus's packages imported and its entries resolved before the window (both kinds pay it alike; a
+    # serving process imports its packages before its first kernel): counted already, in case an import compiles.
     start = time.perf_counter()
+    sources = [(name, kernels.SPECS[name].source(), dict(kernels.SPECS[name].options))
+               for name in names.split(",") if name] + _corpus_sources(corpus)
+    imported = time.perf_counter()
     device = driver.active.get_current_device()
     driver.active.get_current_stream(device)
     target = driver.active.get_current_target()
     up = time.perf_counter()
     timed(driver.active.utils, "load_binary", spent, "load")
-    for spec in specs:
-        compiled = triton.compile(spec.source(), target=target, options=dict(spec.options))
-        compiled._init_handles()  # the first load: launcher, module and kernel
+    for name, source, options in sources:
+        try:
+            compiled = triton.compile(source, target=target, options=options)
+            compiled._init_handles()  # the first load: launcher, module and kernel
+        except Exception as e:
+            raise RuntimeError(f"kernel {name} failed on this node ({triton.__version__}, {triton.__file__}): "
+                               f"{type(e).__name__}: {str(e)[-1500:]}") from e
     done = time.perf_counter()
-    return {"kernels_ms": (done - up) * 1e3, "driver_ms": (up - start) * 1e3,
+    return {"kernels_ms": (done - up) * 1e3, "driver_ms": (up - imported) * 1e3,
+            "imports_ms": (imported - start) * 1e3,
             **{f"{part}_ms": spent.get(part, 0.0) for part in ("load", "backend", "triton_key")}, **counts}
+
+
+def _corpus_sources(corpus: str) -> List[Tuple[str, Any, Dict[str, Any]]]:
+    """(name, ASTSource, options) of each corpus entry named in ``corpus``: its published package imported (under
+    the stand-in torch this node's environment put first) and its kernel resolved by the corpus harness."""
+    if not corpus:
+        return []
+    from triton.compiler import ASTSource
+    sys.path.insert(0, str(CORPUS))
+    import harness
+    import torch
+    assert getattr(torch, "STANDIN", False), f"expected a stand-in torch, imported {torch.__file__}"
+    # The packages' import-time settings (harness.PACKAGE_ENV); the driver is the node's own, emulated or not.
+    os.environ.update({k: v for k, v in harness.PACKAGE_ENV.items() if k != "TRITON_XPU_EMULATE"})
+    import warnings
+    warnings.simplefilter("ignore")  # the packages warn about the missing GPU and the Triton version at import
+    from corpus_tables import ENTRIES
+    sources = []
+    for name in corpus.split(","):
+        try:
+            fn, signature, constexprs, options = harness.resolve(ENTRIES[name])
+        except Exception as e:
+            raise RuntimeError(f"corpus kernel {name} could not be imported on this node: {type(e).__name__}: "
+                               f"{e}") from e
+        sources.append((name, ASTSource(fn, signature=signature, constexprs=constexprs), options))
+    return sources
 
 
 def _counted(owner: Any, name: str, counts: Dict[str, int], what: str) -> None:
@@ -113,8 +157,8 @@ def _counted(owner: Any, name: str, counts: Dict[str, int], what: str) -> None:
 class Fleet:
     """Starts nodes of one kind (ours or stock) on one store; each node in a folder of its own under ``work``."""
 
-    def __init__(self, kind: str, python: str, env: Dict[str, str], names: str, work: Path):
-        self.kind, self.python, self.env, self.names, self.work = kind, python, env, names, work
+    def __init__(self, kind: str, python: str, env: Dict[str, str], names: str, corpus: str, work: Path):
+        self.kind, self.python, self.env, self.names, self.corpus, self.work = kind, python, env, names, corpus, work
         self.started = 0
 
     def run(self) -> Row:
@@ -124,17 +168,19 @@ class Fleet:
                    NEO_CACHE_DIR=str(folder / "neo-cache"))
         (folder / "neo-cache").mkdir(parents=True)
         start = time.perf_counter()
-        row = fresh_process_json(__file__, [self.names], env, f"{self.kind} node {self.started - 1}", 1800,
+        row = fresh_process_json(__file__, [self.names, self.corpus], env, f"{self.kind} node {self.started - 1}", 1800,
                                  python=self.python)
         row["process_ms"] = (time.perf_counter() - start) * 1e3
         return row
 
 
-def _ours_env(target: str, url: str) -> Dict[str, str]:
+def _ours_env(target: str, url: str, corpus: str) -> Dict[str, str]:
     from support.redis_server import fleet_env
     # No signing secret or other store settings of the caller's: the store's size is measured on raw entries.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRITON_REDIS_", "TRITON_XPU_CACHE_"))}
     env.update(fleet_env(url))
+    if corpus:
+        env["PYTHONPATH"] = os.pathsep.join([str(STANDIN_TORCH)] + [p for p in [env.get("PYTHONPATH")] if p])
     if os.environ.get("TRITON_XPU_EMULATE"):
         env["TRITON_XPU_EMULATE"] = target
     return env
@@ -163,6 +209,23 @@ def _stock_python(target: str) -> str:
         return str(stock_triton.python())
     except stock_triton.StockUnavailable as e:
         raise NotMeasured(f"fleet: not measured: {e}") from None
+
+
+def corpus_names(corpus: str) -> str:
+    """The corpus entries ``--corpus`` names (``all``: every entry of the default corpus from a published package,
+    not marked frontend, refused or full_only), checked: NotMeasured naming the unknown ones."""
+    if not corpus:
+        return ""
+    sys.path.insert(0, str(CORPUS))
+    from corpus_tables import ENTRIES  # the tables only: no package is imported here
+    if corpus == "all":
+        return ",".join(n for n, e in ENTRIES.items()
+                        if not (n.startswith("examples/") or e.frontend or e.refused or e.full_only))
+    unknown = [n for n in corpus.split(",") if n not in ENTRIES]
+    if unknown:
+        raise NotMeasured(f"fleet: unknown corpus entr{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)}; "
+                          f"known: {', '.join(ENTRIES)}")
+    return corpus
 
 
 def _check_warm(kind: str, rows: List[Row]) -> None:
@@ -228,7 +291,7 @@ def node_rows(first: Dict[str, Row], nodes: Dict[str, List[Row]]) -> List[Row]:
             row[f"ours_{key}_ms"] = round(ours[f"{key}_ms"], 1)
             row[f"stock_{key}_ms"] = round(stock[f"{key}_ms"], 1)
             row[f"{key}_ratio"] = _ratio(stock[f"{key}_ms"], ours[f"{key}_ms"])
-        for key in ("load", "backend", "triton_key", "driver"):
+        for key in ("load", "backend", "triton_key", "driver", "imports"):
             row[f"ours_{key}_ms"] = round(ours[f"{key}_ms"], 1)
             row[f"stock_{key}_ms"] = round(stock[f"{key}_ms"], 1)
         row["compiled"] = f"{ours['compiled']}/{stock['compiled']}"
@@ -271,9 +334,12 @@ def measure(args) -> Tables:
     import kernels
 
     names = args.kernels
-    unknown = [n for n in names.split(",") if n not in kernels.SPECS]
+    unknown = [n for n in names.split(",") if n and n not in kernels.SPECS]
     if unknown:
         raise NotMeasured(f"fleet: unknown kernel(s) {', '.join(unknown)}; known: {', '.join(kernels.SPECS)}")
+    corpus = corpus_names(args.corpus)
+    if not names and not corpus:
+        raise NotMeasured("fleet: no kernels: --kernels and --corpus are both empty")
     target = level_zero.device(driver.active.get_current_device()).target.name
     stock_python = _stock_python(target)
     work = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
@@ -282,11 +348,12 @@ def measure(args) -> Tables:
     except RedisServerMissing as e:
         raise NotMeasured(f"fleet: not measured: {e}") from None
     try:
-        fleets = {"ours": Fleet("ours", sys.executable, _ours_env(target, server.url), names, work),
-                  "stock": Fleet("stock", stock_python, _stock_env(target, server.port), names, work)}
+        fleets = {"ours": Fleet("ours", sys.executable, _ours_env(target, server.url, corpus), names, corpus, work),
+                  "stock": Fleet("stock", stock_python, _stock_env(target, server.port), names, corpus, work)}
         first = {}
         for kind, fleet in fleets.items():
-            print(f"the first {kind} node compiles {names} for {target}", file=sys.stderr, flush=True)
+            print(f"the first {kind} node compiles {','.join(n for n in (names, corpus) if n)} for {target}",
+                  file=sys.stderr, flush=True)
             first[kind] = fleet.run()
         print(f"{args.nodes} nodes of each, interleaved", file=sys.stderr, flush=True)
         nodes = interleaved(args.nodes, {kind: fleet.run for kind, fleet in fleets.items()})
@@ -297,13 +364,15 @@ def measure(args) -> Tables:
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    return Tables({"setup": {"target": target, "nodes": args.nodes, "kernels": names, "baseline": BASELINE},
+    return Tables({"setup": {"target": target, "nodes": args.nodes, "kernels": names, "corpus": corpus,
+                             "baseline": BASELINE},
                    "nodes": node_rows(first, nodes), "fleet": fleet_rows(first, nodes), "store": store})
 
 
 def main(argv: List[str] | None = None) -> int:
     main_job = importlib.import_module("main")  # examples/main.py: its kernels are the default
-    return device_main(__doc__, argv, measure, child=node, nodes=8, kernels=main_job.DEFAULT_KERNELS)
+    return device_main(__doc__, argv, measure, child=node, nodes=8, kernels=main_job.DEFAULT_KERNELS,
+                       corpus=DEFAULT_CORPUS)
 
 
 if __name__ == "__main__":
