@@ -1,7 +1,8 @@
 """Fleet bring-up: N fresh nodes load their kernels from a warm shared store, against stock triton-xpu sharing its own
 Triton cache the same way, measured in the same run.
 
-    TRITON_XPU_EMULATE=pvc python benchmarks/fleet.py [--nodes 8] [--kernels add,softmax,...] [--json]
+    TRITON_XPU_EMULATE=pvc python benchmarks/fleet.py [--nodes 8] [--kernels add,softmax,...]
+                                                       [--corpus liger/rms_norm_fwd,...|all|""] [--json]
 
 One ``redis-server`` on a loopback port (Debian's, started and stopped here) holds both stores: this project's fleet
 cache (``RedisStore``, keys ``triton:...``) and stock's (PyPI's triton-xpu 3.3.0b1, unpatched, through Triton's own
@@ -12,6 +13,16 @@ on the (real or emulated) device.  A node brings up the kernels -- by default th
 (``CompiledKernel._init_handles``: the launcher and the module).  Stock's SPIR-V is compiled by the driver at that
 load, on every node (with its 256-GRF retry for kernels spilling more than 1000 bytes).
 
+Besides ``--kernels``, each node brings up the corpus's published kernels named by ``--corpus`` (entries of
+python/test/corpus/corpus_tables.py; ``all``: every default entry from a published package, none marked frontend,
+refused or full_only; empty: none), the same way and in the same window.  Their packages (Liger, FlagGems,
+flash-linear-attention, installed from PyPI) are imported in the node before the window, as a serving process
+imports them before its first kernel, and each entry resolved by the corpus harness (``harness.resolve``): ours under
+the corpus's stand-in torch (python/test/support/standin_torch, a test double), stock under standin_torch_xpu (the
+same double plus the ``torch.xpu`` stock's driver needs), with harness.PACKAGE_ENV.  The default, DEFAULT_CORPUS,
+is six small kernels, two per package, that both compile and load on pvc, so the default run stays within about
+five minutes on 2 cores.  A kernel that fails to import, compile or load on either kind fails the run, naming it.
+
 1. The first node of each (the store empty) compiles every kernel and fills its store: paid once for the fleet.
 2. Then ``--nodes`` nodes of each (default 8), interleaved (ours, stock, ours, ...), each with the store warm.  A
    node that compiled a kernel or built a launcher (its store did not serve it) fails the run.
@@ -20,11 +31,13 @@ Per node (ms): ``kernels``, from the first kernel's compile call to all kernels 
 backend's construction, the store's reads, the checks, launchers, module loads); of which ``load`` (the driver's
 ``load_binary``: stock's SPIR-V compile happens there), ``backend`` (constructing the backend) and ``triton_key``
 (Triton's hash of its own files, once per process, whatever the backend); ``driver``, bringing the driver up before
-(device, queue; stock's SYCL runtime helper from its store); ``process``, the whole process as its parent saw it
-(interpreter, imports, exit); ``compiled`` and ``built``, ours/stock, the kernels compiled and the C++ launchers and
-helpers built.  ``ratio`` is stock's figure over ours.  The fleet rows: the first node's compile, the median node
-(also without ``triton_key``), the slowest node, all N nodes' total, and the fleet ready (the first node, then N nodes
-side by side on their own machines: first + slowest).  The store's size per target: entries (Triton cache keys),
+(device, queue; stock's SYCL runtime helper from its store, unless a package's import brought it up already);
+``imports``, importing the corpus's packages and resolving its entries, before the driver; ``process``, the whole
+process as its parent saw it (interpreter, imports, exit); ``compiled`` and ``built``, ours/stock, the kernels
+(corpus kernels included) compiled and the C++ launchers and helpers built, from the package imports on.
+``ratio`` is stock's figure over ours.  The fleet rows: the first node's compile, the median node (also without
+``triton_key``), the slowest node, all N nodes' total, and the fleet ready (the first node, then N nodes side by side
+on their own machines: first + slowest).  The store's size per target: entries (Triton cache keys),
 Redis keys, bytes (``STRLEN``) and Redis's own accounting (``MEMORY USAGE``), and what the key names (ours: the named
 target; stock: the device's properties).
 """

@@ -171,7 +171,8 @@ def fleet_section(args: List[str]) -> str:
         raise RuntimeError(f"fleet.py failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
     result = json.loads(proc.stdout)
     setup = result["setup"]
-    return (f"{setup['nodes']} nodes on {setup['target']}, kernels {setup['kernels']}. "
+    return (f"{setup['nodes']} nodes on {setup['target']}, kernels {setup['kernels']}, corpus kernels "
+            f"{setup.get('corpus') or 'none'}. "
             f"Baseline: {setup['baseline']}.\n\n"
             f"{md_table(result['nodes'], list(result['nodes'][0]))}\n\n"
             f"{md_table(result['fleet'], list(result['fleet'][0]))}\n\n"
@@ -223,7 +224,7 @@ def main(argv: List[str] | None = None) -> int:
                                   rep + (["--kernels", "add"] if args.quick else []),
                                    device=True)
     sycl_section = sycl_launch_section(["--iterations", "100" if args.quick else "2000"])
-    fleet = fleet_section(["--nodes", "1", "--kernels", "add"] if args.quick else [])
+    fleet = fleet_section(["--nodes", "1", "--kernels", "add", "--corpus", ""] if args.quick else [])
     main_rows = run_main_job(args.quick)
 
     plot_load(load_rows, out / "load_native_vs_jit.png")
