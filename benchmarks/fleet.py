@@ -69,6 +69,7 @@ DEFAULT_CORPUS = ("liger/rms_norm_fwd,liger/swiglu_fwd,flag_gems/softmax_inner,f
                   "fla/l2norm_fwd,fla/chunk_local_cumsum")
 
 OURS_PREFIX, STOCK_PREFIX = "triton", "stock"
+KERNEL_FAILED = "fleet: kernel"  # how a node's error naming a kernel begins
 BASELINE = ("stock triton-xpu 3.3.0b1 (PyPI, unpatched; its SPIR-V compiled by the driver at load on every node), "
             "sharing its Triton cache through Triton's RedisRemoteCacheBackend on the same redis-server")
 
@@ -116,8 +117,9 @@ def node(names: str, corpus: str = "") -> Row:
             compiled = triton.compile(source, target=target, options=options)
             compiled._init_handles()  # the first load: launcher, module and kernel
         except Exception as e:
-            raise RuntimeError(f"kernel {name} failed on this node ({triton.__version__}, {triton.__file__}): "
-                               f"{type(e).__name__}: {str(e)[-1500:]}") from e
+            sys.path.insert(0, str(CORPUS))
+            from harness import _error_text  # Triton's front-end errors: the position and the reason, not the source
+            raise RuntimeError(f"{KERNEL_FAILED} {name} failed to compile or load: {_error_text(e)}") from e
     done = time.perf_counter()
     return {"kernels_ms": (done - up) * 1e3, "driver_ms": (up - imported) * 1e3,
             "imports_ms": (imported - start) * 1e3,
@@ -144,8 +146,7 @@ def _corpus_sources(corpus: str) -> List[Tuple[str, Any, Dict[str, Any]]]:
         try:
             fn, signature, constexprs, options = harness.resolve(ENTRIES[name])
         except Exception as e:
-            raise RuntimeError(f"corpus kernel {name} could not be imported on this node: {type(e).__name__}: "
-                               f"{e}") from e
+            raise RuntimeError(f"{KERNEL_FAILED} {name} failed to import: {type(e).__name__}: {e}") from e
         sources.append((name, ASTSource(fn, signature=signature, constexprs=constexprs), options))
     return sources
 
@@ -181,8 +182,14 @@ class Fleet:
                    NEO_CACHE_DIR=str(folder / "neo-cache"))
         (folder / "neo-cache").mkdir(parents=True)
         start = time.perf_counter()
-        row = fresh_process_json(__file__, [self.names, self.corpus], env, f"{self.kind} node {self.started - 1}", 1800,
-                                 python=self.python)
+        what = f"{self.kind} node {self.started - 1}"
+        try:
+            row = fresh_process_json(__file__, [self.names, self.corpus], env, what, 1800, python=self.python)
+        except RuntimeError as e:  # the node's error naming the kernel, last, under its stderr
+            named = [line for line in str(e).splitlines() if line.startswith(f"RuntimeError: {KERNEL_FAILED} ")]
+            if not named:
+                raise
+            raise RuntimeError(f"{e}\n{what}: {named[-1].split(': ', 1)[1]}") from None
         row["process_ms"] = (time.perf_counter() - start) * 1e3
         return row
 

@@ -78,3 +78,18 @@ def test_fleet_benchmark_refuses_an_unknown_corpus_entry(fresh_cache):
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert "fleet: unknown corpus entry liger/no_such; known: " in proc.stderr
     assert not proc.stdout
+
+
+def test_fleet_benchmark_fails_naming_a_kernel_that_does_not_compile(fresh_cache):
+    """A corpus entry Triton 3.3's front end cannot compile (marked frontend= in its table) fails the run on ours'
+    first node, naming the kernel in the last line, rather than being dropped."""
+    import stock_triton
+    proc = subprocess.run([sys.executable, str(BENCH / "fleet.py"), "--nodes", "1", "--kernels", "", "--corpus",
+                           "liger/softmax_fwd_multi_block"], capture_output=True, text=True,
+                          env=dict(os.environ, TRITON_XPU_EMULATE="pvc"), timeout=300)
+    if stock_triton.problem() and os.environ.get("TRITON_XPU_TOOLCHAIN") != "current":
+        assert proc.returncode == 2, proc.stderr[-3000:]  # no baseline: nothing is started
+        return
+    assert proc.returncode == 1 and not proc.stdout, proc.stderr[-3000:]
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        "ours node 0: fleet: kernel liger/softmax_fwd_multi_block failed to compile or load: CompilationError: ")
