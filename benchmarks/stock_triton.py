@@ -4,10 +4,12 @@ this project's changes) in a venv of its own, run on the same (real or emulated)
 Stock's driver launches through SYCL and asks PyTorch for the device, its queue and its capabilities, and its launcher
 and runtime helpers are C++ compiled with the machine's C++ compiler at first use (kept in Triton's cache).  Here
 PyTorch is the stand-in ``python/test/support/standin_torch_xpu`` (a test double: ``torch.xpu`` over a dpctl queue),
-and the SYCL runtime (dpctl, intel-sycl-rt), NumPy and the redis client are the running environment's: the venv is
-``python -m venv`` plus ``pip install --no-deps triton-xpu==3.3.0b1``, and a ``.pth`` file that puts this
-environment's site-packages after its own (its ``triton`` comes first).  It is made once, by :func:`python`, under
-this environment's ``build/`` folder.
+and the SYCL runtime (dpctl, intel-sycl-rt), NumPy, the redis client and the corpus's kernel packages (Liger,
+FlagGems, flash-linear-attention: fleet.py's ``--corpus``, imported under that stand-in, which is the corpus's own
+CPU-only one plus ``torch.xpu``) are the running environment's: the venv is ``python -m venv`` plus
+``pip install --no-deps triton-xpu==3.3.0b1``, and a ``.pth`` file that puts this environment's site-packages after
+its own (its ``triton`` comes first).  It is made once, by :func:`python`, under this environment's ``build/``
+folder.
 """
 
 from __future__ import annotations
