@@ -95,6 +95,21 @@ FRONTEND_PATCHES = (
      "            kernel = self.compile(src, target=target, options=options.__dict__)\n"
      "            kernel_cache[key] = kernel\n"
      "            getattr(backend, \"jit_compiled\", lambda *args: None)(src, target, options, kernel, kwargs)\n"),
+    # A driver may launch fn[grid](...) in native code (`fast_launch`: asked once per JITFunction), handing what it
+    # does not handle to run, so results and errors stay run's.
+    ("triton/runtime/jit.py",
+     "    def repr(self, _):\n        return self._fn_name if self._repr is None else self._repr(_)\n",
+     "    def __getitem__(self, grid):\n"
+     "        fast = self.__dict__.get(\"_fast_launch\")\n"
+     "        if fast is None:\n"
+     "            try:\n"
+     "                make = getattr(driver.active, \"fast_launch\", None)\n"
+     "            except RuntimeError:  # no active driver: run says so when called\n"
+     "                return super().__getitem__(grid)\n"
+     "            fast = self.__dict__[\"_fast_launch\"] = (make(self) if make is not None else None) or False\n"
+     "        return fast[grid] if fast is not False else super().__getitem__(grid)\n"
+     "\n"
+     "    def repr(self, _):\n        return self._fn_name if self._repr is None else self._repr(_)\n"),
     ("triton/runtime/cache.py", "import os\nimport uuid\n", "import os\nimport uuid\nimport warnings\n"),
     ("triton/runtime/cache.py",
      "        with open(grp_filepath) as f:\n"
@@ -287,7 +302,8 @@ class CMakeBuild(build_ext):
                         f"-DTRITON_XPU_MODULE_OUTPUT_DIR={out_dir}"] +
                        [f"-DTRITON_XPU_SYCL{major}_ROOT={sdk or ''}" for major, sdk in sdks.items()], check=True)
         jobs = str(os.cpu_count() or 2)
-        subprocess.run(["cmake", "--build", str(build_dir), "-j", jobs, "--target", "_level_zero"], check=True)
+        subprocess.run(["cmake", "--build", str(build_dir), "-j", jobs, "--target", "_level_zero", "_fast_launch"],
+                       check=True)
         # The optional SYCL part, one module per SYCL runtime ABI: one that cannot be built leaves a wheel
         # without it, which says so when a queue of that runtime is used.
         parts = [f"_sycl{major}" for major, sdk in sdks.items() if sdk is not None]

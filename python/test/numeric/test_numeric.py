@@ -132,6 +132,7 @@ def test_pointwise_add_fp32(executor, record, n):
     x, y = g.standard_normal(n).astype(np.float32), g.standard_normal(n).astype(np.float32)
     out = np.full(n + 16, -7, np.float32)  # past n: must stay untouched
     info = executor.run(examples.add_kernel, (triton.cdiv(n, 1024), ), [x, y, out, n], BLOCK=1024)
+    assert info.fast_launch  # the checked launch is the native dispatcher's (a repeated call)
     assert ("n_elements" in info.divisible_by_16()) == (n % 16 == 0)
     assert {"x_ptr", "y_ptr", "out_ptr"} <= set(info.divisible_by_16())
     record(max_err(out[:n], x + y), 0, f"add fp32 n={n} (exact)")
@@ -330,6 +331,7 @@ def test_matmul_fp16(executor, record, out):
                         [a_store, _pad(b, ldb, np.nan), c, M, N, K, 1, lda, ldb, 1, ldc, 1], uses_dot=True,
                         BLOCK_M=32, BLOCK_N=32, BLOCK_K=32)
     assert info.signature["stride_am"] == "constexpr" and info.signature["stride_ak"] == "i32"
+    assert info.fast_launch
     _check_mm(record, f"matmul fp16 -> {out}", c[:, :N], a.astype(np.float64), b.astype(np.float64),
               U16 if out == "fp16" else 0)
     assert np.all(c[:, N:] == -2)

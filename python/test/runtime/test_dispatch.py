@@ -161,9 +161,18 @@ def launch(grid, kernel, args, kwargs):
     return k, [bound.arguments[name] for name, ty in k.src.signature.items() if ty != "constexpr"]
 
 
+def fast_hits(kernel):
+    fast = getattr(kernel, "__dict__", {}).get("_fast_launch")
+    return fast.stats()["hits"] if fast else 0
+
+
+# Each JIT case again ("<case>_fast"): a repeated call, which the native dispatcher launches (runtime/fast_launch.py).
+again = [(case + "_fast", spec) for case, spec in launches.items()
+         if not isinstance(spec[1], triton.compiler.CompiledKernel)]
 result = {}
-for case, (grid, kernel, args, kwargs) in launches.items():
+for case, (grid, kernel, args, kwargs) in list(launches.items()) + again:
     first, first_launch = len(SET_ARGS), len(LAUNCHES)
+    hits = fast_hits(kernel)
     print(f"CASE {case}", flush=True)
     with on_path():
         k, runtime_args = launch(grid, kernel, args, kwargs)
@@ -172,6 +181,7 @@ for case, (grid, kernel, args, kwargs) in launches.items():
     info = zb.read(k.asm["zebin"]).kernel(md.name)
     types = [ty for ty in k.src.signature.values() if ty != "constexpr"]
     result[case] = {
+        "fast": fast_hits(kernel) > hits,
         "grid": list(grid), "name": md.name, "num_warps": md.num_warps, "threads_per_warp": md.threads_per_warp,
         "shared": md.shared, "grf_mode": md.grf_mode, "simd_width": info.simd_width, "grf_count": info.grf_count,
         "has_dpas": info.has_dpas,
@@ -220,8 +230,16 @@ def _needs_dispatch_report(report):
                     "release build has none; NEO 26.27's, in the current toolchain, has)")
 
 
-CASES = ["pointwise", "reduction_shared", "dpas_matmul_256", "grid_3d", "simd16", "mixed_args_jit",
-         "every_type_compiled"]
+JIT_CASES = ["pointwise", "reduction_shared", "dpas_matmul_256", "grid_3d", "simd16", "mixed_args_jit"]
+# The same calls repeated: launched by the native dispatcher instead of JITFunction.run.
+FAST_CASES = [case + "_fast" for case in JIT_CASES]
+CASES = JIT_CASES + ["every_type_compiled"] + FAST_CASES
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_repeated_call_and_only_it_is_launched_by_the_native_dispatcher(report, case):
+    meta, _ = report[case]
+    assert meta["fast"] == (case in FAST_CASES)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -274,7 +292,8 @@ def test_every_argument_is_set_once_with_its_types_size_in_its_ze_info_slot(repo
 
 
 # The cases whose kernels take Triton's shared-memory argument (test_the_fixtures_cover_what_they_are_named_for).
-SHARED_CASES = ["reduction_shared", "mixed_args_jit", "every_type_compiled"]
+SHARED_CASES = ["reduction_shared", "mixed_args_jit", "every_type_compiled", "reduction_shared_fast",
+                "mixed_args_jit_fast"]
 
 
 @pytest.mark.parametrize("case", SHARED_CASES)
@@ -318,7 +337,7 @@ def scalar_bytes(ty: str, value) -> bytes:
     return {"fp16": np.float16, "fp32": np.float32, "fp64": np.float64}[ty](value).tobytes()
 
 
-@pytest.mark.parametrize("case", [case for case in CASES if case != "grid_3d"])  # grid_3d takes no scalar
+@pytest.mark.parametrize("case", [case for case in CASES if not case.startswith("grid_3d")])  # it takes no scalar
 def test_every_scalar_argument_is_the_bit_pattern_of_its_type(report, case):
     meta, _ = report[case]
     values = _traced_values(meta)
@@ -328,7 +347,7 @@ def test_every_scalar_argument_is_the_bit_pattern_of_its_type(report, case):
                                                                for i, ty, v in scalars]
 
 
-VALUE_CASES = ["mixed_args_jit", "every_type_compiled"]
+VALUE_CASES = ["mixed_args_jit", "every_type_compiled", "mixed_args_jit_fast"]
 
 
 @pytest.mark.parametrize("case", VALUE_CASES)

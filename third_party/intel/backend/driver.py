@@ -129,6 +129,13 @@ class XPULauncher:
         self._queue_launchers[(function, stream)] = launcher
         return launcher
 
+    def native_launcher(self, function: int, stream: int) -> Any:
+        """The C++ launcher a call with ``function`` on ``stream`` (0: the device's command list) uses, called
+        with ``(gx, gy, gz, *runtime arguments)``: what the native ``kernel[grid]`` path calls directly."""
+        if stream:
+            return self._queue_launchers.get((function, stream)) or self._queue_launcher(function, stream)
+        return self._launchers.get(function) or self._launcher(function)
+
     def __call__(self, gridX, gridY, gridZ, stream, function, packed_metadata, launch_metadata, enter_hook,
                  exit_hook, *args):
         if enter_hook is not None:
@@ -278,6 +285,13 @@ class XPUDriver(DriverBase):
             yield self._queue
         finally:
             self.set_current_stream(previous)
+
+    def fast_launch(self, fn: Any) -> Any:
+        """What ``fn[grid]`` returns (the front end asks once per JITFunction): a native dispatcher that launches
+        the kernels ``fn`` already compiled and hands anything else to ``fn.run`` (runtime/fast_launch.py), or
+        None for Triton's own path (``TRITON_XPU_FAST_LAUNCH=0``)."""
+        from triton.backends.intel.runtime import fast_launch
+        return fast_launch.dispatcher(fn)
 
     def get_current_target(self) -> GPUTarget:
         dev = level_zero.device(self._device)

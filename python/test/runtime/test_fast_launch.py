@@ -1,0 +1,200 @@
+"""``kernel[grid](...)`` through the native dispatcher (runtime/fast_launch.py): it returns the kernel Triton's own
+path returns, keeps Triton's hooks, recompiles when Triton would, and every error is the one Triton's path raises.
+Each test's child runs on the emulated pvc and compares with Triton's own path, ``KernelInterface.__getitem__``
+(the lambda that calls ``JITFunction.run``), in the same process.  That the launches set the right arguments and
+grid is test_dispatch.py's ``*_fast`` cases; what they compute, the numeric suite's."""
+
+import textwrap
+
+import pytest
+
+from test_driver import run_json
+
+PRELUDE = """
+from triton.runtime.jit import KernelInterface
+from triton.compiler import CompiledKernel
+
+N = 1 << 12
+x, y, out = (driver.active.alloc(4 * N, "device", "float32") for _ in range(3))
+add = kernels.add_kernel
+grid = (N // 1024, )
+
+
+def tritons(fn, grid):
+    return KernelInterface.__getitem__(fn, grid)  # Triton's own fn[grid]: run, in Python
+
+
+def stats(fn):
+    return fn._fast_launch.stats()
+
+
+def outcome(call):
+    try:
+        return ("returned", call())
+    except Exception as e:
+        return ("raised", type(e).__name__, str(e))
+"""
+
+
+def child(code: str, **env):
+    return run_json(PRELUDE + textwrap.dedent(code), env=env or None)
+
+
+def test_a_repeated_call_returns_the_kernel_run_returns():
+    out = child("""
+        import struct
+        odd = driver.active.alloc(4 * N + 64, "device", "float32")
+        class Offset:  # a pointer 4 bytes into a buffer: not divisible by 16
+            dtype = odd.dtype
+            def data_ptr(self):
+                return odd.data_ptr() + 4
+        calls = [((x, y, out, N), {"BLOCK": 1024}), ((x, y, out, N - 1), {"BLOCK": 1024}),
+                 ((x, y, Offset(), N), {"BLOCK": 1024}), ((x, y, out, 1), {"BLOCK": 1024}),
+                 ((x, y, out, N), {"BLOCK": 512}), ((x, y, out, N), {"BLOCK": 1024, "num_warps": 8})]
+        same, kinds = [], set()
+        for args, kwargs in calls:
+            first = add[grid](*args, **kwargs)
+            again = add[grid](*args, **kwargs)
+            run_says = add.run(*args, grid=grid, warmup=True, **kwargs)
+            same.append(first is again is run_says)
+            kinds.add(id(first))
+        print(json.dumps({"same": same, "distinct": len(kinds), "stats": stats(add)}))
+    """)
+    assert all(out["same"]), out
+    assert out["distinct"] == 6  # each call above is its own specialisation
+    assert out["stats"]["hits"] == 6 and out["stats"]["misses"] == 6 and out["stats"]["declined"] == 0
+
+
+def test_hooks_go_through_run():
+    out = child("""
+        add[grid](x, y, out, N, BLOCK=1024)
+        seen = []
+        CompiledKernel.launch_enter_hook = lambda metadata: seen.append("enter")
+        CompiledKernel.launch_exit_hook = lambda metadata: seen.append("exit")
+        add[grid](x, y, out, N, BLOCK=1024)
+        CompiledKernel.launch_enter_hook = CompiledKernel.launch_exit_hook = None
+        add.add_pre_run_hook(lambda *args, **kwargs: seen.append(("pre", len(args))))
+        add[grid](x, y, out, N, BLOCK=1024)
+        print(json.dumps({"seen": seen, "stats": stats(add)}))
+    """)
+    assert out["seen"] == ["enter", "exit", ["pre", 4]]
+    assert out["stats"] == {"hits": 0, "misses": 1, "declined": 2, "entries": 1}
+
+
+def test_a_cleared_kernel_cache_compiles_again_as_triton_does():
+    out = child("""
+        first = add[grid](x, y, out, N, BLOCK=1024)
+        add[grid](x, y, out, N, BLOCK=1024)
+        add.device_caches.clear()
+        second = add[grid](x, y, out, N, BLOCK=1024)
+        third = add[grid](x, y, out, N, BLOCK=1024)
+        print(json.dumps({"new": first is not second, "kept": second is third, "stats": stats(add)}))
+    """)
+    assert out["new"] and out["kept"]
+    assert out["stats"]["misses"] == 2 and out["stats"]["hits"] == 2
+
+
+def test_a_changed_global_raises_tritons_error():
+    out = child("""
+        SCALE = tl.constexpr(2.0)
+
+        @triton.jit
+        def scaled(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+            offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+            tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n) * SCALE, mask=offs < n)
+
+        scaled[grid](x, out, N, BLOCK=1024)
+        scaled[grid](x, out, N, BLOCK=1024)
+        SCALE = tl.constexpr(3.0)
+        ours = outcome(lambda: scaled[grid](x, out, N, BLOCK=1024))
+        theirs = outcome(lambda: tritons(scaled, grid)(x, out, N, BLOCK=1024))
+        print(json.dumps({"ours": ours, "theirs": theirs}))
+    """)
+    assert out["ours"] == out["theirs"]
+    assert out["ours"][:2] == ["raised", "RuntimeError"] and "Global variable SCALE has changed" in out["ours"][2]
+
+
+# (grid, arguments) of a call Triton refuses, made after the same kernel was remembered for good arguments.
+BAD_CALLS = {
+    "too_many_arguments": ("grid", "(x, y, out, N, 1024, 5)"),
+    "a_missing_argument": ("grid", "(x, y, out, BLOCK=1024)"),
+    "an_argument_given_twice": ("grid", "(x, y, out, N, n_elements=N, BLOCK=1024)"),
+    "an_unknown_keyword": ("grid", "(x, y, out, N, BLOCK=1024, colour=3)"),
+    "a_string_for_a_pointer": ("grid", "('x', y, out, N, BLOCK=1024)"),
+    "another_contexts_memory": ("grid", "(x, y, foreign, N, BLOCK=1024)"),
+    "an_int_beyond_64_bits": ("grid", "(x, y, out, 2**70, BLOCK=1024)"),
+    "an_empty_grid": ("()", "(x, y, out, N, BLOCK=1024)"),
+    "a_grid_of_strings": ("('a', )", "(x, y, out, N, BLOCK=1024)"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CALLS)
+def test_a_bad_call_raises_what_tritons_path_raises(case):
+    grid, args = BAD_CALLS[case]
+    out = child(f"""
+        import ctypes
+        class Foreign:  # host memory of no Level Zero context
+            dtype = out.dtype
+            def __init__(self):
+                self.buffer = ctypes.create_string_buffer(4 * N + 64)
+            def data_ptr(self):
+                return (ctypes.addressof(self.buffer) + 15) // 16 * 16
+        foreign = Foreign()
+        add[grid](x, y, out, N, BLOCK=1024)
+        add[grid](x, y, out, N, BLOCK=1024)  # remembered: the bad call below is not a first call
+        ours = outcome(lambda: add[{grid}]{args})
+        theirs = outcome(lambda: tritons(add, {grid}){args})
+        print(json.dumps({{"ours": ours, "theirs": theirs}}))
+    """)
+    assert out["ours"] == out["theirs"]
+    assert out["ours"][0] == "raised", out
+
+
+def test_a_callable_grid_gets_what_tritons_path_gives_it():
+    out = child("""
+        seen = []
+        def grid_of(meta):
+            seen.append(sorted((k, v if isinstance(v, (int, float, str)) else type(v).__name__)
+                               for k, v in meta.items()))
+            return (triton.cdiv(meta["n_elements"], meta["BLOCK"]), )
+        add[grid_of](x, y, out, N, BLOCK=1024)
+        add[grid_of](x, y, out, N, BLOCK=1024)
+        tritons(add, grid_of)(x, y, out, N, BLOCK=1024)
+        print(json.dumps({"seen": seen, "stats": stats(add)}))
+    """)
+    assert out["seen"][0] == out["seen"][1] == out["seen"][2]
+    assert out["stats"]["hits"] == 1
+
+
+def test_the_knob_turns_it_off():
+    out = child("""
+        bound = add[grid]
+        add[grid](x, y, out, N, BLOCK=1024)
+        print(json.dumps({"type": type(bound).__name__, "fast": add.__dict__.get("_fast_launch")}))
+    """, TRITON_XPU_FAST_LAUNCH="0")
+    assert out == {"type": "function", "fast": False}
+
+
+def test_autotuned_and_heuristic_kernels_keep_their_own_path():
+    out = child("""
+        @triton.autotune(configs=[triton.Config({"BLOCK": 512}), triton.Config({"BLOCK": 1024})], key=["n"])
+        @triton.jit
+        def tuned(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+            offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+            tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n), mask=offs < n)
+
+        @triton.heuristics({"BLOCK": lambda args: 256})
+        @triton.jit
+        def heuristic(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+            offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+            tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n), mask=offs < n)
+
+        g = lambda meta: (triton.cdiv(N, meta["BLOCK"]), )
+        tuned[g](x, out, N)
+        tuned[g](x, out, N)
+        heuristic[g](x, out, N)
+        print(json.dumps({"best": tuned.best_config.kwargs,
+                          "kinds": [type(tuned[g]).__name__, type(heuristic[g]).__name__]}))
+    """)
+    assert out["best"]["BLOCK"] in (512, 1024)
+    assert out["kinds"] == ["function", "function"]  # Triton's own wrappers, then fn.run
