@@ -6,8 +6,9 @@
 * raw: a C++ loop of zeKernelSetArgumentValue + zeCommandListAppendLaunchKernel (the floor);
 * launcher: this backend's launcher (``compiled.run(...)``, what Triton calls with the grid and arguments);
 * compiled: ``compiled[grid](x, y, z, n)`` on a CompiledKernel (adds the Triton front end's runner);
-* jit: ``add_kernel[grid](x, y, z, n, BLOCK=1024)`` (adds Triton's argument binding and cache lookup).
-Goal: the backend's launcher within 1.2x + 5 µs of raw; the rest is triton-xpu 3.3's own front end.
+* jit: ``add_kernel[grid](x, y, z, n, BLOCK=1024)`` (adds the argument binding and the kernel lookup: the native
+  dispatcher for a repeated call, runtime/fast_launch.py; per_call.py compares it with Triton's own path).
+Goal: the backend's launcher within 1.2x + 5 µs of raw.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@
 // Bound (what `kernel[grid]` returns, called through vectorcall).
 #include <Python.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>

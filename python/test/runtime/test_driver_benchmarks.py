@@ -43,6 +43,24 @@ def test_sycl_launch(fresh_cache):
     assert row["raw_sycl_us"] > 0 and row["sycl_launcher_us"] > 0
 
 
+def test_per_call(fresh_cache):
+    from bench_common import sycl_gpu_problem
+    proc = subprocess.run([sys.executable, str(BENCH / "per_call.py"), "--iterations", "20", "--rounds", "1",
+                           "--kernels", "add", "--json"], capture_output=True, text=True,
+                          env=dict(os.environ, TRITON_XPU_EMULATE="pvc"), timeout=900)
+    problem = sycl_gpu_problem()
+    if problem and os.environ.get("TRITON_XPU_TOOLCHAIN") != "current":  # legacy: SYCL cannot open the GPU
+        assert proc.returncode == 2 and f"per_call: not measured: {problem}" in proc.stderr, proc.stderr[-3000:]
+        return
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (row, ) = json.loads(proc.stdout)["per_call"]
+    for path in ("ze_raw", "ze_jit", "ze_jit_python", "ze_launcher", "ze_autotuner", "sycl_raw", "sycl_launcher",
+                 "sycl_jit", "stock"):
+        assert row[f"{path}_us"] > 0, path
+    assert row["ze_goal"] == 6.0 and row["sycl_goal"] == 2.0 and row["stock_goal"] == 3.0
+    assert row["ze_jit_vs_raw"] == pytest.approx(row["ze_jit_us"] / row["ze_raw_us"], rel=0.05)
+
+
 def test_launch_overhead(fresh_cache):
     row = bench("launch_overhead.py", "--iterations", "50")
     assert row["device"] == "pvc"

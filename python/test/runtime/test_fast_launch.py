@@ -36,7 +36,7 @@ def outcome(call):
 """
 
 
-def child(code: str, **env):
+def child(code: str, **env) -> dict:
     return run_json(PRELUDE + textwrap.dedent(code), env=env or None)
 
 
@@ -198,3 +198,37 @@ def test_autotuned_and_heuristic_kernels_keep_their_own_path():
     """)
     assert out["best"]["BLOCK"] in (512, 1024)
     assert out["kinds"] == ["function", "function"]  # Triton's own wrappers, then fn.run
+
+
+@pytest.mark.usefixtures("sycl_gpu")
+def test_on_sycl_queues_a_repeated_call_follows_the_current_queue_even_a_new_one():
+    out = child("""
+        import gc
+        import dpctl, dpctl.memory as dpm
+
+        class USM:
+            dtype = "float32"
+            def __init__(self, queue):
+                self.memory = dpm.MemoryUSMDevice(4 * N, queue=queue)
+            def data_ptr(self):
+                return self.memory._pointer
+
+        first, second = (dpctl.SyclQueue("level_zero:gpu", property="in_order") for _ in range(2))
+        a = [USM(first) for _ in range(3)]
+        outcomes = []
+        for queue in (first, first, second, second):
+            with driver.active.stream(queue):
+                outcomes.append(outcome(lambda: add[grid](*a, N, BLOCK=1024) is not None))
+        # A queue freed and another made, perhaps at the same address: launches go to the new one.
+        del second
+        gc.collect()
+        third = dpctl.SyclQueue("level_zero:gpu", property="in_order")
+        for _ in range(2):
+            with driver.active.stream(third):
+                outcomes.append(outcome(lambda: add[grid](*a, N, BLOCK=1024) is not None))
+        third.wait()
+        print(json.dumps({"outcomes": outcomes, "stats": stats(add)}))
+    """)
+    assert out["outcomes"] == [["returned", True]] * 6
+    assert out["stats"]["misses"] == 1 and out["stats"]["hits"] + out["stats"]["declined"] == 5
+    assert out["stats"]["hits"] >= 4
