@@ -55,13 +55,14 @@ BASE_BACKEND = Path("triton") / "backends" / "intel"
 KEPT_FROM_BASE_BACKEND = ("lib/libsycl-spir64-unknown-unknown.bc", )
 
 
-# Three changes to the base front end (triton/compiler/compiler.py), the only ones this fork makes outside the
-# backend, all upstreamable: a backend may name several binary artifacts (`binary_extensions`: the zebin
-# and the SPIR-V it came from) which CompiledKernel then reads as bytes; TRITON_STORE_BINARY_ONLY keeps
-# the backend's own binary; and a backend may check a cache entry as it is read (`cached_kernel`: a damaged
-# entry is compiled again instead of failing every later run).  Applied to the copied tree at build
-# time; a base that no longer matches fails the build instead of being patched blindly.
+# Changes to the base front end, the only ones this fork makes outside the backend, all upstreamable (each is
+# explained where it is listed; docs/install.md lists them for users).  Applied to the copied tree at build time; a
+# base that no longer matches fails the build instead of being patched blindly.
 FRONTEND_PATCHES = (
+    # A backend may name several binary artifacts (`binary_extensions`: the zebin and the SPIR-V it came from) which
+    # CompiledKernel then reads as bytes; TRITON_STORE_BINARY_ONLY keeps the backend's own binary; and a backend may
+    # check a cache entry as it is read (`cached_kernel`: a damaged entry is compiled again instead of failing every
+    # later run).
     ("triton/compiler/compiler.py",
      "file.suffix[1:]: file.read_bytes() if file.suffix[1:] == binary_ext else file.read_text()",
      "file.suffix[1:]: file.read_bytes() if file.suffix[1:] in getattr(backend, \"binary_extensions\", "

@@ -232,3 +232,105 @@ def test_on_sycl_queues_a_repeated_call_follows_the_current_queue_even_a_new_one
     assert out["outcomes"] == [["returned", True]] * 6
     assert out["stats"]["misses"] == 1 and out["stats"]["hits"] + out["stats"]["declined"] == 5
     assert out["stats"]["hits"] >= 4
+
+
+def test_a_dtype_made_per_call_never_gets_another_dtypes_kernel():
+    # Constexpr dtypes are keyed by identity: a temporary one must not leave its address to the next.
+    out = child("""
+        @triton.jit
+        def cast(x_ptr, out_ptr, n, DT: tl.constexpr):
+            offs = tl.arange(0, 1024)
+            tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n).to(DT).to(tl.float32), mask=offs < n)
+
+        wrong = 0
+        for i in range(40):
+            name = "fp16" if i % 2 else "bf16"
+            got = cast[(1, )](x, out, N, DT=tl.dtype(name))
+            wrong += got is not cast.run(x, out, N, grid=(1, ), warmup=True, DT=tl.dtype(name))
+        print(json.dumps({"wrong": wrong, "stats": stats(cast)}))
+    """)
+    assert out["wrong"] == 0, out
+
+
+def test_a_grid_that_clears_the_cache_and_launches_again_is_survived():
+    out = child("""
+        depth = []
+        def grid_of(meta):
+            if not depth:
+                depth.append(1)
+                add.device_caches[0][0].clear()
+                add._fast_launch.forget()
+                add[(1, )](x, y, out, N, BLOCK=1024)
+            return (4, )
+        add[grid_of](x, y, out, N, BLOCK=1024)
+        again = add[grid_of](x, y, out, N, BLOCK=1024)
+        print(json.dumps({"ok": again is not None, "stats": stats(add)}))
+    """)
+    assert out["ok"]
+
+
+def test_a_replaced_run_takes_every_call():
+    out = child("""
+        calls = []
+        real = add.run
+        def wrapped(*args, **kwargs):
+            calls.append(1)
+            return real(*args, **kwargs)
+        add[grid](x, y, out, N, BLOCK=1024)
+        add.run = wrapped
+        for _ in range(3):
+            add[grid](x, y, out, N, BLOCK=1024)
+        print(json.dumps({"calls": len(calls)}))
+    """)
+    assert out["calls"] == 3
+
+
+def test_an_interrupt_in_an_argument_propagates_and_the_grid_runs_once():
+    out = child("""
+        class Interrupting:
+            dtype = out.dtype
+            armed = False
+            def data_ptr(self):
+                if Interrupting.armed:
+                    raise KeyboardInterrupt
+                return out.data_ptr()
+        arg = Interrupting()
+        add[grid](x, y, arg, N, BLOCK=1024)
+        Interrupting.armed = True
+        try:
+            add[grid](x, y, arg, N, BLOCK=1024)
+            interrupted = "no"
+        except KeyboardInterrupt:
+            interrupted = "yes"
+        import ctypes
+        host = ctypes.create_string_buffer(4 * N + 64)
+        class Foreign:
+            dtype = out.dtype
+            def data_ptr(self):
+                return (ctypes.addressof(host) + 15) // 16 * 16
+        counted = []
+        def grid_of(meta):
+            counted.append(1)
+            return (4, )
+        add[grid_of](x, y, out, N, BLOCK=1024)
+        counted.clear()
+        ours = outcome(lambda: add[grid_of](x, y, Foreign(), N, BLOCK=1024))
+        ours_count = len(counted)
+        counted.clear()
+        theirs = outcome(lambda: tritons(add, grid_of)(x, y, Foreign(), N, BLOCK=1024))
+        print(json.dumps({"interrupted": interrupted, "ours": ours, "theirs": theirs, "counts": [ours_count,
+                                                                                                   len(counted)]}))
+    """)
+    assert out["interrupted"] == "yes"
+    assert out["ours"] == out["theirs"] and out["ours"][0] == "raised"
+    assert out["counts"] == [1, 1]
+
+
+def test_a_parameter_named_debug_keeps_tritons_path():
+    out = child("""
+        @triton.jit
+        def named(out_ptr, debug, BLOCK: tl.constexpr):
+            tl.store(out_ptr + tl.arange(0, BLOCK), tl.zeros((BLOCK, ), tl.float32) + debug)
+        print(json.dumps({"type": type(named[grid]).__name__}))
+    """)
+    assert out["type"] == "function"

@@ -46,11 +46,13 @@ def dispatcher(fn: Any) -> Optional[Any]:
     from triton.runtime.jit import JITFunction
     active = config.active
     names = tuple(p.name for p in fn.params)
+    if "debug" in names or type(fn).run is not JITFunction.run or "run" in vars(fn):
+        return None  # a parameter named like run's debug option, or another run: Triton's own path
     kinds = tuple(_kind(p) for p in fn.params)
     defaults = tuple(p.default if p.has_default else _MISSING for p in fn.params)
     return _fast_launch.Dispatcher(fn, names, {n: i for i, n in enumerate(names)}, kinds, defaults, _MISSING, config,
                                    active, _resolved(active), CompiledKernel, _miss, (tl.dtype, JITFunction),
-                                   (tl.dtype, JITFunction, tl.constexpr))
+                                   (tl.dtype, JITFunction, tl.constexpr), JITFunction.run)
 
 
 def _kind(param: Any) -> int:
