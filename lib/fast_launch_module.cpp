@@ -182,6 +182,19 @@ Step dtype_code(Dispatcher *d, PyObject *v, uint16_t &out) {
   return Step::Ok;
 }
 
+// hasattr(v, name) without making an AttributeError where the lookup is the generic one (it costs more than the
+// rest of a call's key): 1, 0, or -1 with an error set.
+int has_attribute(PyObject *v, PyObject *name) {
+  PyObject *found = nullptr;
+#if PY_VERSION_HEX >= 0x030D0000
+  int result = PyObject_GetOptionalAttr(v, name, &found);
+#else
+  int result = _PyObject_LookupAttr(v, name, &found);
+#endif
+  Py_XDECREF(found);
+  return result;
+}
+
 // A runtime argument as specialize_impl classifies it.  An annotated parameter's type is its annotation whatever
 // the value, so only specialize_impl's key part is encoded: None (None, bools, floats, unspecialised values), ""
 // ('-'), "D" or 1.
@@ -226,13 +239,8 @@ Step encode_argument(Dispatcher *d, PyObject *v, long kind, Key &key) {
   if (PyTuple_Check(v)) return Step::Decline;
   int declined = PyObject_IsInstance(v, d->declined_types);  // JITFunctions, dtypes, constexpr objects
   if (declined != 0) return declined < 0 ? decline_or_error() : Step::Decline;
-  PyObject *tma = PyObject_GetAttr(v, g_str_tma);  // NVIDIA's TMA descriptors: run's path
-  if (tma) {
-    Py_DECREF(tma);
-    return Step::Decline;
-  }
-  if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return decline_or_error();
-  PyErr_Clear();
+  int tma = has_attribute(v, g_str_tma);  // NVIDIA's TMA descriptors: run's path
+  if (tma != 0) return tma < 0 ? decline_or_error() : Step::Decline;
   // A tensor: its dtype, and the divisibility of its address by 16.
   uint16_t code = 0;
   Step got = dtype_code(d, v, code);
