@@ -334,3 +334,16 @@ def test_a_parameter_named_debug_keeps_tritons_path():
         print(json.dumps({"type": type(named[grid]).__name__}))
     """)
     assert out["type"] == "function"
+
+
+def test_the_interpreter_keeps_its_own_path():
+    # TRITON_INTERPRET=1 makes @triton.jit an InterpretedFunction, whose [grid] is Triton's interpreter.
+    out = child("""
+        @triton.jit
+        def double(x_ptr, out_ptr, BLOCK: tl.constexpr):
+            offs = tl.arange(0, BLOCK)
+            tl.store(out_ptr + offs, tl.load(x_ptr + offs) * 2)
+
+        print(json.dumps({"type": type(double).__name__, "bound": type(double[(1, )]).__name__}))
+    """, TRITON_INTERPRET="1")
+    assert out == {"type": "InterpretedFunction", "bound": "GridExecutor"}
