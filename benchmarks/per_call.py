@@ -28,10 +28,10 @@ import argparse
 import statistics
 import struct
 import sys
-import time
 from typing import Any, Callable, Dict, List, Tuple
 
 from bench_common import NotMeasured, Tables, device_main, fresh_process_json, sycl_gpu_problem
+from launch_overhead import per_launch_us
 
 NVIDIA_ANCHOR_US = {"add": 15.7}
 GOALS = {"add": {"ze": 6.0, "sycl": 2.0}, "matmul": {"ze": 8.0, "sycl": 2.5}}
@@ -51,12 +51,8 @@ def calls(name: str, alloc: Callable[[int, str], Any]) -> Tuple[Any, Tuple, List
 
 
 def mean_us(fn: Callable[[], Any], iterations: int, sync: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    for _ in range(iterations):
-        fn()
-    spent = time.perf_counter() - start
-    sync()
-    return spent / iterations * 1e6
+    """µs per call of ``fn``, over one batch of ``iterations`` calls, then ``sync()``."""
+    return per_launch_us(fn, iterations, batches=1, sync=sync)
 
 
 class Usm:

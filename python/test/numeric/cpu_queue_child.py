@@ -103,12 +103,6 @@ def _module(path: str):
     return module
 
 
-def fast_hits(fn) -> int:
-    """The launches the native dispatcher (runtime/fast_launch.py) made for ``fn`` so far."""
-    fast = getattr(fn, "__dict__", {}).get("_fast_launch")
-    return fast.stats()["hits"] if fast else 0
-
-
 def launch(fn, request, queue, mem):
     """``fn[grid](*args, **kwargs)`` on copies of the request's arrays in USM shared memory; (compiled, [(usm,
     array)])."""
@@ -134,9 +128,10 @@ def run(request, queue, mem):
     twice, on fresh copies each time: the first call of a specialisation goes through Triton's JITFunction.run
     (it compiles), a repeated one through the native dispatcher; the second launch's results are returned, so what
     the tests check is the dispatcher's launch wherever it takes the call (``LaunchInfo.fast_launch``)."""
+    from triton.backends.intel.runtime import fast_launch
     fn = getattr(_module(request["module"]), request["function"])
     launch(fn, request, queue, mem)
-    hits = fast_hits(fn)
+    hits = fast_launch.hits(fn)
     compiled, arrays = launch(fn, request, queue, mem)
     out = []
     for usm, data in arrays:
@@ -144,7 +139,7 @@ def run(request, queue, mem):
         if data.nbytes:
             usm.copy_to_host(host.reshape(-1).view(np.uint8))
         out.append(host)
-    return out, ne.LaunchInfo.of(compiled, fast_launch=fast_hits(fn) > hits)
+    return out, ne.LaunchInfo.of(compiled, fast_launch=fast_launch.hits(fn) > hits)
 
 
 def main(read_fd: int, write_fd: int) -> None:

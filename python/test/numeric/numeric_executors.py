@@ -159,14 +159,14 @@ class GpuExecutor(Executor):
 
     def run(self, fn, grid, args, uses_dot=False, **kwargs):
         # Twice, as the CPU executor does (cpu_queue_child.run): the second launch, on fresh copies, is checked.
+        from triton.backends.intel.runtime import fast_launch
         self._launch(fn, grid, args, kwargs)
-        fast = getattr(fn, "__dict__", {}).get("_fast_launch")
-        hits = fast.stats()["hits"] if fast else 0
+        hits = fast_launch.hits(fn)
         compiled, buffers = self._launch(fn, grid, args, kwargs)
         for i, buf in buffers.items():
             out = args[i].array if isinstance(args[i], Typed) else args[i]
             out.reshape(-1).view(np.uint8)[:] = buf.view("uint8").numpy()[:out.nbytes]
-        return LaunchInfo.of(compiled, fast_launch=bool(fast) and fast.stats()["hits"] > hits)
+        return LaunchInfo.of(compiled, fast_launch=fast_launch.hits(fn) > hits)
 
     def _launch(self, fn, grid, args, kwargs):
         buffers, call = {}, []

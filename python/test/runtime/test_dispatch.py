@@ -161,10 +161,7 @@ def launch(grid, kernel, args, kwargs):
     return k, [bound.arguments[name] for name, ty in k.src.signature.items() if ty != "constexpr"]
 
 
-def fast_hits(kernel):
-    fast = getattr(kernel, "__dict__", {}).get("_fast_launch")
-    return fast.stats()["hits"] if fast else 0
-
+from triton.backends.intel.runtime import fast_launch
 
 # Each JIT case again ("<case>_fast"): a repeated call, which the native dispatcher launches (runtime/fast_launch.py).
 again = [(case + "_fast", spec) for case, spec in launches.items()
@@ -172,7 +169,7 @@ again = [(case + "_fast", spec) for case, spec in launches.items()
 result = {}
 for case, (grid, kernel, args, kwargs) in list(launches.items()) + again:
     first, first_launch = len(SET_ARGS), len(LAUNCHES)
-    hits = fast_hits(kernel)
+    hits = fast_launch.hits(kernel)
     print(f"CASE {case}", flush=True)
     with on_path():
         k, runtime_args = launch(grid, kernel, args, kwargs)
@@ -181,7 +178,7 @@ for case, (grid, kernel, args, kwargs) in list(launches.items()) + again:
     info = zb.read(k.asm["zebin"]).kernel(md.name)
     types = [ty for ty in k.src.signature.values() if ty != "constexpr"]
     result[case] = {
-        "fast": fast_hits(kernel) > hits,
+        "fast": fast_launch.hits(kernel) > hits,
         "grid": list(grid), "name": md.name, "num_warps": md.num_warps, "threads_per_warp": md.threads_per_warp,
         "shared": md.shared, "grf_mode": md.grf_mode, "simd_width": info.simd_width, "grf_count": info.grf_count,
         "has_dpas": info.has_dpas,

@@ -93,3 +93,9 @@ def _miss(fn: Any, grid: Any, args: Tuple, kwargs: Dict[str, Any]) -> Tuple[Any,
     if not hasattr(launcher, "native_launcher"):
         return kernel, None
     return kernel, (key, launcher, kernel.function, tuple(launcher.keep))
+
+
+def hits(fn: Any) -> int:
+    """How many calls of ``fn[grid](...)`` the native dispatcher has launched itself so far (0 without one)."""
+    fast = getattr(fn, "__dict__", {}).get("_fast_launch")
+    return fast.stats()["hits"] if fast else 0
