@@ -347,3 +347,24 @@ def test_the_interpreter_keeps_its_own_path():
         print(json.dumps({"type": type(double).__name__, "bound": type(double[(1, )]).__name__}))
     """, TRITON_INTERPRET="1")
     assert out == {"type": "InterpretedFunction", "bound": "GridExecutor"}
+
+
+def test_a_missing_extension_is_said_and_leaves_tritons_path():
+    out = child("""
+        import builtins, warnings
+        real_import = builtins.__import__
+        def no_extension(name, globals=None, locals=None, fromlist=(), level=0):
+            if fromlist and "_fast_launch" in fromlist:
+                raise ImportError("cannot import name '_fast_launch'")
+            return real_import(name, globals, locals, fromlist, level)
+        builtins.__import__ = no_extension
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            bound = add[grid]
+        builtins.__import__ = real_import
+        bound(x, y, out, N, BLOCK=1024)
+        print(json.dumps({"type": type(bound).__name__, "said": [str(w.message) for w in caught]}))
+    """)
+    assert out["type"] == "function"
+    assert any("native kernel[grid] dispatcher is missing from this install" in said and "reinstall" in said
+               for said in out["said"]), out

@@ -8,10 +8,12 @@ Triton 3.3 binds, specialises and keys every argument in Python on each call; th
   dispatcher how to launch it again: Triton's own key, the launcher, the kernel's runtime arguments);
 * a value it does not encode: tuples, ``tl.constexpr`` objects, JITFunctions or dtypes as runtime arguments,
   constexprs that are not None, bool, int, float, str, a Triton dtype or a JITFunction, NaN, ints beyond 64 bits;
-* ``pre_run_hooks``, ``CompiledKernel.launch_enter_hook``/``launch_exit_hook``, another active driver;
-* a kernel no longer in Triton's kernel cache under Triton's key (a cleared cache), a changed global;
-* a grid that is not a tuple or list (or a callable returning one), and any error from the launcher -- run then
-  launches or raises its complete error.
+* ``pre_run_hooks``, ``CompiledKernel.launch_enter_hook``/``launch_exit_hook``, another active driver, a replaced
+  ``run``, a parameter named ``debug``;
+* a kernel no longer in Triton's kernel cache under Triton's key (a cleared cache), a changed global.
+
+The grid is read as run reads it, and a launcher that refuses is followed by the launcher object as run's last step
+calls it, so errors are run's (docs/launch.md).
 
 ``TRITON_XPU_FAST_LAUNCH=0`` turns it off (``kernel[grid]`` is Triton's lambda again).  The autotuner, heuristics,
 ``warmup`` and ``CompiledKernel[grid]`` are Triton's own paths.
@@ -20,6 +22,7 @@ Triton 3.3 binds, specialises and keys every argument in Python on each call; th
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Dict, Optional, Tuple
 
 # How a parameter is specialised (the extension's ParamKind); ANNOTATED is added for a typed runtime parameter.
@@ -33,12 +36,16 @@ def enabled() -> bool:
 
 def dispatcher(fn: Any) -> Optional[Any]:
     """A native dispatcher for the JITFunction ``fn`` (``dispatcher[grid](*args, **kwargs)``), or None when
-    ``TRITON_XPU_FAST_LAUNCH=0`` or the extension is missing (then ``kernel[grid]`` is Triton's own)."""
+    ``TRITON_XPU_FAST_LAUNCH=0``, for a kernel it must not take, or when the extension is missing (a warning says
+    so); then ``kernel[grid]`` is Triton's own."""
     if not enabled():
         return None
     try:
         from triton.backends.intel import _fast_launch
-    except ImportError:
+    except ImportError as e:
+        warnings.warn(f"triton-xpu's native kernel[grid] dispatcher is missing from this install ({e}): every call "
+                      "takes Triton's Python path, several times slower; reinstall the package (pip install .)",
+                      RuntimeWarning, stacklevel=3)
         return None
     import triton.language as tl
     from triton.compiler import CompiledKernel
