@@ -104,7 +104,7 @@ fi
 # unpacked base under python/triton, caches), and not the tests.  Outside a git checkout (or where git cannot
 # read it, e.g. a worktree whose repository is not mounted in the toolchain), the same by find.
 WHEEL_INPUTS=(setup.py pyproject.toml README.md CMakeLists.txt third_party lib include python frontend)
-DEVELOP_INPUTS=(setup.py pyproject.toml CMakeLists.txt lib include)
+DEVELOP_INPUTS=(setup.py pyproject.toml CMakeLists.txt lib include frontend)  # frontend: copied into python/triton
 source_files() {   # source_files PATH...: the files, NUL-separated, sorted
   local listed
   if listed=$(git -c safe.directory="$ROOT" -C "$ROOT" ls-files -z --cached --others --exclude-standard \
