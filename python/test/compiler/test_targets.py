@@ -137,3 +137,18 @@ def test_which_binaries_neo_runs_natively_on_a_device_of_another_ip_version():
     assert not targets.loads_natively("20.1.0", "20.2.0", driver_build=24595)
     assert targets.loads_natively("12.60.7", "12.60.7", driver_build=24595)
     assert not targets.loads_natively("12.55.8", "12.60.7")
+
+
+@pytest.mark.parametrize("name", sorted(targets.TARGETS))
+def test_a_named_target_hashes_as_a_device_of_it(name):
+    # The driver describes a device's target without the table's aliases and emulation settings; a compile for the
+    # named target must have the same key (triton-xpu compile and fill warm a JIT's cache).
+    from dataclasses import replace
+    from triton.backends.compiler import GPUTarget
+    from triton.backends.intel.compiler import XPUBackend
+    info = targets.TARGETS[name]
+    assert repr(replace(info, aliases=(), emulation=None)) == repr(info)
+    # The arch dict XPUDriver.get_current_target reports for a device of the target (a device name of its own).
+    arch = dict(info.properties(), name="Intel(R) Graphics [0x0000]", sub_group_sizes=list(info.sub_group_sizes),
+                max_work_group_size=info.max_work_group_size, arch=info.name)
+    assert XPUBackend(GPUTarget("xpu", name, 32)).hash() == XPUBackend(GPUTarget("xpu", arch, 32)).hash()

@@ -160,8 +160,11 @@ class TargetInfo:
     # The oldest of this project's toolchains whose ocloc knows the target (scripts/toolchains/*.conf):
     # "legacy" (Debian 12, ocloc 22.43) or "current" (Debian testing, ocloc 26.x) [ocloc].
     toolchain: str = "legacy"
-    aliases: Tuple[str, ...] = field(default=())
-    emulation: Optional[Emulation] = None  # how TRITON_XPU_EMULATE presents it; None: not emulated
+    # Other names of the target, and how TRITON_XPU_EMULATE presents it (None: not emulated).  Neither is what the
+    # compiler targets, so neither is in the repr the backend's hash() is made of: a compile for the named target and
+    # a JIT on a device of it (whose target the driver describes without them) share cache entries.
+    aliases: Tuple[str, ...] = field(default=(), repr=False, compare=False)
+    emulation: Optional[Emulation] = field(default=None, repr=False, compare=False)
 
     @property
     def default_grf(self) -> int:

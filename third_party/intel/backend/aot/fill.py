@@ -2,8 +2,9 @@
 compiled for named targets, without a GPU, so that a node with a device of such a target finds each kernel its JIT
 asks for in the cache (a shared folder, or whatever cache manager TRITON_CACHE_MANAGER names) instead of compiling it.
 
-Each (record, target) pair is compiled by ``triton.compile`` on the ASTSource the record rebuilds, for the target as
-the driver reports a device of it (:func:`device_target`), with the options a JIT on that target would parse
+Each (record, target) pair is compiled by ``triton.compile`` on the ASTSource the record rebuilds, for the named
+target (``GPUTarget("xpu", name, 32)``, whose hash is a device's of that target), with the options a JIT on that
+target would parse
 (``launch_options``) and the recorded cache-invalidating environment: the cache key is then the one that JIT
 computes.  Before compiling, the kernel's source and Triton's files are checked against the record; for the target
 the kernel was recorded on, the key must be the recorded one, else the pair fails saying which part differs.
@@ -81,19 +82,6 @@ def plan(file: str, records: Sequence[Tuple[int, Dict[str, Any]]], names: Sequen
             if known is None or (known.data["target"] != name and data["target"] == name):
                 jobs[(same, name)] = FillJob(file, line, data, name)
     return sorted(jobs.values(), key=lambda job: (job.line, names.index(job.target)))
-
-
-def device_target(name: str) -> Any:
-    """The GPUTarget the driver reports for a device of target ``name`` (driver.get_current_target: the target
-    table's properties, with the device's sub-group sizes and work-group limit as the table has them).  Its resolved
-    target, a part of the cache key, is a device's; ``GPUTarget("xpu", name, 32)`` resolves to the table's entry with
-    its emulation settings, which keys the same kernel differently."""
-    from triton.backends.compiler import GPUTarget
-    info = targets.lookup(name)
-    arch = info.properties()
-    arch.update(name=info.name, sub_group_sizes=list(info.sub_group_sizes),
-                max_work_group_size=info.max_work_group_size, arch=info.name)
-    return GPUTarget("xpu", arch, 32)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -195,7 +183,8 @@ def fill_one(job: FillJob) -> FillResult:
         import triton
         src = source_of(data)
         _check_same_code(data, src)
-        target = device_target(job.target)
+        from triton.backends.compiler import GPUTarget
+        target = GPUTarget("xpu", job.target, 32)
         try:
             options = {k: record.decode(v, load_kernel) for k, v in data["launch_options"].items()}
         except record.RecordError as e:
