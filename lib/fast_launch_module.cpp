@@ -572,6 +572,7 @@ bool grid_dims(Dispatcher *d, PyObject *grid, PyObject *const *values, PyObject 
 // What a remembered call launches with, held while the call runs any Python code (the entry may go meanwhile).
 struct Hit {
   PyObject *kernel = nullptr, *launcher = nullptr, *function = nullptr, *native = nullptr, *stream = nullptr;
+  PyObject *last_native = nullptr, *last_stream = nullptr;  // the entry's launcher of its last stream, when found
   std::vector<Py_ssize_t> keep;
   ~Hit() {
     Py_XDECREF(kernel);
@@ -579,26 +580,26 @@ struct Hit {
     Py_XDECREF(function);
     Py_XDECREF(native);
     Py_XDECREF(stream);
+    Py_XDECREF(last_native);
+    Py_XDECREF(last_stream);
   }
 };
 
-// The native launcher for the hit's stream: the entry's last one when the stream is the same, else the launcher
-// object's (remembered in the entry if it is still there).
+// The native launcher for the hit's stream: the entry's last one (taken when the entry was found) when the
+// stream is the same, else the launcher object's (remembered in the entry if it is still there).
 bool native_launcher(Dispatcher *d, const std::string &key, Hit &hit) {
-  auto found = d->entries->find(key);
-  Entry *e = found == d->entries->end() ? nullptr : &found->second;
-  if (e && e->last_native && e->last_stream) {
-    int same = PyObject_RichCompareBool(hit.stream, e->last_stream, Py_EQ);
+  if (hit.last_native && hit.last_stream) {
+    int same = PyObject_RichCompareBool(hit.stream, hit.last_stream, Py_EQ);
     if (same < 0) return false;
     if (same) {
-      hit.native = e->last_native;
+      hit.native = hit.last_native;
       Py_INCREF(hit.native);
       return true;
     }
   }
   hit.native = PyObject_CallMethodObjArgs(hit.launcher, g_str_native_launcher, hit.function, hit.stream, nullptr);
   if (!hit.native) return false;
-  found = d->entries->find(key);  // the call above ran Python code
+  auto found = d->entries->find(key);  // the call above ran Python code
   if (found != d->entries->end() && PyWeakref_GetObject(found->second.kernel_ref) == hit.kernel) {
     Py_INCREF(hit.native);
     Py_XSETREF(found->second.last_native, hit.native);
@@ -663,8 +664,12 @@ PyObject *dispatch(Dispatcher *d, PyObject *grid, PyObject *const *args, size_t 
     Entry &e = found->second;  // not used after any Python code runs
     hit.launcher = e.launcher;
     hit.function = e.function;
+    hit.last_native = e.last_native;
+    hit.last_stream = e.last_stream;
     Py_INCREF(hit.launcher);
     Py_INCREF(hit.function);
+    Py_XINCREF(hit.last_native);
+    Py_XINCREF(hit.last_stream);
     hit.keep = e.keep;
   }
   Step globals = hit.kernel ? globals_unchanged(d) : Step::Decline;
