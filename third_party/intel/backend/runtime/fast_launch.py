@@ -87,14 +87,10 @@ def _miss(fn: Any, grid: Any, args: Tuple, kwargs: Dict[str, Any]) -> Tuple[Any,
     if kernel is None:
         return None, None
     from triton.runtime.driver import driver
-    device = driver.active.get_current_device()
-    kernel_cache, _, _, binder = fn.device_caches[device]
-    # The key run computed: its own two lines, on the same arguments.
-    options = dict(kwargs)
-    options["debug"] = options.get("debug", fn.debug) or os.environ.get("TRITON_DEBUG", "0") == "1"
-    _, specialization, options = binder(*args, **options)
-    key = str(specialization) + str(options)
-    if kernel_cache.get(key) is not kernel:
+    kernel_cache = fn.device_caches[driver.active.get_current_device()][0]
+    # The key run stored it under (run makes a CompiledKernel per key, so the object names its key).
+    key = next((k for k, cached in kernel_cache.items() if cached is kernel), None)
+    if key is None:
         return kernel, None
     launcher = kernel.run  # initialises the kernel's handles
     if not hasattr(launcher, "native_launcher"):
